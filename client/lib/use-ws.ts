@@ -1,0 +1,3 @@
+import { WebSocket } from "ws";
+
+(globalThis as { WebSocket?: unknown }).WebSocket = WebSocket;

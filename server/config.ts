@@ -1,0 +1,96 @@
+/**
+ * The node's settings, read once from the environment. Every variable is checked here and a bad
+ * one stops the process before it listens, naming the variable, the value and what was expected.
+ */
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { DEFAULT_MAX_PLAYERS, DEFAULT_TICK_HZ } from "../shared/constants.ts";
+
+export interface NodeConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly nodeId: string;
+  readonly tickHz: number;
+  readonly maxPlayers: number;
+  readonly logLevel: LogLevel;
+  /** Where the built browser game lives; served at `/` when it exists. */
+  readonly staticDir: string;
+}
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads and checks every setting; throws one ConfigError listing all the problems found. */
+export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeConfig {
+  const problems: string[] = [];
+  const read = new EnvReader(env, problems);
+  const config: NodeConfig = {
+    port: read.int("PORT", 2567, 0, 65535),
+    host: read.string("HOST", "0.0.0.0", /^[\w.:-]+$/, "a host name or IP address"),
+    nodeId: read.string("NODE_ID", generatedNodeId(), /^[A-Za-z0-9._-]{1,64}$/, "1 to 64 of A-Z a-z 0-9 . _ -"),
+    tickHz: read.int("TICK_HZ", DEFAULT_TICK_HZ, 1, 120),
+    maxPlayers: read.int("MAX_PLAYERS", DEFAULT_MAX_PLAYERS, 1, 64),
+    logLevel: read.oneOf("LOG_LEVEL", "info", LOG_LEVELS),
+    staticDir: read.string("STATIC_DIR", defaults.staticDir, /.+/, "a directory path"),
+  };
+  if (problems.length > 0) throw new ConfigError(`invalid environment:\n  ${problems.join("\n  ")}`);
+  return config;
+}
+
+function generatedNodeId(): string {
+  const host = hostname().replace(/[^A-Za-z0-9._-]/g, "").slice(0, 40) || "node";
+  return `${host}-${randomBytes(3).toString("hex")}`;
+}
+
+/** Reads one variable at a time, collecting problems instead of stopping at the first. */
+export class EnvReader {
+  private readonly env: Env;
+  private readonly problems: string[];
+
+  constructor(env: Env, problems: string[]) {
+    this.env = env;
+    this.problems = problems;
+  }
+
+  private raw(name: string): string | undefined {
+    const v = this.env[name];
+    return v === undefined || v.trim() === "" ? undefined : v.trim();
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    const n = /^-?\d+$/.test(v) ? Number(v) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      this.problems.push(`${name}=${JSON.stringify(v)}: expected a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  }
+
+  string(name: string, fallback: string, pattern: RegExp, expected: string): string {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    if (!pattern.test(v)) {
+      this.problems.push(`${name}=${JSON.stringify(v)}: expected ${expected}`);
+      return fallback;
+    }
+    return v;
+  }
+
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(v)) {
+      this.problems.push(`${name}=${JSON.stringify(v)}: expected one of ${allowed.join(", ")}`);
+      return fallback;
+    }
+    return v as T;
+  }
+}

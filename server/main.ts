@@ -1,0 +1,38 @@
+/**
+ * `npm start`: runs one Locus node from environment variables until SIGTERM or SIGINT.
+ */
+import { fileURLToPath } from "node:url";
+import { ConfigError, loadNodeConfig } from "./config.ts";
+import { createLogger } from "./log.ts";
+import { startNode } from "./node.ts";
+
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+let config;
+try {
+  config = loadNodeConfig(process.env, { staticDir: fileURLToPath(new URL("../dist/client", import.meta.url)) });
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`locus: ${err.message}\n`);
+  process.exit(2);
+}
+
+const log = createLogger(config.logLevel, config.nodeId);
+const node = await startNode(config, log);
+log.info({ event: "node_started", port: node.port, tickHz: config.tickHz, maxPlayers: config.maxPlayers }, `Locus node listening on http://localhost:${node.port}`);
+
+let stopping = false;
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ event: "node_stopping", signal }, "stopping");
+    node.shutdown(SHUTDOWN_DEADLINE_MS).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  });
+}

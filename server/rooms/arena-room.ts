@@ -1,0 +1,198 @@
+/**
+ * The authoritative arena room: it owns one ArenaWorld in this process's memory, steps it at a
+ * fixed rate, and sends each client its patch at the end of the step that produced it (not on
+ * Colyseus's separate patch timer, which ships state about one tick late).
+ */
+import { type Client, CloseCode as ColyseusCloseCode, Room, ServerError } from "@colyseus/core";
+import type { Logger } from "pino";
+import type { Stick } from "../../shared/physics.ts";
+import { clampAxis } from "../../shared/physics.ts";
+import { JoinErrorCode, parseJoinOptions } from "../../shared/protocol.ts";
+import { ArenaState, MoveInput } from "../../shared/schema.ts";
+import { ArenaWorld } from "../game/arena-world.ts";
+import { Rng } from "../game/rng.ts";
+import type { NodeMetrics } from "../metrics.ts";
+import { InputGuard, OFFENSE_CODE } from "./input-guard.ts";
+
+export interface ArenaRoomDeps {
+  readonly nodeId: string;
+  readonly tickHz: number;
+  readonly maxPlayers: number;
+  /** How long a dropped player's seat is held for its SDK to reconnect. */
+  readonly reconnectSeconds: number;
+  readonly metrics: NodeMetrics;
+  readonly log: Logger;
+}
+
+/** Inputs a client may have waiting beyond the one consumed each tick before the oldest are dropped. */
+const MAX_QUEUED_INPUTS = 3;
+const IDLE_STICK: Stick = { x: 0, y: 0 };
+const KICK_CODES: ReadonlySet<number> = new Set([ColyseusCloseCode.CONSENTED, ...Object.values(OFFENSE_CODE)]);
+
+/** Binds the room class to this node's dependencies; Colyseus constructs rooms itself, without arguments. */
+export function arenaRoom(deps: ArenaRoomDeps): typeof ArenaRoom {
+  return class BoundArenaRoom extends ArenaRoom {
+    override readonly deps = deps;
+  };
+}
+
+export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> {
+  readonly deps!: ArenaRoomDeps;
+
+  override state = new ArenaState();
+  override inputs = this.defineInput(MoveInput, {
+    bufferMaxSize: 32,
+    sanitize: (input) => this.sanitize(input),
+    // A packet gap keeps the held stick held; seats of dropped players are idled explicitly.
+    idle: ({ latest }) => latest ?? true,
+  });
+
+  private world!: ArenaWorld;
+  private log!: Logger;
+  /** Keyed by each client's decoded input instance, the one object the sanitizer is handed. */
+  private readonly guards = new WeakMap<object, InputGuard>();
+  private readonly stickOf = (sessionId: string): Stick => this.nextStick(sessionId);
+
+  /** Join options are checked before a seat is reserved, so a bad name never creates a room. */
+  static override async onAuth(_token: string, options: unknown): Promise<true> {
+    const parsed = parseJoinOptions(options);
+    if (!parsed.ok) throw new ServerError(JoinErrorCode.INVALID_OPTIONS, parsed.error);
+    return true;
+  }
+
+  override onCreate(): void {
+    const { deps } = this;
+    this.log = deps.log.child({ room: this.roomId });
+    this.maxClients = deps.maxPlayers;
+    this.state.nodeId = deps.nodeId;
+    this.world = new ArenaWorld(this.state, new Rng(Date.now() ^ (Math.random() * 0x7fffffff)));
+
+    const budgetMs = 1000 / deps.tickHz;
+    const { tickDuration, tickOverruns } = deps.metrics;
+    this.setFixedTimestep((ctx) => {
+      const started = performance.now();
+      this.world.step(ctx.dt, this.stickOf);
+      this.broadcastPatch();
+      const tookMs = performance.now() - started;
+      tickDuration.observe(tookMs / 1000);
+      if (tookMs > budgetMs) tickOverruns.inc();
+    }, deps.tickHz);
+    // Only after setFixedTimestep: set earlier, Colyseus starts a clock timer that starves the step.
+    this.patchRate = null;
+
+    this.onMessage("*", (client, type) => {
+      const guard = this.guardOf(client);
+      if (!guard) return;
+      guard.unknownMessages++;
+      guard.lastUnknownType = JSON.stringify(String(type)).slice(0, 40);
+    });
+    this.clock.setInterval(() => this.reviewGuards(), 1000);
+
+    deps.metrics.rooms.inc();
+    this.log.info({ event: "room_created", tickHz: deps.tickHz, maxPlayers: deps.maxPlayers }, "room created");
+  }
+
+  override onJoin(client: Client, options: unknown): void {
+    const parsed = parseJoinOptions(options);
+    if (!parsed.ok) throw new ServerError(JoinErrorCode.INVALID_OPTIONS, parsed.error);
+    this.world.addPlayer(client.sessionId, parsed.value.name);
+    this.attach(client);
+    this.log.info({ event: "client_joined", session: client.sessionId, name: parsed.value.name, players: this.world.playerCount }, "client joined");
+  }
+
+  override async onDrop(client: Client, code?: number): Promise<void> {
+    const player = this.state.players.get(client.sessionId);
+    if (!player) return;
+    this.deps.metrics.clients.dec();
+    if (code !== undefined && KICK_CODES.has(code)) return;
+    player.connected = false;
+    this.log.info({ event: "client_dropped", session: client.sessionId, code }, "client dropped; seat held");
+    try {
+      await this.allowReconnection(client, this.deps.reconnectSeconds);
+    } catch {
+      // Not back in time: onLeave follows and frees the seat.
+    }
+  }
+
+  override onReconnect(client: Client): void {
+    const player = this.state.players.get(client.sessionId);
+    if (player) player.connected = true;
+    this.attach(client);
+    this.log.info({ event: "client_reconnected", session: client.sessionId }, "client reconnected");
+  }
+
+  override onLeave(client: Client, code?: number): void {
+    if (!this.state.players.has(client.sessionId)) return;
+    // A consented leave skips onDrop, so the client gauge is lowered here for it alone.
+    if (code === ColyseusCloseCode.CONSENTED) this.deps.metrics.clients.dec();
+    this.world.removePlayer(client.sessionId);
+    this.log.info({ event: "client_left", session: client.sessionId, code, players: this.world.playerCount }, "client left");
+  }
+
+  override onDispose(): void {
+    this.deps.metrics.rooms.dec();
+    this.log.info({ event: "room_disposed" }, "room disposed");
+  }
+
+  override onUncaughtException(error: Error, method: string): void {
+    this.log.error({ event: "room_error", method, err: error }, "uncaught error in room; the room keeps running");
+  }
+
+  /** Counts the client and its bytes; runs for every socket a seat gets, the first and each reconnect. */
+  private attach(client: Client): void {
+    const { metrics } = this.deps;
+    metrics.clients.inc();
+    const input = this.inputs.get(client.sessionId).latest;
+    if (input) this.guards.set(input, new InputGuard(this.deps.tickHz * 2));
+    const raw = client.raw.bind(client);
+    client.raw = (data, options, cb) => {
+      metrics.bytesSent.inc(data.byteLength);
+      raw(data, options, cb);
+    };
+  }
+
+  private guardOf(client: Client): InputGuard | undefined {
+    const input = this.inputs.get(client.sessionId).latest;
+    return input ? this.guards.get(input) : undefined;
+  }
+
+  /** Runs on every decoded input frame before anything reads it. */
+  private sanitize(input: MoveInput): void {
+    const guard = this.guards.get(input);
+    if (guard) guard.frames++;
+    const x = clampAxis(input.x);
+    const y = clampAxis(input.y);
+    if (x !== input.x || y !== input.y) {
+      if (guard) guard.invalidValues += (x !== input.x ? 1 : 0) + (y !== input.y ? 1 : 0);
+      this.deps.metrics.inputsRejected.inc({ reason: "invalid_input" });
+      input.x = x;
+      input.y = y;
+    }
+  }
+
+  private nextStick(sessionId: string): Stick {
+    const player = this.state.players.get(sessionId);
+    if (!player?.connected) return IDLE_STICK;
+    const inputs = this.inputs.get(sessionId);
+    // A client that sends faster than the tick would otherwise build a queue and lag behind it.
+    while (inputs.size > MAX_QUEUED_INPUTS) {
+      inputs.next();
+      this.deps.metrics.inputsRejected.inc({ reason: "input_flood" });
+    }
+    return inputs.next();
+  }
+
+  private reviewGuards(): void {
+    for (const client of this.clients) {
+      const guard = this.guardOf(client);
+      if (!guard) continue;
+      const review = guard.review();
+      for (const w of review.warnings) client.error(w.code, w.message);
+      if (review.kick) {
+        this.deps.metrics.clientsKicked.inc({ reason: review.kick.offense });
+        this.log.warn({ event: "client_kicked", session: client.sessionId, code: review.kick.code, reason: review.kick.message }, "client kicked");
+        client.leave(review.kick.code, review.kick.message);
+      }
+    }
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * What a client must know beyond the schemas: join options, the error codes a room sends
+ * (`room.onError`) and the close codes it disconnects with (`room.onLeave`). docs/protocol.md is
+ * the prose version of this file.
+ */
+import { NAME_MAX_LENGTH } from "./constants.ts";
+
+export interface JoinOptions {
+  name: string;
+}
+
+/** Warnings sent with `client.error(code, message)`: the connection stays open. */
+export const ErrorCode = {
+  /** An input's x or y was non-finite or outside [-1, 1]; it was clamped. */
+  INVALID_INPUT: 4422,
+  /** More inputs than the tick rate allows arrived; the excess was dropped. */
+  INPUT_FLOOD: 4429,
+  /** A message type the room does not handle; it was ignored. */
+  UNKNOWN_MESSAGE: 4404,
+} as const;
+
+/**
+ * Close codes for a client that kept abusing after warnings; the same numbers as the warnings
+ * they escalate. Colyseus's own codes (4000 to 4010) and WebSocket's 1009 (frame too large)
+ * keep their usual meaning.
+ */
+export const CloseCode = {
+  KICKED_INVALID_INPUT: ErrorCode.INVALID_INPUT,
+  KICKED_INPUT_FLOOD: ErrorCode.INPUT_FLOOD,
+  KICKED_UNKNOWN_MESSAGES: ErrorCode.UNKNOWN_MESSAGE,
+} as const;
+
+/** Join rejections travel in the matchmaking HTTP response, so they use HTTP statuses. */
+export const JoinErrorCode = {
+  INVALID_OPTIONS: 400,
+} as const;
+
+/** Largest websocket frame a client may send; a larger one closes its socket with 1009. */
+export const MAX_MESSAGE_BYTES = 2048;
+
+// Letters, marks, numbers, punctuation, symbols and the plain space: no control or format characters.
+const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]+$/u;
+
+/** Checks join options; returns the clean options or a message saying what is wrong. */
+export function parseJoinOptions(raw: unknown): { ok: true; value: JoinOptions } | { ok: false; error: string } {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    return { ok: false, error: "join options must be an object like { name: \"Ada\" }" };
+  }
+  const name = (raw as Record<string, unknown>).name;
+  if (typeof name !== "string") return { ok: false, error: "name is required and must be a string" };
+  const trimmed = name.trim();
+  const length = [...trimmed].length;
+  if (length < 1 || length > NAME_MAX_LENGTH || !PRINTABLE.test(trimmed)) {
+    return { ok: false, error: `name must be 1 to ${NAME_MAX_LENGTH} printable characters` };
+  }
+  return { ok: true, value: { name: trimmed } };
+}

@@ -1,0 +1,34 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { joinArena } from "../client/lib/node.ts";
+import { type NodeProcess, startNodeProcess, waitFor } from "./helpers/node-process.ts";
+
+let node: NodeProcess;
+
+beforeAll(async () => {
+  node = await startNodeProcess();
+});
+
+afterAll(async () => {
+  await node?.stop();
+});
+
+describe("arena over real sockets", () => {
+  it("two clients join, one moves right, the other sees it, both leave", async () => {
+    const ada = await joinArena({ url: node.url, name: "Ada" });
+    const bob = await joinArena({ url: node.url, name: "Bob" });
+    expect(bob.room.roomId).toBe(ada.room.roomId);
+    await waitFor(() => bob.state?.players?.size === 2 && ada.state?.players?.size === 2, 5000, () => "both players in both states");
+
+    const seenByBob = () => bob.state.players.get(ada.sessionId)!;
+    const startX = seenByBob().x;
+    ada.stick.x = 1;
+    ada.run();
+    await waitFor(() => seenByBob().x > startX + 50 || seenByBob().x >= 1600 - 18 - 1, 5000, () => `Ada moving right in Bob's state (from ${startX}, now ${seenByBob().x})`);
+    expect(seenByBob().name).toBe("Ada");
+    expect(ada.tickHz).toBe(30);
+
+    await ada.leave();
+    await waitFor(() => bob.state.players.size === 1, 5000, () => "Ada gone from Bob's state");
+    await bob.leave();
+  });
+});
