@@ -105,9 +105,10 @@ export class ArenaSession {
     this.pinger = undefined;
   }
 
+  /** Leaves the room for good; resolves at once when the server already closed the connection. */
   async leave(): Promise<void> {
     this.stop();
-    await this.room.leave(true);
+    if (this.room.connection.isOpen) await this.room.leave(true);
   }
 
   private bindReconciler(player: Player): void {

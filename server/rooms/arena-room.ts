@@ -27,7 +27,12 @@ export interface ArenaRoomDeps {
 /** Inputs a client may have waiting beyond the one consumed each tick before the oldest are dropped. */
 const MAX_QUEUED_INPUTS = 3;
 const IDLE_STICK: Stick = { x: 0, y: 0 };
-const KICK_CODES: ReadonlySet<number> = new Set([ColyseusCloseCode.CONSENTED, ...Object.values(OFFENSE_CODE)]);
+/** Closes after which holding the seat is pointless: the player left, or the server threw it out. */
+const NO_RECONNECT_CODES: ReadonlySet<number> = new Set([
+  ColyseusCloseCode.CONSENTED,
+  ColyseusCloseCode.WITH_ERROR,
+  ...Object.values(OFFENSE_CODE),
+]);
 
 /** Binds the room class to this node's dependencies; Colyseus constructs rooms itself, without arguments. */
 export function arenaRoom(deps: ArenaRoomDeps): typeof ArenaRoom {
@@ -104,7 +109,7 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> {
     const player = this.state.players.get(client.sessionId);
     if (!player) return;
     this.deps.metrics.clients.dec();
-    if (code !== undefined && KICK_CODES.has(code)) return;
+    if (code !== undefined && NO_RECONNECT_CODES.has(code)) return;
     player.connected = false;
     this.log.info({ event: "client_dropped", session: client.sessionId, code }, "client dropped; seat held");
     try {
