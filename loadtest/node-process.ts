@@ -1,12 +1,12 @@
 /**
- * Real Locus node processes for tests: spawned with the Node that runs the tests, killed by
+ * Real Locus node processes for tests and benchmarks: spawned with the Node that runs the tests, killed by
  * signal, their logs kept for the failure message.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { freePort } from "./ports.ts";
 
-const MAIN = fileURLToPath(new URL("../../server/main.ts", import.meta.url));
+const MAIN = fileURLToPath(new URL("../server/main.ts", import.meta.url));
 
 export interface NodeProcess {
   readonly port: number;
@@ -19,9 +19,16 @@ export interface NodeProcess {
   stop(): Promise<void>;
 }
 
-export async function startNodeProcess(env: Record<string, string> = {}): Promise<NodeProcess> {
+export interface StartOptions {
+  /** Pin the node to this CPU core with taskset, so benchmark clients do not share its core. */
+  readonly core?: number;
+}
+
+export async function startNodeProcess(env: Record<string, string> = {}, options: StartOptions = {}): Promise<NodeProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [MAIN], {
+  const [command, args] =
+    options.core === undefined ? [process.execPath, [MAIN]] : ["taskset", ["-c", String(options.core), process.execPath, MAIN]];
+  const child = spawn(command, args, {
     env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -1,0 +1,70 @@
+/**
+ * Profiles one room: starts a node pinned to one core, fills one room with headless clients that
+ * walk at random on another core, and reports the server's tick time and the bytes it sends each
+ * client. `node loadtest/room-profile.ts --players 16 --seconds 20`.
+ */
+import { cpus } from "node:os";
+import { parseArgs } from "node:util";
+import { type ArenaSession, joinArena } from "../client/lib/node.ts";
+import { startNodeProcess } from "./node-process.ts";
+import { bucketDelta, bucketQuantile, histogramBuckets, sampleValue } from "./prometheus.ts";
+
+function intFlag(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    process.stderr.write(`room-profile: --${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const { values } = parseArgs({
+  options: { players: { type: "string" }, seconds: { type: "string" }, "tick-hz": { type: "string" } },
+  strict: true,
+});
+const players = intFlag(values.players, "players", 16, 1, 64);
+const seconds = intFlag(values.seconds, "seconds", 20, 1, 600);
+const tickHz = intFlag(values["tick-hz"], "tick-hz", 30, 1, 120);
+const pinned = cpus().length >= 2;
+
+const node = await startNodeProcess({ MAX_PLAYERS: String(players), TICK_HZ: String(tickHz), LOG_LEVEL: "warn" }, pinned ? { core: 0 } : {});
+const sessions: ArenaSession[] = [];
+try {
+  for (let i = 0; i < players; i++) sessions.push(await joinArena({ url: node.url, name: `bot${i}` }));
+  if (new Set(sessions.map((s) => s.room.roomId)).size !== 1) throw new Error("clients landed in more than one room");
+  for (const s of sessions) {
+    s.run(tickHz * 2);
+    const wander = () => {
+      s.stick.x = Math.random() * 2 - 1;
+      s.stick.y = Math.random() * 2 - 1;
+    };
+    wander();
+    setInterval(wander, 500 + Math.random() * 1500).unref();
+  }
+  await new Promise((r) => setTimeout(r, 3000));
+  const before = await (await fetch(`${node.url}/metrics`)).text();
+  process.stderr.write(`measuring ${players} players for ${seconds} s…\n`);
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const after = await (await fetch(`${node.url}/metrics`)).text();
+
+  const ticks = bucketDelta(histogramBuckets(after, "locus_tick_duration_seconds"), histogramBuckets(before, "locus_tick_duration_seconds"));
+  const delta = (name: string) => sampleValue(after, name) - sampleValue(before, name);
+  const tickCount = ticks.counts[ticks.counts.length - 1] ?? 0;
+  const rows: [string, string][] = [
+    ["players in the room", String(players)],
+    ["tick rate", `${tickHz} Hz (budget ${(1000 / tickHz).toFixed(1)} ms)`],
+    ["ticks measured", String(tickCount)],
+    ["tick time p50", `${(bucketQuantile(ticks, 0.5) * 1000).toFixed(3)} ms`],
+    ["tick time p99", `${(bucketQuantile(ticks, 0.99) * 1000).toFixed(3)} ms`],
+    ["tick overruns", String(delta("locus_tick_overruns_total"))],
+    ["bytes sent per client per second", (delta("locus_bytes_sent_total") / players / seconds).toFixed(0)],
+    ["server CPU", `${((delta("locus_process_cpu_seconds_total") / seconds) * 100).toFixed(1)} % of one core`],
+    ["server pinned to its own core", pinned ? "yes (taskset -c 0)" : "no (one core)"],
+  ];
+  process.stdout.write(`| measure | value |\n| --- | --- |\n${rows.map(([k, v]) => `| ${k} | ${v} |`).join("\n")}\n`);
+} finally {
+  await Promise.all(sessions.map((s) => s.leave().catch(() => undefined)));
+  await node.stop();
+}
+process.exit(0);
