@@ -14,6 +14,7 @@ import type { NodeConfig } from "./config.ts";
 import { createHttpApp } from "./http/routes.ts";
 import { createNodeMetrics, type NodeMetrics } from "./metrics.ts";
 import { arenaRoom } from "./rooms/arena-room.ts";
+import { LocalRoomHost } from "./rooms/room-host.ts";
 
 /** How long a dropped player's seat waits for its SDK to reconnect. */
 const RECONNECT_SECONDS = 20;
@@ -51,6 +52,7 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
       reconnectSeconds: RECONNECT_SECONDS,
       metrics,
       log,
+      host: new LocalRoomHost(),
     }),
   );
   await server.listen(config.port, config.host);

@@ -38,6 +38,21 @@ export const JoinErrorCode = {
 /** Largest websocket frame a client may send; a larger one closes its socket with 1009. */
 export const MAX_MESSAGE_BYTES = 2048;
 
+const ROOM_ID = /^[A-Za-z0-9_-]{1,32}$/;
+
+/**
+ * Checks the optional `roomId` create option: a client may name the room it creates (to share the
+ * name with friends); ids are unique across the cluster, so a second create with it is refused.
+ */
+export function parseRoomIdOption(raw: unknown): { ok: true; value: string | undefined } | { ok: false; error: string } {
+  const roomId = raw !== null && typeof raw === "object" ? (raw as Record<string, unknown>).roomId : undefined;
+  if (roomId === undefined) return { ok: true, value: undefined };
+  if (typeof roomId !== "string" || !ROOM_ID.test(roomId)) {
+    return { ok: false, error: "roomId must be 1 to 32 of A-Z a-z 0-9 _ -" };
+  }
+  return { ok: true, value: roomId };
+}
+
 // Letters, marks, numbers, punctuation, symbols and the plain space: no control or format characters.
 const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]+$/u;
 

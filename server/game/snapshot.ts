@@ -25,7 +25,7 @@ export function snapshotWorld(world: ArenaWorld): WorldSnapshot {
   };
 }
 
-export function restoreWorld(snapshot: WorldSnapshot): ArenaWorld {
-  const state = new ArenaState().restore(snapshot.state);
-  return new ArenaWorld(state, new Rng(snapshot.rng), snapshot.nextCoinId);
+/** Rebuilds a world into `state` (a fresh one by default; a room passes the state it already serves). */
+export function restoreWorld(snapshot: WorldSnapshot, state: ArenaState = new ArenaState()): ArenaWorld {
+  return new ArenaWorld(state.restore(snapshot.state), new Rng(snapshot.rng), snapshot.nextCoinId);
 }

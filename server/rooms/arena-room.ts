@@ -3,16 +3,20 @@
  * fixed rate, and sends each client its patch at the end of the step that produced it (not on
  * Colyseus's separate patch timer, which ships state about one tick late).
  */
-import { type Client, CloseCode as ColyseusCloseCode, Room, ServerError } from "@colyseus/core";
+import { type Client, CloseCode as ColyseusCloseCode, matchMaker, Room, ServerError } from "@colyseus/core";
+import { $changes } from "@colyseus/schema";
 import type { Logger } from "pino";
 import type { Stick } from "../../shared/physics.ts";
 import { clampAxis } from "../../shared/physics.ts";
-import { JoinErrorCode, parseJoinOptions } from "../../shared/protocol.ts";
+import { JoinErrorCode, parseJoinOptions, parseRoomIdOption } from "../../shared/protocol.ts";
 import { ArenaState, MoveInput } from "../../shared/schema.ts";
+import { CHECKPOINT_FORMAT, type Checkpoint, type SeatCheckpoint } from "../cluster/checkpoint.ts";
 import { ArenaWorld } from "../game/arena-world.ts";
 import { Rng } from "../game/rng.ts";
+import { restoreWorld, snapshotWorld } from "../game/snapshot.ts";
 import type { NodeMetrics } from "../metrics.ts";
 import { InputGuard, OFFENSE_CODE } from "./input-guard.ts";
+import type { HostedRoom, RoomHost } from "./room-host.ts";
 
 export interface ArenaRoomDeps {
   readonly nodeId: string;
@@ -22,6 +26,7 @@ export interface ArenaRoomDeps {
   readonly reconnectSeconds: number;
   readonly metrics: NodeMetrics;
   readonly log: Logger;
+  readonly host: RoomHost;
 }
 
 /** Inputs a client may have waiting beyond the one consumed each tick before the oldest are dropped. */
@@ -34,14 +39,27 @@ const NO_RECONNECT_CODES: ReadonlySet<number> = new Set([
   ...Object.values(OFFENSE_CODE),
 ]);
 
+/**
+ * A rehydrated room numbers its schema refs this far above the checkpoint's counter: the dead
+ * owner may have handed out ids after its last checkpoint, and a client that still holds one
+ * would otherwise decode a new object into an old one of another type.
+ */
+const REF_ID_MARGIN = 100_000;
+
 /** Binds the room class to this node's dependencies; Colyseus constructs rooms itself, without arguments. */
 export function arenaRoom(deps: ArenaRoomDeps): typeof ArenaRoom {
   return class BoundArenaRoom extends ArenaRoom {
     override readonly deps = deps;
+
+    static override async onAuth(token: string, options: unknown): Promise<true> {
+      const refusal = deps.host.joinRefusal();
+      if (refusal) throw new ServerError(503, refusal);
+      return ArenaRoom.onAuth(token, options);
+    }
   };
 }
 
-export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> {
+export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> implements HostedRoom {
   readonly deps!: ArenaRoomDeps;
 
   override state = new ArenaState();
@@ -57,6 +75,9 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> {
   /** Keyed by each client's decoded input instance, the one object the sanitizer is handed. */
   private readonly guards = new WeakMap<object, InputGuard>();
   private readonly stickOf = (sessionId: string): Stick => this.nextStick(sessionId);
+  /** The reconnection token each seat's SDK holds now: a new one is issued on every join and reconnect. */
+  private readonly tokens = new Map<string, string>();
+  private fenced = false;
 
   /** Join options are checked before a seat is reserved, so a bad name never creates a room. */
   static override async onAuth(_token: string, options: unknown): Promise<true> {
@@ -65,16 +86,25 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> {
     return true;
   }
 
-  override onCreate(): void {
+  override async onCreate(options: unknown): Promise<void> {
     const { deps } = this;
+    const requested = parseRoomIdOption(options);
+    if (!requested.ok) throw new ServerError(JoinErrorCode.INVALID_OPTIONS, requested.error);
+    if (requested.value) this.roomId = requested.value;
     this.log = deps.log.child({ room: this.roomId });
     this.maxClients = deps.maxPlayers;
+    const checkpoint = await deps.host.admit(this.roomId);
+    if (checkpoint) {
+      this.restore(checkpoint);
+    } else {
+      this.world = new ArenaWorld(this.state, new Rng(Date.now() ^ (Math.random() * 0x7fffffff)));
+    }
     this.state.nodeId = deps.nodeId;
-    this.world = new ArenaWorld(this.state, new Rng(Date.now() ^ (Math.random() * 0x7fffffff)));
 
     const budgetMs = 1000 / deps.tickHz;
     const { tickDuration, tickOverruns } = deps.metrics;
     this.setFixedTimestep((ctx) => {
+      if (this.fenced) return;
       const started = performance.now();
       this.world.step(ctx.dt, this.stickOf);
       this.broadcastPatch();
@@ -94,7 +124,77 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> {
     this.clock.setInterval(() => this.reviewGuards(), 1000);
 
     deps.metrics.rooms.inc();
-    this.log.info({ event: "room_created", tickHz: deps.tickHz, maxPlayers: deps.maxPlayers }, "room created");
+    deps.host.started(this);
+    if (checkpoint) {
+      this.log.info({ event: "room_rehydrated", tick: checkpoint.tick, seats: checkpoint.seats.length, from: checkpoint.nodeId, epoch: checkpoint.epoch }, "room rehydrated from checkpoint");
+    } else {
+      this.log.info({ event: "room_created", tickHz: deps.tickHz, maxPlayers: deps.maxPlayers }, "room created");
+    }
+  }
+
+  get playerCount(): number {
+    return this.world.playerCount;
+  }
+
+  /** Everything needed to rebuild this room elsewhere; called between ticks, never inside one. */
+  checkpoint(nodeId: string, epoch: number): Checkpoint {
+    const seats: SeatCheckpoint[] = [];
+    for (const [sessionId, reconnectionToken] of this.tokens) {
+      const player = this.state.players.get(sessionId);
+      if (!player) continue;
+      seats.push({ sessionId, reconnectionToken, name: player.name, inputsConsumed: this.inputs.get(sessionId).consumedCount });
+    }
+    return {
+      format: CHECKPOINT_FORMAT,
+      roomId: this.roomId,
+      nodeId,
+      epoch,
+      takenAt: Date.now(),
+      tick: this.state.tick,
+      world: snapshotWorld(this.world),
+      nextRefId: this.encoderRoot().nextUniqueId,
+      seats,
+    };
+  }
+
+  fence(reason: string): void {
+    if (this.fenced) return;
+    this.fenced = true;
+    this.log.warn({ event: "room_fenced", reason }, "room fenced off: another node owns it now");
+    // 4010 makes every SDK reconnect, and the gateway leads it to the new owner.
+    void this.disconnect(ColyseusCloseCode.MAY_TRY_RECONNECT);
+  }
+
+  /** Rebuilds the world from a checkpoint and holds every seat for its player's SDK to reconnect. */
+  private restore(checkpoint: Checkpoint): void {
+    const root = this.encoderRoot();
+    root.nextUniqueId = Math.max(root.nextUniqueId, checkpoint.nextRefId + REF_ID_MARGIN);
+    this.world = restoreWorld(checkpoint.world, this.state);
+    this.state.players.forEach((player) => (player.connected = false));
+    for (const seat of checkpoint.seats) this.holdSeat(seat);
+  }
+
+  private holdSeat(seat: SeatCheckpoint): void {
+    this.tokens.set(seat.sessionId, seat.reconnectionToken);
+    // allowReconnection reads only these fields of the client it is handed.
+    const ghost = { sessionId: seat.sessionId, reconnectionToken: seat.reconnectionToken, auth: undefined, userData: undefined };
+    this.allowReconnection(ghost as unknown as Client, this.deps.reconnectSeconds).then(
+      () => {
+        // Colyseus counts a client on its first join only; a seat carried over from another node never had one here.
+        matchMaker.stats.local.ccu++;
+        void matchMaker.stats.persist();
+      },
+      () => {
+        // A carried-over seat never joined this room, so no onLeave comes for it: free it here.
+        this.tokens.delete(seat.sessionId);
+        this.world.removePlayer(seat.sessionId);
+        this.log.info({ event: "seat_expired", session: seat.sessionId }, "carried-over seat expired");
+      },
+    );
+  }
+
+  private encoderRoot(): { nextUniqueId: number } {
+    return (this.state as unknown as { [$changes]: { root: { nextUniqueId: number } } })[$changes].root;
   }
 
   override onJoin(client: Client, options: unknown): void {
@@ -102,6 +202,7 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> {
     if (!parsed.ok) throw new ServerError(JoinErrorCode.INVALID_OPTIONS, parsed.error);
     this.world.addPlayer(client.sessionId, parsed.value.name);
     this.attach(client);
+    this.tokens.set(client.sessionId, client.reconnectionToken);
     this.log.info({ event: "client_joined", session: client.sessionId, name: parsed.value.name, players: this.world.playerCount }, "client joined");
   }
 
@@ -123,10 +224,12 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> {
     const player = this.state.players.get(client.sessionId);
     if (player) player.connected = true;
     this.attach(client);
+    this.tokens.set(client.sessionId, client.reconnectionToken);
     this.log.info({ event: "client_reconnected", session: client.sessionId }, "client reconnected");
   }
 
   override onLeave(client: Client, code?: number): void {
+    this.tokens.delete(client.sessionId);
     if (!this.state.players.has(client.sessionId)) return;
     // A consented leave skips onDrop, so the client gauge is lowered here for it alone.
     if (code === ColyseusCloseCode.CONSENTED) this.deps.metrics.clients.dec();
@@ -136,6 +239,7 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> {
 
   override onDispose(): void {
     this.deps.metrics.rooms.dec();
+    this.deps.host.disposed(this);
     this.log.info({ event: "room_disposed" }, "room disposed");
   }
 

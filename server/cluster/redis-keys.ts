@@ -1,0 +1,39 @@
+/**
+ * Every Redis key and channel Locus uses, in one place. Colyseus's RedisPresence and RedisDriver
+ * keep their own keys beside these (`roomcaches`, `roomcount`, `ch:*`, `swept:*`, `p:*`, `$*`).
+ *
+ * | key | type | holds | lifetime |
+ * | --- | --- | --- | --- |
+ * | `locus:node:{nodeId}` | string (JSON NodeRecord) | a node's address, state and load | PX = node TTL, refreshed by its heartbeat |
+ * | `locus:nodes` | set | ids of nodes that have registered | members dropped when their record is gone |
+ * | `locus:rooms` | set | ids of rooms that live somewhere in the cluster | member removed when a room is disposed |
+ * | `locus:room:{roomId}:owner` | string `"{nodeId} {epoch}"` | the room's owner lease | PX = room lease, renewed by the owner |
+ * | `locus:room:{roomId}:epoch` | string (integer) | the fencing epoch, +1 on every claim | while the room lives |
+ * | `locus:room:{roomId}:checkpoint` | string (JSON Checkpoint) | the room's last checkpoint | while the room lives |
+ *
+ * | channel | message |
+ * | --- | --- |
+ * | `locus:ownership` | JSON `{ roomId, nodeId, epoch }` when a room gets a new owner; gateways cut sockets that still lead to the old one |
+ */
+
+const PREFIX = "locus:";
+
+export const keys = {
+  node: (nodeId: string) => `${PREFIX}node:${nodeId}`,
+  nodes: `${PREFIX}nodes`,
+  rooms: `${PREFIX}rooms`,
+  owner: (roomId: string) => `${PREFIX}room:${roomId}:owner`,
+  epoch: (roomId: string) => `${PREFIX}room:${roomId}:epoch`,
+  checkpoint: (roomId: string) => `${PREFIX}room:${roomId}:checkpoint`,
+} as const;
+
+export const channels = {
+  ownership: `${PREFIX}ownership`,
+} as const;
+
+/** What `locus:ownership` carries. */
+export interface OwnershipChange {
+  readonly roomId: string;
+  readonly nodeId: string;
+  readonly epoch: number;
+}
