@@ -15,6 +15,14 @@ export interface NodeConfig {
   readonly logLevel: LogLevel;
   /** Where the built browser game lives; served at `/` when it exists. */
   readonly staticDir: string;
+  /** Set: cluster mode, with presence, routing and checkpoints in this Redis. Unset: a lone node. */
+  readonly redisUrl: string | undefined;
+  /** Cluster mode: how often each room writes a checkpoint. */
+  readonly checkpointMs: number;
+  /** Cluster mode: how long a room's owner lease runs without renewal. */
+  readonly roomLeaseMs: number;
+  /** Cluster mode: the URL other nodes and gateways reach this node at; derived from the port when unset. */
+  readonly nodeAddress: string | undefined;
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -30,14 +38,20 @@ type Env = Readonly<Record<string, string | undefined>>;
 export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeConfig {
   const problems: string[] = [];
   const read = new EnvReader(env, problems);
+  const tickHz = read.int("TICK_HZ", DEFAULT_TICK_HZ, 1, 120);
   const config: NodeConfig = {
     port: read.int("PORT", 2567, 0, 65535),
     host: read.string("HOST", "0.0.0.0", /^[\w.:-]+$/, "a host name or IP address"),
     nodeId: read.string("NODE_ID", generatedNodeId(), /^[A-Za-z0-9._-]{1,64}$/, "1 to 64 of A-Z a-z 0-9 . _ -"),
-    tickHz: read.int("TICK_HZ", DEFAULT_TICK_HZ, 1, 120),
+    tickHz,
     maxPlayers: read.int("MAX_PLAYERS", DEFAULT_MAX_PLAYERS, 1, 64),
     logLevel: read.oneOf("LOG_LEVEL", "info", LOG_LEVELS),
     staticDir: read.string("STATIC_DIR", defaults.staticDir, /.+/, "a directory path"),
+    redisUrl: read.optional("REDIS_URL", /^rediss?:\/\/\S+$/, "a redis:// or rediss:// URL"),
+    // One tick is the shortest useful interval: a checkpoint is taken between two ticks.
+    checkpointMs: read.int("CHECKPOINT_MS", 1000, Math.ceil(1000 / tickHz), 60_000),
+    roomLeaseMs: read.int("ROOM_LEASE_MS", 5000, 1000, 60_000),
+    nodeAddress: read.optional("NODE_ADDRESS", /^https?:\/\/[^/\s]+$/, "an http:// URL with no path, e.g. http://10.0.0.5:2567"),
   };
   if (problems.length > 0) throw new ConfigError(`invalid environment:\n  ${problems.join("\n  ")}`);
   return config;
@@ -80,6 +94,15 @@ export class EnvReader {
     if (!pattern.test(v)) {
       this.problems.push(`${name}=${JSON.stringify(v)}: expected ${expected}`);
       return fallback;
+    }
+    return v;
+  }
+
+  optional(name: string, pattern: RegExp, expected: string): string | undefined {
+    const v = this.raw(name);
+    if (v !== undefined && !pattern.test(v)) {
+      this.problems.push(`${name}=${JSON.stringify(v)}: expected ${expected}`);
+      return undefined;
     }
     return v;
   }

@@ -18,7 +18,13 @@ try {
 }
 
 const log = createLogger(config.logLevel, config.nodeId);
-const node = await startNode(config, log);
+// Colyseus's Redis presence can reject a promise nobody awaits while Redis is away; that must
+// not take the node and its rooms down with it.
+process.on("unhandledRejection", (err) => log.warn({ event: "unhandled_rejection", err }, "unhandled rejection (ignored)"));
+const node = await startNode(config, log).catch((err: unknown) => {
+  log.fatal({ event: "node_failed", err }, `could not start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
 log.info({ event: "node_started", port: node.port, tickHz: config.tickHz, maxPlayers: config.maxPlayers }, `Locus node listening on http://localhost:${node.port}`);
 
 let stopping = false;

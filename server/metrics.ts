@@ -14,6 +14,12 @@ export interface NodeMetrics {
   readonly bytesSent: Counter;
   readonly inputsRejected: Counter<"reason">;
   readonly clientsKicked: Counter<"reason">;
+  readonly rehydrations: Counter;
+  readonly recoverySeconds: Histogram;
+  readonly checkpointBytes: Histogram;
+  readonly checkpointWriteSeconds: Histogram;
+  readonly leaseRenewalFailures: Counter;
+  readonly fencedWrites: Counter;
 }
 
 /** Tick time buckets, in seconds: fine below a millisecond, where a healthy room lives. */
@@ -56,6 +62,39 @@ export function createNodeMetrics(labels: { node: string }): NodeMetrics {
       name: "locus_clients_kicked_total",
       help: "Clients disconnected for abuse, by reason.",
       labelNames: ["reason"],
+      registers: [registry],
+    }),
+    rehydrations: new Counter({
+      name: "locus_rehydrations_total",
+      help: "Rooms this node rebuilt from another node's checkpoint.",
+      registers: [registry],
+    }),
+    recoverySeconds: new Histogram({
+      name: "locus_recovery_seconds",
+      help: "From the old owner's last sign of life to the room live again here.",
+      buckets: [0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8, 13],
+      registers: [registry],
+    }),
+    checkpointBytes: new Histogram({
+      name: "locus_checkpoint_bytes",
+      help: "Size of each checkpoint written.",
+      buckets: [512, 1024, 2048, 4096, 8192, 16384, 65536],
+      registers: [registry],
+    }),
+    checkpointWriteSeconds: new Histogram({
+      name: "locus_checkpoint_write_seconds",
+      help: "Time to write one checkpoint to Redis, serialisation included.",
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5],
+      registers: [registry],
+    }),
+    leaseRenewalFailures: new Counter({
+      name: "locus_lease_renewal_failures_total",
+      help: "Lease renewals that did not reach Redis (the room keeps running until its lease runs out).",
+      registers: [registry],
+    }),
+    fencedWrites: new Counter({
+      name: "locus_fenced_writes_total",
+      help: "Checkpoint writes and renewals refused because another node holds a newer epoch.",
       registers: [registry],
     }),
   };

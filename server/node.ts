@@ -13,8 +13,9 @@ import { MAX_MESSAGE_BYTES } from "../shared/protocol.ts";
 import type { NodeConfig } from "./config.ts";
 import { createHttpApp } from "./http/routes.ts";
 import { createNodeMetrics, type NodeMetrics } from "./metrics.ts";
+import { type ClusterMode, startClusterMode } from "./cluster/cluster-mode.ts";
 import { arenaRoom } from "./rooms/arena-room.ts";
-import { LocalRoomHost } from "./rooms/room-host.ts";
+import { LocalRoomHost, type RoomHost } from "./rooms/room-host.ts";
 
 /** How long a dropped player's seat waits for its SDK to reconnect. */
 const RECONNECT_SECONDS = 20;
@@ -36,8 +37,25 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
     isReady: () => ready,
   });
   const httpServer = createServer(app);
+  const cluster: ClusterMode | undefined = config.redisUrl
+    ? startClusterMode({
+        redisUrl: config.redisUrl,
+        nodeId: config.nodeId,
+        leaseMs: config.roomLeaseMs,
+        checkpointMs: config.checkpointMs,
+        metrics,
+        log,
+      })
+    : undefined;
+  await cluster?.ready();
+  const host: RoomHost = cluster?.host ?? new LocalRoomHost();
   const server = new Server({
-    transport: new WebSocketTransport({ server: httpServer, maxPayload: MAX_MESSAGE_BYTES }),
+    transport: new WebSocketTransport({
+      server: httpServer,
+      maxPayload: MAX_MESSAGE_BYTES,
+      ...(cluster ? { beforeUpgrade: cluster.beforeUpgrade } : {}),
+    }),
+    ...cluster?.serverOptions,
     // Signals are handled by main.ts, with a deadline Colyseus's own handler lacks.
     gracefullyShutdown: false,
     greet: false,
@@ -52,18 +70,20 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
       reconnectSeconds: RECONNECT_SECONDS,
       metrics,
       log,
-      host: new LocalRoomHost(),
+      host,
     }),
   );
   await server.listen(config.port, config.host);
-  ready = true;
   const port = (httpServer.address() as AddressInfo).port;
+  await cluster?.started(config.nodeAddress ?? `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`);
+  ready = true;
 
   return {
     port,
     metrics,
     async shutdown(deadlineMs: number) {
       ready = false;
+      cluster?.setState("draining");
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<"deadline">((resolve) => {
         timer = setTimeout(() => resolve("deadline"), deadlineMs);
@@ -71,6 +91,7 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
       const outcome = await Promise.race([server.gracefullyShutdown(false).then(() => "closed" as const), deadline]);
       clearTimeout(timer);
       if (outcome === "deadline") log.warn({ event: "shutdown_deadline", deadlineMs }, "rooms did not close in time; stopping anyway");
+      await cluster?.stop();
       httpServer.closeAllConnections();
     },
   };

@@ -14,6 +14,7 @@
  * | channel | message |
  * | --- | --- |
  * | `locus:ownership` | JSON `{ roomId, nodeId, epoch }` when a room gets a new owner; gateways cut sockets that still lead to the old one |
+ * | `locus:rehydrate` | JSON `{ roomId }` from a gateway holding a player for a room no node owns; every node scans for orphans at once |
  */
 
 const PREFIX = "locus:";
@@ -29,6 +30,7 @@ export const keys = {
 
 export const channels = {
   ownership: `${PREFIX}ownership`,
+  rehydrate: `${PREFIX}rehydrate`,
 } as const;
 
 /** What `locus:ownership` carries. */
@@ -36,4 +38,9 @@ export interface OwnershipChange {
   readonly roomId: string;
   readonly nodeId: string;
   readonly epoch: number;
+}
+
+/** What `locus:rehydrate` carries: a gateway holding a socket for a room that no node owns. */
+export interface RehydrateRequest {
+  readonly roomId: string;
 }

@@ -203,6 +203,7 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     this.world.addPlayer(client.sessionId, parsed.value.name);
     this.attach(client);
     this.tokens.set(client.sessionId, client.reconnectionToken);
+    this.deps.host.seatsChanged(this);
     this.log.info({ event: "client_joined", session: client.sessionId, name: parsed.value.name, players: this.world.playerCount }, "client joined");
   }
 
@@ -225,6 +226,7 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     if (player) player.connected = true;
     this.attach(client);
     this.tokens.set(client.sessionId, client.reconnectionToken);
+    this.deps.host.seatsChanged(this);
     this.log.info({ event: "client_reconnected", session: client.sessionId }, "client reconnected");
   }
 
@@ -234,6 +236,7 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     // A consented leave skips onDrop, so the client gauge is lowered here for it alone.
     if (code === ColyseusCloseCode.CONSENTED) this.deps.metrics.clients.dec();
     this.world.removePlayer(client.sessionId);
+    this.deps.host.seatsChanged(this);
     this.log.info({ event: "client_left", session: client.sessionId, code, players: this.world.playerCount }, "client left");
   }
 

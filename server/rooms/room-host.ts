@@ -22,6 +22,8 @@ export interface RoomHost {
   admit(roomId: string): Promise<Checkpoint | undefined>;
   started(room: HostedRoom): void;
   disposed(room: HostedRoom): void;
+  /** A seat was taken, reconnected or freed: its reconnection token changed. */
+  seatsChanged(room: HostedRoom): void;
   /** Why the node cannot take a join right now, or undefined when it can. */
   joinRefusal(): string | undefined;
 }
@@ -41,6 +43,8 @@ export class LocalRoomHost implements RoomHost {
   disposed(room: HostedRoom): void {
     this.rooms.delete(room);
   }
+
+  seatsChanged(): void {}
 
   joinRefusal(): undefined {
     return undefined;

@@ -1,0 +1,217 @@
+/**
+ * The cluster side of every room on this node: it claims each room's owner lease, renews the
+ * leases in one batch beside the tick loops, writes checkpoints under the room's epoch, fences a
+ * room whose lease it can no longer prove, and rebuilds orphaned rooms from their checkpoints.
+ * Nothing here runs inside a tick: rooms hand over a checkpoint synchronously and the Redis
+ * round trips happen afterwards, on timers.
+ */
+import { matchMaker, ServerError } from "@colyseus/core";
+import type { Logger } from "pino";
+import { ROOM_NAME } from "../../shared/constants.ts";
+import type { NodeMetrics } from "../metrics.ts";
+import type { HostedRoom, RoomHost } from "../rooms/room-host.ts";
+import { type Checkpoint, CheckpointError, parseCheckpoint } from "./checkpoint.ts";
+import { channels, keys, type OwnershipChange } from "./redis-keys.ts";
+import type { ClaimMode, ScriptedRedis } from "./redis-scripts.ts";
+
+export interface ClusterHostOptions {
+  readonly redis: ScriptedRedis;
+  readonly nodeId: string;
+  readonly leaseMs: number;
+  readonly checkpointMs: number;
+  readonly metrics: NodeMetrics;
+  readonly log: Logger;
+}
+
+interface OwnedRoom {
+  readonly room: HostedRoom;
+  readonly epoch: number;
+  /** Local time after which this node can no longer be sure it still owns the room. */
+  deadline: number;
+  writing: boolean;
+  fenced: boolean;
+}
+
+export class ClusterRoomHost implements RoomHost {
+  private readonly o: ClusterHostOptions;
+  private readonly owned = new Map<string, OwnedRoom>();
+  /** Epochs claimed for rooms whose onCreate is running. */
+  private readonly claimed = new Map<string, { epoch: number; checkpoint: Checkpoint | undefined }>();
+  private readonly renewEveryMs: number;
+  private timers: NodeJS.Timeout[] = [];
+  private renewing = false;
+
+  constructor(options: ClusterHostOptions) {
+    this.o = options;
+    // Several renewals fit in one lease, so one lost round trip never costs a room.
+    this.renewEveryMs = Math.max(100, Math.floor(options.leaseMs / 5));
+  }
+
+  start(): void {
+    this.timers.push(setInterval(() => void this.renewAll(), this.renewEveryMs));
+    this.timers.push(setInterval(() => this.checkpointAll(), this.o.checkpointMs));
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+
+  get roomCount(): number {
+    return this.owned.size;
+  }
+
+  get playerCount(): number {
+    let n = 0;
+    for (const { room } of this.owned.values()) n += room.playerCount;
+    return n;
+  }
+
+  owns(roomId: string): boolean {
+    return this.owned.has(roomId) || this.claimed.has(roomId);
+  }
+
+  joinRefusal(): string | undefined {
+    return this.o.redis.status === "ready" ? undefined : "the cluster's state store (Redis) is unreachable; new joins are refused until it returns";
+  }
+
+  async admit(roomId: string): Promise<Checkpoint | undefined> {
+    const rehydration = this.claimed.get(roomId);
+    if (rehydration) return rehydration.checkpoint;
+    // Colyseus's RedisDriver does not keep chosen ids unique (colyseus#978): the claim does.
+    const epoch = await this.claim(roomId, "new");
+    if (epoch === 0) throw new ServerError(409, `room ${roomId} already exists`);
+    this.claimed.set(roomId, { epoch, checkpoint: undefined });
+    return undefined;
+  }
+
+  started(room: HostedRoom): void {
+    const claim = this.claimed.get(room.roomId);
+    if (!claim) return;
+    this.claimed.delete(room.roomId);
+    const entry: OwnedRoom = { room, epoch: claim.epoch, deadline: Date.now() + this.o.leaseMs - this.renewEveryMs, writing: false, fenced: false };
+    this.owned.set(room.roomId, entry);
+    this.writeCheckpoint(entry);
+  }
+
+  disposed(room: HostedRoom): void {
+    const entry = this.owned.get(room.roomId);
+    if (!entry || entry.room !== room) return;
+    this.owned.delete(room.roomId);
+    if (entry.fenced) return;
+    const { redis, nodeId } = this.o;
+    redis
+      .locusRelease(keys.owner(room.roomId), keys.epoch(room.roomId), keys.checkpoint(room.roomId), keys.rooms, room.roomId, nodeId, entry.epoch)
+      .catch((err: unknown) => this.o.log.warn({ event: "release_failed", room: room.roomId, err }, "could not release a disposed room's keys"));
+  }
+
+  /** A seat's token changed (join, reconnect, leave): checkpoint now, or a crash would strand that player. */
+  seatsChanged(room: HostedRoom): void {
+    const entry = this.owned.get(room.roomId);
+    if (entry) this.writeCheckpoint(entry);
+  }
+
+  /**
+   * Takes over an orphaned room: claims the next epoch, reads the checkpoint and recreates the
+   * room here under the same id, its seats held for the players' SDKs to reconnect to.
+   * `lastSeenAlive` dates the old owner's last sign of life, for the recovery-time metric.
+   */
+  async rehydrate(roomId: string, mode: Exclude<ClaimMode, "new">, lastSeenAlive: number | undefined): Promise<boolean> {
+    const { redis, log, metrics } = this.o;
+    if (this.owns(roomId)) return false;
+    const epoch = await this.claim(roomId, mode);
+    if (epoch === 0) return false;
+    const raw = await redis.get(keys.checkpoint(roomId));
+    let checkpoint: Checkpoint;
+    try {
+      if (raw === null) throw new CheckpointError("no checkpoint was written");
+      checkpoint = parseCheckpoint(raw, roomId);
+    } catch (err) {
+      if (!(err instanceof CheckpointError)) throw err;
+      log.error({ event: "checkpoint_refused", room: roomId, reason: err.message }, `checkpoint of room ${roomId} refused: ${err.message}; the room is given up`);
+      await redis.locusRelease(keys.owner(roomId), keys.epoch(roomId), keys.checkpoint(roomId), keys.rooms, roomId, this.o.nodeId, epoch);
+      return false;
+    }
+    this.claimed.set(roomId, { epoch, checkpoint });
+    try {
+      await matchMaker.handleCreateRoom(ROOM_NAME, {}, undefined, roomId);
+    } catch (err) {
+      this.claimed.delete(roomId);
+      throw err;
+    }
+    metrics.rehydrations.inc();
+    if (lastSeenAlive !== undefined) metrics.recoverySeconds.observe((Date.now() - lastSeenAlive) / 1000);
+    const change: OwnershipChange = { roomId, nodeId: this.o.nodeId, epoch };
+    await redis.publish(channels.ownership, JSON.stringify(change)).catch(() => undefined);
+    return true;
+  }
+
+  private claim(roomId: string, mode: ClaimMode): Promise<number> {
+    return this.o.redis.locusClaim(keys.owner(roomId), keys.epoch(roomId), keys.rooms, roomId, this.o.nodeId, this.o.leaseMs, mode, keys.node(""));
+  }
+
+  private async renewAll(): Promise<void> {
+    if (this.renewing || this.owned.size === 0) return;
+    this.renewing = true;
+    const { redis, nodeId, leaseMs, metrics } = this.o;
+    const entries = [...this.owned.values()].filter((e) => !e.fenced);
+    const sentAt = Date.now();
+    try {
+      const pipeline = redis.pipeline();
+      for (const e of entries) {
+        (pipeline as unknown as ScriptedRedis).locusRenew(keys.owner(e.room.roomId), keys.epoch(e.room.roomId), keys.rooms, e.room.roomId, nodeId, e.epoch, leaseMs);
+      }
+      const results = (await pipeline.exec()) ?? [];
+      entries.forEach((e, i) => {
+        const [err, renewed] = results[i] ?? [new Error("no reply"), 0];
+        if (err) {
+          metrics.leaseRenewalFailures.inc();
+        } else if (renewed === 1) {
+          e.deadline = sentAt + leaseMs - this.renewEveryMs;
+        } else {
+          metrics.fencedWrites.inc();
+          this.fence(e, "lease renewal refused: another node claimed the room");
+        }
+      });
+    } catch {
+      metrics.leaseRenewalFailures.inc(entries.length);
+    } finally {
+      this.renewing = false;
+    }
+    // Checked after every attempt, reached or not: a node that cannot prove its lease stops.
+    const now = Date.now();
+    for (const e of this.owned.values()) {
+      if (!e.fenced && now > e.deadline) this.fence(e, `lease not renewed for ${leaseMs} ms`);
+    }
+  }
+
+  private checkpointAll(): void {
+    for (const e of this.owned.values()) this.writeCheckpoint(e);
+  }
+
+  private writeCheckpoint(e: OwnedRoom): void {
+    if (e.writing || e.fenced) return;
+    const { redis, nodeId, metrics, log } = this.o;
+    const started = performance.now();
+    const data = JSON.stringify(e.room.checkpoint(nodeId, e.epoch));
+    e.writing = true;
+    redis
+      .locusWriteCheckpoint(keys.owner(e.room.roomId), keys.checkpoint(e.room.roomId), nodeId, e.epoch, data)
+      .then((written) => {
+        if (written === 1) {
+          metrics.checkpointBytes.observe(data.length);
+          metrics.checkpointWriteSeconds.observe((performance.now() - started) / 1000);
+        } else {
+          metrics.fencedWrites.inc();
+          log.warn({ event: "checkpoint_fenced", room: e.room.roomId, epoch: e.epoch }, "checkpoint refused: this node no longer holds the room's lease");
+        }
+      })
+      .catch(() => undefined)
+      .finally(() => (e.writing = false));
+  }
+
+  private fence(e: OwnedRoom, reason: string): void {
+    e.fenced = true;
+    e.room.fence(reason);
+  }
+}

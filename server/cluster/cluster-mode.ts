@@ -1,0 +1,136 @@
+/**
+ * Wires a node into the cluster: Colyseus's Redis presence and driver for matchmaking across
+ * nodes, placement by players, the node's heartbeat, the room host (leases and checkpoints),
+ * failure detection, and the guard that tells a reconnecting SDK to retry while its room is
+ * still being rebuilt here.
+ */
+import { matchMaker } from "@colyseus/core";
+import { RedisDriver } from "@colyseus/redis-driver";
+import { RedisPresence } from "@colyseus/redis-presence";
+import { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { NodeMetrics } from "../metrics.ts";
+import { ClusterRoomHost } from "./cluster-host.ts";
+import { leastLoaded, type NodeState, readNodes, startHeartbeat } from "./node-registry.ts";
+import { OrphanWatch } from "./orphan-watch.ts";
+import { channels, type RehydrateRequest } from "./redis-keys.ts";
+import { withScripts } from "./redis-scripts.ts";
+
+export const NODE_HEARTBEAT_MS = 250;
+export const NODE_TTL_MS = 1000;
+export const ORPHAN_SCAN_MS = 250;
+/** How long a reconnect is held open for a room this node is rebuilding right now. */
+const REHYDRATION_HOLD_MS = 3000;
+const REDIS_START_TIMEOUT_MS = 10_000;
+
+export interface ClusterModeOptions {
+  readonly redisUrl: string;
+  readonly nodeId: string;
+  readonly leaseMs: number;
+  readonly checkpointMs: number;
+  readonly metrics: NodeMetrics;
+  readonly log: Logger;
+}
+
+/**
+ * A command connection fails fast while Redis is away, so no renewal or checkpoint queues up
+ * behind an outage; a subscriber connection keeps its queue, so it resubscribes when Redis returns.
+ */
+export function connectRedis(url: string, log: Logger, name: string, kind: "commands" | "subscriber" = "commands"): Redis {
+  const redis = new Redis(url, {
+    enableOfflineQueue: kind === "subscriber",
+    maxRetriesPerRequest: kind === "subscriber" ? null : 1,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+    connectionName: name,
+  });
+  let down = false;
+  redis.on("error", (err) => {
+    if (!down) log.warn({ event: "redis_unreachable", err: err.message }, "Redis unreachable; rooms keep running");
+    down = true;
+  });
+  redis.on("ready", () => {
+    if (down) log.info({ event: "redis_back" }, "Redis reachable again");
+    down = false;
+  });
+  return redis;
+}
+
+export function startClusterMode(options: ClusterModeOptions) {
+  const { redisUrl, nodeId, log } = options;
+  const redis = withScripts(connectRedis(redisUrl, log, `locus-node-${nodeId}`));
+  const subscriber = connectRedis(redisUrl, log, `locus-node-${nodeId}-sub`, "subscriber");
+  const host = new ClusterRoomHost({ redis, nodeId, leaseMs: options.leaseMs, checkpointMs: options.checkpointMs, metrics: options.metrics, log });
+  let state: NodeState = "ready";
+  const watch = new OrphanWatch({ redis, host, nodeId, scanMs: ORPHAN_SCAN_MS, isReady: () => state === "ready", log });
+  let heartbeat: { stop(): Promise<void> } | undefined;
+
+  return {
+    host,
+    /** Resolves once Redis answers; a node that cannot reach it at start does not start. */
+    ready: () =>
+      new Promise<void>((resolve, reject) => {
+        if (redis.status === "ready") return resolve();
+        const timer = setTimeout(() => reject(new Error(`cannot reach Redis at ${redisUrl}`)), REDIS_START_TIMEOUT_MS);
+        redis.once("ready", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+    serverOptions: {
+      presence: new RedisPresence(redisUrl),
+      driver: new RedisDriver(redisUrl),
+      selectProcessIdToCreateRoom: async () => leastLoaded(await readNodes(redis))?.processId ?? matchMaker.processId,
+    },
+
+    /** Refuses (503, so the SDK retries) a reconnect for a room this node does not hold yet. */
+    async beforeUpgrade(request: Request): Promise<Response | void> {
+      const url = new URL(request.url);
+      const roomId = /\/[A-Za-z0-9_-]+\/([A-Za-z0-9_-]+)$/.exec(url.pathname)?.[1];
+      if (!roomId || !url.searchParams.has("reconnectionToken") || matchMaker.getLocalRoomById(roomId)) return;
+      const until = Date.now() + REHYDRATION_HOLD_MS;
+      while (host.owns(roomId) && !matchMaker.getLocalRoomById(roomId) && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      if (matchMaker.getLocalRoomById(roomId)) return;
+      return new Response(`room ${roomId} is not on this node; retry`, { status: 503, headers: { "retry-after": "1" } });
+    },
+
+    async started(address: string): Promise<void> {
+      heartbeat = startHeartbeat(redis, {
+        intervalMs: NODE_HEARTBEAT_MS,
+        ttlMs: NODE_TTL_MS,
+        record: () => ({ nodeId, address, processId: matchMaker.processId, state, players: host.playerCount, rooms: host.roomCount }),
+        onError: () => undefined,
+      });
+      host.start();
+      watch.start();
+      await subscriber.subscribe(channels.rehydrate).catch(() => undefined);
+      subscriber.on("message", (_channel: string, message: string) => {
+        const request = safeParse<RehydrateRequest>(message);
+        if (request && typeof request.roomId === "string") void watch.scan();
+      });
+    },
+
+    setState(next: NodeState): void {
+      state = next;
+    },
+
+    async stop(): Promise<void> {
+      watch.stop();
+      host.stop();
+      await heartbeat?.stop();
+      subscriber.disconnect();
+      redis.disconnect();
+    },
+  };
+}
+
+export type ClusterMode = ReturnType<typeof startClusterMode>;
+
+function safeParse<T>(text: string): T | undefined {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Failure detection. Every node scans the cluster's rooms a few times a second for two kinds of
+ * orphan: a room whose owner lease lapsed, and a room whose owner's node record lapsed and whose
+ * port refuses connections (a process that is gone, not one that is merely slow). The first is
+ * safe by the lease; the second is safe because a refused connection means no process listens
+ * there, and it saves waiting out the whole lease. Less loaded nodes try first.
+ */
+import { connect } from "node:net";
+import type { Logger } from "pino";
+import type { ClusterRoomHost } from "./cluster-host.ts";
+import { type NodeRecord, readNodes } from "./node-registry.ts";
+import { keys } from "./redis-keys.ts";
+import type { ScriptedRedis } from "./redis-scripts.ts";
+
+export interface OrphanWatchOptions {
+  readonly redis: ScriptedRedis;
+  readonly host: ClusterRoomHost;
+  readonly nodeId: string;
+  readonly scanMs: number;
+  readonly isReady: () => boolean;
+  readonly log: Logger;
+}
+
+/** Each rank down the load order waits this much longer before claiming, so claims spread out. */
+const RANK_STAGGER_MS = 60;
+const PROBE_TIMEOUT_MS = 300;
+
+export class OrphanWatch {
+  private readonly o: OrphanWatchOptions;
+  /** Last record seen of every node, kept after it lapses: its address is what the probe needs. */
+  private readonly lastSeen = new Map<string, NodeRecord>();
+  private timer: NodeJS.Timeout | undefined;
+  private scanning = false;
+
+  constructor(options: OrphanWatchOptions) {
+    this.o = options;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.scan(), this.o.scanMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** One pass over the cluster's rooms; also run at once when a gateway asks for a room no node holds. */
+  async scan(): Promise<void> {
+    if (this.scanning || !this.o.isReady()) return;
+    this.scanning = true;
+    try {
+      await this.scanOnce();
+    } catch (err) {
+      this.o.log.debug({ event: "orphan_scan_failed", err }, "orphan scan failed");
+    } finally {
+      this.scanning = false;
+    }
+  }
+
+  private async scanOnce(): Promise<void> {
+    const { redis, host, nodeId } = this.o;
+    const nodes = await readNodes(redis);
+    const alive = new Set<string>();
+    for (const n of nodes) {
+      this.lastSeen.set(n.nodeId, n);
+      alive.add(n.nodeId);
+    }
+    const roomIds = (await redis.smembers(keys.rooms)).filter((id) => !host.owns(id));
+    if (roomIds.length === 0) return;
+    const owners = await redis.mget(roomIds.map(keys.owner));
+
+    const orphans: { roomId: string; mode: "orphan" | "dead"; lastSeenAlive: number | undefined }[] = [];
+    const probes = new Map<string, Promise<boolean>>();
+    for (let i = 0; i < roomIds.length; i++) {
+      const roomId = roomIds[i]!;
+      const owner = owners[i];
+      if (owner === null || owner === undefined) {
+        orphans.push({ roomId, mode: "orphan", lastSeenAlive: undefined });
+        continue;
+      }
+      const ownerNode = owner.split(" ")[0]!;
+      if (alive.has(ownerNode) || ownerNode === nodeId) continue;
+      const record = this.lastSeen.get(ownerNode);
+      if (!record) continue;
+      if (!probes.has(ownerNode)) probes.set(ownerNode, refusesConnections(record.address));
+      if (await probes.get(ownerNode)) orphans.push({ roomId, mode: "dead", lastSeenAlive: record.heartbeatAt });
+    }
+    if (orphans.length === 0) return;
+
+    const rank = loadRank(nodes, nodeId);
+    if (rank > 0) await new Promise((r) => setTimeout(r, rank * RANK_STAGGER_MS));
+    for (const o of orphans) {
+      try {
+        if (await host.rehydrate(o.roomId, o.mode, o.lastSeenAlive)) {
+          this.o.log.info({ event: "room_taken_over", room: o.roomId, mode: o.mode }, "orphaned room taken over");
+        }
+      } catch (err) {
+        this.o.log.error({ event: "rehydrate_failed", room: o.roomId, err }, "could not rehydrate an orphaned room");
+      }
+    }
+  }
+}
+
+/** This node's place in the load order of ready nodes (0 = least loaded). */
+function loadRank(nodes: readonly NodeRecord[], nodeId: string): number {
+  const ready = nodes.filter((n) => n.state === "ready").sort((a, b) => a.players - b.players || a.nodeId.localeCompare(b.nodeId));
+  const i = ready.findIndex((n) => n.nodeId === nodeId);
+  return i < 0 ? ready.length : i;
+}
+
+/** True only when the address actively refuses a TCP connection: nothing listens there any more. */
+function refusesConnections(address: string): Promise<boolean> {
+  const url = new URL(address);
+  return new Promise((resolve) => {
+    const socket = connect({ host: url.hostname, port: Number(url.port || 80) });
+    const done = (refused: boolean) => {
+      socket.destroy();
+      resolve(refused);
+    };
+    socket.setTimeout(PROBE_TIMEOUT_MS, () => done(false));
+    socket.once("connect", () => done(false));
+    socket.once("error", (err: NodeJS.ErrnoException) => done(err.code === "ECONNREFUSED"));
+  });
+}

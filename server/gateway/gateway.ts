@@ -1,0 +1,220 @@
+/**
+ * The cluster's one public address. Stateless: it keeps no room state, only the sockets it is
+ * relaying, so any number can run side by side. Plain HTTP (matchmaking, the game page) goes to
+ * the least loaded ready node, or to a room's owner when the request names a room; a websocket
+ * goes to the node that owns its room now, looked up in Redis on every connect. When a room moves
+ * the gateway cuts the sockets that still lead to its old home, and the players' SDKs reconnect
+ * through it to the new one, with no change to game code.
+ */
+import { createServer, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from "node:http";
+import { connect, type Socket } from "node:net";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { leastLoaded, type NodeRecord, readNodes } from "../cluster/node-registry.ts";
+import { channels, keys, type OwnershipChange } from "../cluster/redis-keys.ts";
+
+export interface GatewayOptions {
+  readonly redis: Redis;
+  readonly subscriber: Redis;
+  readonly log: Logger;
+  /** How long a socket or join for a room with no live owner waits for another node to take it over. */
+  readonly holdMs: number;
+}
+
+interface Relay {
+  readonly nodeId: string;
+  readonly client: Socket;
+  readonly upstream: Socket;
+}
+
+const ROOM_PATH = /^\/[A-Za-z0-9_-]+\/([A-Za-z0-9_-]+)$/;
+const ROOM_MATCHMAKE = /^\/matchmake\/(?:joinById|reconnect)\/([A-Za-z0-9_-]+)$/;
+const POLL_MS = 50;
+/** Longer than a node record's TTL, so a dead node's last record is never trusted again. */
+const REFUSAL_MEMORY_MS = 2000;
+
+export class Gateway {
+  readonly server: Server;
+  private readonly o: GatewayOptions;
+  private readonly relays = new Map<string, Set<Relay>>();
+  /** Nodes whose port just refused us: dead, whatever their record says until it lapses. */
+  private readonly refusedAt = new Map<string, number>();
+
+  constructor(options: GatewayOptions) {
+    this.o = options;
+    this.server = createServer((req, res) => void this.onRequest(req, res));
+    this.server.on("upgrade", (req, socket: Socket, head: Buffer) => void this.onUpgrade(req, socket, head));
+    options.subscriber.on("message", (channel: string, message: string) => {
+      if (channel === channels.ownership) this.onOwnershipChange(message);
+    });
+  }
+
+  async listen(port: number, host: string): Promise<number> {
+    await this.o.subscriber.subscribe(channels.ownership);
+    await new Promise<void>((resolve) => this.server.listen(port, host, resolve));
+    const address = this.server.address();
+    return typeof address === "object" && address ? address.port : port;
+  }
+
+  async close(): Promise<void> {
+    for (const set of this.relays.values()) for (const r of set) r.client.destroy();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  get relayCount(): number {
+    let n = 0;
+    for (const set of this.relays.values()) n += set.size;
+    return n;
+  }
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? "/").split("?")[0]!;
+    if (path === "/healthz") return json(res, 200, { status: "ok", role: "gateway" });
+    if (path === "/readyz") {
+      const ready = this.o.redis.status === "ready" && (await this.nodes()).some((n) => n.state === "ready");
+      return json(res, ready ? 200 : 503, { status: ready ? "ready" : "not ready", role: "gateway" });
+    }
+    if (this.o.redis.status !== "ready") {
+      return json(res, 503, { error: "the cluster's state store (Redis) is unreachable; try again shortly" });
+    }
+    try {
+      const roomId = ROOM_MATCHMAKE.exec(path)?.[1];
+      const target = roomId ? await this.ownerOf(roomId) : leastLoaded(await this.nodes());
+      if (!target) {
+        return json(res, 503, { error: roomId ? `room ${roomId} is not available right now; try again` : "no node is ready to take players" });
+      }
+      this.proxyHttp(req, res, target);
+    } catch (err) {
+      this.o.log.warn({ event: "gateway_request_failed", path, err }, "request failed");
+      json(res, 503, { error: "the cluster could not be reached; try again shortly" });
+    }
+  }
+
+  private proxyHttp(req: IncomingMessage, res: ServerResponse, target: NodeRecord): void {
+    const url = new URL(target.address);
+    const upstream = httpRequest(
+      { host: url.hostname, port: url.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on("error", () => {
+      if (!res.headersSent) json(res, 503, { error: `node ${target.nodeId} did not answer; try again` });
+      else res.destroy();
+    });
+    req.pipe(upstream);
+  }
+
+  private async onUpgrade(req: IncomingMessage, client: Socket, head: Buffer): Promise<void> {
+    if (client.listenerCount("error") === 0) client.on("error", () => client.destroy());
+    const roomId = ROOM_PATH.exec((req.url ?? "").split("?")[0]!)?.[1];
+    if (!roomId) return refuse(client, 404, "not a room socket");
+    let target: NodeRecord | undefined;
+    try {
+      target = await this.ownerOf(roomId);
+    } catch {
+      target = undefined;
+    }
+    // 503 is what a Colyseus SDK reads as a dropped connection worth retrying.
+    if (!target) return refuse(client, 503, `room ${roomId} has no live owner yet`);
+    const upstream = await this.connectTo(target);
+    if (!upstream) return this.onUpgradeRetry(req, client, head);
+    const relay: Relay = { nodeId: target.nodeId, client, upstream };
+    upstream.write(requestHead(req));
+    if (head.length > 0) upstream.write(head);
+    client.pipe(upstream).pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      const set = this.relays.get(roomId);
+      if (set?.delete(relay) && set.size === 0) this.relays.delete(roomId);
+    };
+    upstream.on("error", end);
+    upstream.on("close", end);
+    client.on("close", end);
+    let set = this.relays.get(roomId);
+    if (!set) this.relays.set(roomId, (set = new Set()));
+    set.add(relay);
+  }
+
+  /** The owner refused the connection (it just died): look the room up again while the hold lasts. */
+  private async onUpgradeRetry(req: IncomingMessage, client: Socket, head: Buffer): Promise<void> {
+    if (client.destroyed) return;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    return this.onUpgrade(req, client, head);
+  }
+
+  private connectTo(target: NodeRecord): Promise<Socket | undefined> {
+    const url = new URL(target.address);
+    return new Promise((resolve) => {
+      const socket = connect({ host: url.hostname, port: Number(url.port) });
+      socket.once("connect", () => resolve(socket));
+      socket.once("error", (err: NodeJS.ErrnoException) => {
+        if (err.code === "ECONNREFUSED") this.refusedAt.set(target.nodeId, Date.now());
+        resolve(undefined);
+      });
+    });
+  }
+
+  /** A room moved: sockets still relayed to another node lead to a copy that no longer counts. */
+  private onOwnershipChange(message: string): void {
+    let change: OwnershipChange;
+    try {
+      change = JSON.parse(message) as OwnershipChange;
+    } catch {
+      return;
+    }
+    const set = this.relays.get(change.roomId);
+    if (!set) return;
+    for (const r of set) {
+      if (r.nodeId !== change.nodeId) {
+        r.client.destroy();
+        r.upstream.destroy();
+      }
+    }
+  }
+
+  /**
+   * The node that owns a room and is alive, waiting up to holdMs for a takeover when there is
+   * none; every node is asked to scan for orphans at once, so a room nobody picked up yet is
+   * rebuilt on demand.
+   */
+  private async ownerOf(roomId: string): Promise<NodeRecord | undefined> {
+    const until = Date.now() + this.o.holdMs;
+    let asked = false;
+    for (;;) {
+      const owner = await this.o.redis.get(keys.owner(roomId));
+      if (owner) {
+        const nodeId = owner.split(" ")[0]!;
+        const record = (Date.now() - (this.refusedAt.get(nodeId) ?? 0)) > REFUSAL_MEMORY_MS ? await this.o.redis.get(keys.node(nodeId)) : null;
+        if (record) return JSON.parse(record) as NodeRecord;
+      }
+      if (!asked) {
+        asked = true;
+        await this.o.redis.publish(channels.rehydrate, JSON.stringify({ roomId }));
+      }
+      if (Date.now() >= until) return undefined;
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  }
+
+  private nodes(): Promise<NodeRecord[]> {
+    return readNodes(this.o.redis).catch(() => []);
+  }
+}
+
+function requestHead(req: IncomingMessage): string {
+  let head = `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) head += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
+  return `${head}\r\n`;
+}
+
+function refuse(socket: Socket, status: number, reason: string): void {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+}

@@ -1,0 +1,38 @@
+/**
+ * `npm run gateway`: the cluster's public address. Reads PORT, HOST, REDIS_URL, GATEWAY_HOLD_MS
+ * and LOG_LEVEL from the environment.
+ */
+import { ConfigError, EnvReader, LOG_LEVELS } from "../config.ts";
+import { connectRedis } from "../cluster/cluster-mode.ts";
+import { createLogger } from "../log.ts";
+import { Gateway } from "./gateway.ts";
+
+const problems: string[] = [];
+const read = new EnvReader(process.env, problems);
+const port = read.int("PORT", 2567, 0, 65535);
+const host = read.string("HOST", "0.0.0.0", /^[\w.:-]+$/, "a host name or IP address");
+const redisUrl = read.optional("REDIS_URL", /^rediss?:\/\/\S+$/, "a redis:// or rediss:// URL");
+const holdMs = read.int("GATEWAY_HOLD_MS", 5000, 0, 60_000);
+const logLevel = read.oneOf("LOG_LEVEL", "info", LOG_LEVELS);
+if (!redisUrl) problems.push("REDIS_URL is required: the gateway finds rooms and nodes in Redis");
+if (problems.length > 0) {
+  process.stderr.write(`locus gateway: ${new ConfigError(`invalid environment:\n  ${problems.join("\n  ")}`).message}\n`);
+  process.exit(2);
+}
+
+const log = createLogger(logLevel, "gateway");
+process.on("unhandledRejection", (err) => log.warn({ event: "unhandled_rejection", err }, "unhandled rejection (ignored)"));
+const gateway = new Gateway({
+  redis: connectRedis(redisUrl!, log, "locus-gateway"),
+  subscriber: connectRedis(redisUrl!, log, "locus-gateway-sub", "subscriber"),
+  log,
+  holdMs,
+});
+const bound = await gateway.listen(port, host);
+log.info({ event: "gateway_started", port: bound }, `Locus gateway listening on http://localhost:${bound}`);
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.once(signal, () => {
+    void gateway.close().finally(() => process.exit(0));
+  });
+}
