@@ -6,7 +6,7 @@
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { type ArenaSession, joinArena } from "../client/lib/node.ts";
-import { startNodeProcess } from "./node-process.ts";
+import { startNodeProcess } from "./processes.ts";
 import { bucketDelta, bucketQuantile, histogramBuckets, sampleValue } from "./prometheus.ts";
 
 function intFlag(value: string | undefined, name: string, fallback: number, min: number, max: number): number {

@@ -18,6 +18,8 @@ export const ACCELERATION = 2400;
 export const DRAG = 6;
 /** Units per second; the acceleration alone would settle at ACCELERATION / DRAG. */
 export const MAX_SPEED = 320;
+/** Below this speed (units per second) a player with a centred stick stops dead. */
+export const REST_SPEED = 2;
 
 export interface Circle {
   readonly x: number;

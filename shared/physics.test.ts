@@ -57,7 +57,10 @@ describe("physics step", () => {
   it("glides to a stop when the stick is released", () => {
     const body = { x: 100, y: 900, vx: MAX_SPEED, vy: 0 };
     for (let i = 0; i < 60; i++) stepPlayer(body, { x: 0, y: 0 }, DT);
-    expect(Math.abs(body.vx)).toBeLessThan(1);
+    expect(body.vx).toBe(0);
+    const restingAt = body.x;
+    stepPlayer(body, { x: 0, y: 0 }, DT);
+    expect(body.x).toBe(restingAt);
   });
 
   it("treats NaN and infinite sticks as centred and clamps the rest", () => {

@@ -13,6 +13,7 @@ import {
   DRAG,
   MAX_SPEED,
   OBSTACLES,
+  REST_SPEED,
   PLAYER_RADIUS,
 } from "./constants.ts";
 
@@ -30,6 +31,7 @@ export interface Stick {
 }
 
 const MAX_SPEED_SQ = MAX_SPEED * MAX_SPEED;
+const REST_SPEED_SQ = REST_SPEED * REST_SPEED;
 const MIN_X = PLAYER_RADIUS;
 const MAX_X = ARENA_WIDTH - PLAYER_RADIUS;
 const MIN_Y = PLAYER_RADIUS;
@@ -63,7 +65,11 @@ export function stepPlayer(body: Body, stick: Stick, dt: number): void {
   vx *= keep;
   vy *= keep;
   const speed2 = vx * vx + vy * vy;
-  if (speed2 > MAX_SPEED_SQ) {
+  if (len2 === 0 && speed2 < REST_SPEED_SQ) {
+    // Drag alone never reaches zero; a body that has all but stopped stops, and stops costing patches.
+    vx = 0;
+    vy = 0;
+  } else if (speed2 > MAX_SPEED_SQ) {
     const scale = MAX_SPEED / Math.sqrt(speed2);
     vx *= scale;
     vy *= scale;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { joinArena } from "../client/lib/node.ts";
-import { type NodeProcess, startNodeProcess, waitFor } from "../loadtest/node-process.ts";
+import { type NodeProcess, startNodeProcess, waitFor } from "../loadtest/processes.ts";
 
 let node: NodeProcess;
 

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ArenaSession, joinArena } from "../client/lib/node.ts";
 import { MAX_SPEED } from "../shared/constants.ts";
 import { CloseCode, ErrorCode, MAX_MESSAGE_BYTES } from "../shared/protocol.ts";
-import { type NodeProcess, startNodeProcess, waitFor } from "../loadtest/node-process.ts";
+import { type NodeProcess, startNodeProcess, waitFor } from "../loadtest/processes.ts";
 
 let node: NodeProcess;
 const sessions: ArenaSession[] = [];

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser } from "./helpers/browser.ts";
-import { type NodeProcess, startNodeProcess } from "../loadtest/node-process.ts";
+import { type NodeProcess, startNodeProcess } from "../loadtest/processes.ts";
 
 let node: NodeProcess;
 let browser: Browser;

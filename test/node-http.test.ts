@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { joinArena } from "../client/lib/node.ts";
-import { type NodeProcess, startNodeProcess, waitFor } from "../loadtest/node-process.ts";
+import { type NodeProcess, startNodeProcess, waitFor } from "../loadtest/processes.ts";
 
 let node: NodeProcess;
 

@@ -41,6 +41,8 @@ export class ArenaSession {
 
   constructor(room: Room<any, ArenaState>, interpolationDelayMs: number) {
     this.room = room;
+    // A room may move to another node at any moment, a second after joining too: always reconnect.
+    room.reconnection.minUptime = 0;
     this.input = room.input<MoveInput>();
     this.predict = Predict.get(room, { mode: "lerp", delay: interpolationDelayMs });
     this.predict.attachAll("players", { mode: "lerp", fields: ["x", "y"] });

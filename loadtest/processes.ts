@@ -1,0 +1,119 @@
+/**
+ * Real processes for tests, benchmarks and `npm run cluster`: Locus nodes, gateways and
+ * redis-servers, each on a free port, killed by signal and stopped by pid, their output kept for
+ * failure messages.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { connect } from "node:net";
+import { fileURLToPath } from "node:url";
+import { freePort } from "./ports.ts";
+
+const NODE_MAIN = fileURLToPath(new URL("../server/main.ts", import.meta.url));
+const GATEWAY_MAIN = fileURLToPath(new URL("../server/gateway/main.ts", import.meta.url));
+
+export interface RunningProcess {
+  readonly port: number;
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Everything the process printed, stdout and stderr interleaved. */
+  output(): string;
+  /** Resolves with the exit code (or signal name) once the process has ended. */
+  readonly exited: Promise<number | string>;
+  /** SIGKILLs the process if it still runs, and waits for it to be gone. */
+  stop(): Promise<void>;
+}
+
+export type NodeProcess = RunningProcess;
+
+export interface StartOptions {
+  /** Pin the process to this CPU core with taskset, so benchmark clients do not share its core. */
+  readonly core?: number;
+  /** Use this port rather than a free one (to restart a process where it was). */
+  readonly port?: number;
+}
+
+function run(command: string, args: string[], env: Record<string, string>, port: number): Omit<RunningProcess, "url"> {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  child.stdout!.on("data", (chunk: Buffer) => (log += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (log += chunk.toString()));
+  const exited = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal ?? -1)));
+  return {
+    port,
+    child,
+    output: () => log,
+    exited,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
+
+async function startScript(script: string, readyPath: string, env: Record<string, string>, options: StartOptions): Promise<RunningProcess> {
+  const port = options.port ?? (await freePort());
+  const [command, args] =
+    options.core === undefined ? [process.execPath, [script]] : ["taskset", ["-c", String(options.core), process.execPath, script]];
+  const proc = run(command, args, { PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "info", ...env }, port);
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(async () => (await fetch(`${url}${readyPath}`).catch(() => undefined))?.ok === true, 20_000, () => `${script} did not become ready:\n${proc.output()}`);
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+  return { ...proc, url };
+}
+
+/** A Locus node (`server/main.ts`), ready once its /readyz answers 200. */
+export function startNodeProcess(env: Record<string, string> = {}, options: StartOptions = {}): Promise<NodeProcess> {
+  return startScript(NODE_MAIN, "/readyz", env, options);
+}
+
+/** A gateway (`server/gateway/main.ts`), ready once its /healthz answers. */
+export function startGatewayProcess(env: Record<string, string>, options: StartOptions = {}): Promise<RunningProcess> {
+  return startScript(GATEWAY_MAIN, "/healthz", env, options);
+}
+
+export interface RedisProcess extends RunningProcess {
+  readonly redisUrl: string;
+}
+
+/** A private redis-server that keeps nothing on disk, ready once it answers PING. */
+export async function startRedis(options: StartOptions = {}): Promise<RedisProcess> {
+  const port = options.port ?? (await freePort());
+  const proc = run("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {}, port);
+  try {
+    await waitFor(() => answersPing(port), 10_000, () => `redis-server did not start:\n${proc.output()}`);
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+  return { ...proc, url: `redis://127.0.0.1:${port}`, redisUrl: `redis://127.0.0.1:${port}` };
+}
+
+function answersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.setTimeout(500, () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("error", () => resolve(false));
+    socket.once("connect", () => socket.write("PING\r\n"));
+    socket.once("data", (data) => {
+      socket.destroy();
+      resolve(data.toString().startsWith("+PONG"));
+    });
+  });
+}
+
+/** Polls until `check` holds; fails with `describe()` after `timeoutMs`. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, describe: () => string = () => "condition"): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${describe()}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * A node dies (SIGKILL) or stalls (SIGSTOP) under its players; its rooms come back on another
+ * node from their last checkpoint, into the same client Room objects, and never live twice.
+ */
+import { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type ArenaSession, joinArena } from "../client/lib/node.ts";
+import { waitFor } from "../loadtest/processes.ts";
+import { startCluster, type TestCluster } from "./helpers/cluster.ts";
+
+const sessions: ArenaSession[] = [];
+
+async function join(cluster: TestCluster, name: string, roomId?: string): Promise<ArenaSession> {
+  const session = await joinArena({ url: cluster.gateway.url, name, ...(roomId ? { roomId } : {}) });
+  sessions.push(session);
+  await waitFor(() => session.state?.players?.has(session.sessionId) === true, 5000, () => `${name} in its state`);
+  return session;
+}
+
+/** Records every node a session received state from, in order. */
+function nodesSeenBy(session: ArenaSession): string[] {
+  const seen: string[] = [];
+  session.room.onStateChange((state) => {
+    if (state.nodeId && seen[seen.length - 1] !== state.nodeId) seen.push(state.nodeId);
+  });
+  return seen;
+}
+
+afterEach(async () => {
+  await Promise.all(sessions.splice(0).map((s) => s.leave().catch(() => undefined)));
+});
+
+describe("crash: SIGKILL a node under its players", () => {
+  let cluster: TestCluster;
+  beforeAll(async () => {
+    cluster = await startCluster(3);
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it("brings the room back elsewhere, into the same Room objects, as of the last checkpoint", async () => {
+    const ada = await join(cluster, "Ada");
+    const bob = await join(cluster, "Bob", ada.room.roomId);
+    const adaRoom = ada.room;
+    const owner = ada.state.nodeId;
+    const seen = nodesSeenBy(bob);
+
+    ada.stick.x = 1;
+    ada.run();
+    await waitFor(() => ada.me!.x > 300 || ada.me!.vx > 100, 5000, () => "Ada moving");
+    ada.stick.x = 0;
+    // Once Ada stands still and a checkpoint has been taken since, that checkpoint is where she is.
+    await waitFor(() => ada.me!.vx === 0, 5000, () => "Ada at rest");
+    await new Promise((r) => setTimeout(r, 1500));
+    const before = { x: ada.me!.x, y: ada.me!.y, score: ada.me!.score, tick: ada.state.tick };
+
+    cluster.node(owner).child.kill("SIGKILL");
+    await waitFor(() => ada.state.nodeId !== owner && bob.state.nodeId !== owner, 10_000, () => `both players on a new node\n${cluster.output()}`);
+    await waitFor(() => ada.state.players.size === 2 && bob.state.players.size === 2, 5000, () => "both seats back");
+
+    expect(ada.room).toBe(adaRoom);
+    expect(ada.room.roomId).toBe(bob.room.roomId);
+    const after = ada.state.players.get(ada.sessionId)!;
+    expect(after.x).toBeCloseTo(before.x, 3);
+    expect(after.y).toBeCloseTo(before.y, 3);
+    expect(after.score).toBe(before.score);
+    expect(bob.state.players.get(ada.sessionId)!.x).toBeCloseTo(before.x, 3);
+    expect(seen).toEqual([owner, ada.state.nodeId]);
+
+    // The moved room takes input: Ada walks again and Bob sees it on the new node.
+    ada.stick.x = -1;
+    await waitFor(() => bob.state.players.get(ada.sessionId)!.x < before.x - 40, 5000, () => "Ada moving on the new node");
+  });
+
+  it("loses at most one checkpoint interval of a moving room", async () => {
+    const cyd = await join(cluster, "Cyd");
+    const owner = cyd.state.nodeId;
+    cyd.stick.y = 1;
+    cyd.run();
+    await new Promise((r) => setTimeout(r, 2500));
+    const tickAtKill = cyd.state.tick;
+    cluster.node(owner).child.kill("SIGKILL");
+    let firstTickAfter = -1;
+    cyd.room.onStateChange((s) => {
+      if (firstTickAfter < 0 && s.nodeId !== owner) firstTickAfter = s.tick;
+    });
+    await waitFor(() => firstTickAfter >= 0, 10_000, () => "state from the new node");
+    // 1000 ms checkpoints at 30 Hz: at most 30 ticks behind, plus the few the new room ran before sending.
+    expect(tickAtKill - firstTickAfter).toBeLessThanOrEqual(30);
+  });
+});
+
+describe("stall: SIGSTOP a node until its room is taken over, then SIGCONT", () => {
+  let cluster: TestCluster;
+  let redis: Redis;
+  beforeAll(async () => {
+    cluster = await startCluster(2, { ROOM_LEASE_MS: "2000" });
+    redis = new Redis(cluster.redis.redisUrl);
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await cluster?.stop();
+  });
+
+  it("refuses the woken node's writes, closes its copy, and no client sees two rooms", async () => {
+    const dee = await join(cluster, "Dee");
+    const roomId = dee.room.roomId;
+    const stalled = dee.state.nodeId;
+    const seen = nodesSeenBy(dee);
+    dee.stick.x = 1;
+    dee.run();
+    await new Promise((r) => setTimeout(r, 1000));
+
+    const zombie = cluster.node(stalled);
+    zombie.child.kill("SIGSTOP");
+    try {
+      await waitFor(() => dee.state.nodeId !== stalled, 15_000, () => `the room taken over\n${cluster.output()}`);
+    } finally {
+      zombie.child.kill("SIGCONT");
+    }
+    const successor = dee.state.nodeId;
+    await waitFor(() => zombie.output().includes('"event":"room_fenced"'), 10_000, () => `the woken copy closed\n${zombie.output()}`);
+
+    const metrics = await (await fetch(`${zombie.url}/metrics`)).text();
+    const fenced = Number(/^locus_fenced_writes_total\{[^}]*\} (\S+)$/m.exec(metrics)?.[1]);
+    expect(fenced).toBeGreaterThan(0);
+    expect((await redis.get(`locus:room:${roomId}:owner`))?.split(" ")[0]).toBe(successor);
+
+    // The player keeps playing on the successor and was never shown the stale copy again.
+    const tick = dee.state.tick;
+    await waitFor(() => dee.state.tick > tick + 10, 5000, () => "ticks on the successor");
+    expect(dee.state.nodeId).toBe(successor);
+    expect(seen).toEqual([stalled, successor]);
+  });
+});
