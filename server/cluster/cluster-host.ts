@@ -35,7 +35,7 @@ interface OwnedRoom {
 export class ClusterRoomHost implements RoomHost {
   private readonly o: ClusterHostOptions;
   private readonly owned = new Map<string, OwnedRoom>();
-  /** Epochs claimed for rooms whose onCreate is running. */
+  /** Epochs claimed for rooms whose onCreate is running, and the checkpoint when it is a rehydration. */
   private readonly claimed = new Map<string, { epoch: number; checkpoint: Checkpoint | undefined }>();
   private readonly renewEveryMs: number;
   private timers: NodeJS.Timeout[] = [];
@@ -76,12 +76,22 @@ export class ClusterRoomHost implements RoomHost {
   }
 
   async admit(roomId: string): Promise<Checkpoint | undefined> {
-    const rehydration = this.claimed.get(roomId);
-    if (rehydration) return rehydration.checkpoint;
-    // Colyseus's RedisDriver does not keep chosen ids unique (colyseus#978): the claim does.
-    const epoch = await this.claim(roomId, "new");
-    if (epoch === 0) throw new ServerError(409, `room ${roomId} already exists`);
-    this.claimed.set(roomId, { epoch, checkpoint: undefined });
+    const claim = this.claimed.get(roomId);
+    if (claim?.checkpoint) return claim.checkpoint;
+    // Colyseus's RedisDriver does not keep chosen ids unique (colyseus#978): the claim does, and
+    // the placeholder stops a second create here from slipping in while the first one's claim is in flight.
+    if (claim || this.owned.has(roomId)) throw new ServerError(409, `room ${roomId} already exists`);
+    const placeholder = { epoch: 0, checkpoint: undefined };
+    this.claimed.set(roomId, placeholder);
+    const epoch = await this.claim(roomId, "new").catch((err: unknown) => {
+      this.claimed.delete(roomId);
+      throw err;
+    });
+    if (epoch === 0) {
+      this.claimed.delete(roomId);
+      throw new ServerError(409, `room ${roomId} already exists`);
+    }
+    placeholder.epoch = epoch;
     return undefined;
   }
 

@@ -78,20 +78,24 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
   /** The reconnection token each seat's SDK holds now: a new one is issued on every join and reconnect. */
   private readonly tokens = new Map<string, string>();
   private fenced = false;
+  /** Set once onCreate has finished: a room refused half way has nothing to count or release. */
+  private live = false;
 
   /** Join options are checked before a seat is reserved, so a bad name never creates a room. */
   static override async onAuth(_token: string, options: unknown): Promise<true> {
     const parsed = parseJoinOptions(options);
     if (!parsed.ok) throw new ServerError(JoinErrorCode.INVALID_OPTIONS, parsed.error);
+    const roomId = parseRoomIdOption(options);
+    if (!roomId.ok) throw new ServerError(JoinErrorCode.INVALID_OPTIONS, roomId.error);
     return true;
   }
 
   override async onCreate(options: unknown): Promise<void> {
     const { deps } = this;
     const requested = parseRoomIdOption(options);
-    if (!requested.ok) throw new ServerError(JoinErrorCode.INVALID_OPTIONS, requested.error);
-    if (requested.value) this.roomId = requested.value;
+    if (requested.ok && requested.value) this.roomId = requested.value;
     this.log = deps.log.child({ room: this.roomId });
+    if (!requested.ok) throw new ServerError(JoinErrorCode.INVALID_OPTIONS, requested.error);
     this.maxClients = deps.maxPlayers;
     const checkpoint = await deps.host.admit(this.roomId);
     if (checkpoint) {
@@ -123,6 +127,7 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     });
     this.clock.setInterval(() => this.reviewGuards(), 1000);
 
+    this.live = true;
     deps.metrics.rooms.inc();
     deps.host.started(this);
     if (checkpoint) {
@@ -241,12 +246,18 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
   }
 
   override onDispose(): void {
+    if (!this.live) return;
     this.deps.metrics.rooms.dec();
     this.deps.host.disposed(this);
     this.log.info({ event: "room_disposed" }, "room disposed");
   }
 
   override onUncaughtException(error: Error, method: string): void {
+    // A ServerError thrown on purpose (a refused join or create) already went back to its sender.
+    if (error.cause instanceof ServerError) {
+      this.log.info({ event: "refused", method, code: error.cause.code, reason: error.cause.message }, "request refused");
+      return;
+    }
     this.log.error({ event: "room_error", method, err: error }, "uncaught error in room; the room keeps running");
   }
 

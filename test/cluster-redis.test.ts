@@ -1,0 +1,128 @@
+/**
+ * What the cluster does with its Redis: outages, room id uniqueness, and checkpoints it must not
+ * trust.
+ */
+import { Client } from "@colyseus/sdk";
+import { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type ArenaSession, joinArena } from "../client/lib/node.ts";
+import { startRedis, waitFor } from "../loadtest/processes.ts";
+import { startCluster, type TestCluster } from "./helpers/cluster.ts";
+
+const sessions: ArenaSession[] = [];
+
+afterEach(async () => {
+  await Promise.all(sessions.splice(0).map((s) => s.leave().catch(() => undefined)));
+});
+
+describe("Redis restarts mid-game", () => {
+  let cluster: TestCluster;
+  let redis: Redis;
+  beforeAll(async () => {
+    cluster = await startCluster(2);
+    redis = new Redis(cluster.redis.redisUrl, { lazyConnect: true, maxRetriesPerRequest: null });
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await cluster?.stop();
+  });
+
+  it("keeps every player playing, refuses joins meanwhile, and resumes checkpoints", async () => {
+    const eve = await joinArena({ url: cluster.gateway.url, name: "Eve" });
+    sessions.push(eve);
+    await waitFor(() => eve.state?.players?.has(eve.sessionId) === true, 5000);
+    const roomId = eve.room.roomId;
+    const owner = cluster.node(eve.state.nodeId);
+    let dropped = 0;
+    eve.room.onDrop(() => dropped++);
+    eve.room.onLeave(() => dropped++);
+    eve.stick.x = 1;
+    eve.run();
+
+    await cluster.redis.stop();
+    const tickAtOutage = eve.state.tick;
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(eve.state.tick).toBeGreaterThan(tickAtOutage + 20);
+    const refused = await new Client(owner.url).joinOrCreate("arena", { name: "Late" }).then(
+      () => undefined,
+      (e: { code: number; message: string }) => e,
+    );
+    expect(refused?.code).toBe(503);
+    expect(refused?.message).toContain("Redis");
+    await new Promise((r) => setTimeout(r, 1500));
+
+    const restarted = await startRedis({ port: cluster.redis.port });
+    try {
+      await redis.connect();
+      await waitFor(async () => (await redis.get(`locus:room:${roomId}:checkpoint`)) !== null, 10_000, () => `checkpoints resumed\n${owner.output()}`);
+      const checkpoint = JSON.parse((await redis.get(`locus:room:${roomId}:checkpoint`))!) as { tick: number };
+      expect(checkpoint.tick).toBeGreaterThan(tickAtOutage);
+      expect((await redis.get(`locus:room:${roomId}:owner`))?.split(" ")[0]).toBe(eve.state.nodeId);
+      expect(dropped).toBe(0);
+      expect(owner.child.exitCode).toBeNull();
+      const tick = eve.state.tick;
+      await waitFor(() => eve.state.tick > tick + 10, 5000, () => "still ticking");
+    } finally {
+      await restarted.stop();
+    }
+  });
+});
+
+describe("room ids and checkpoints", () => {
+  let cluster: TestCluster;
+  let redis: Redis;
+  beforeAll(async () => {
+    cluster = await startCluster(3);
+    redis = new Redis(cluster.redis.redisUrl);
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await cluster?.stop();
+  });
+
+  it("gives one room for concurrent creates with one roomId, on any node", async () => {
+    const urls = [...cluster.nodes.values()].map((n) => n.url).concat(cluster.gateway.url);
+    const attempts = Array.from({ length: 12 }, (_, i) =>
+      new Client(urls[i % urls.length]!).create("arena", { name: `p${i}`, roomId: "final-match" }).then(
+        (room) => ({ ok: true as const, room }),
+        (e: { code: number; message: string }) => ({ ok: false as const, code: e.code, message: e.message }),
+      ),
+    );
+    const results = await Promise.all(attempts);
+    const winners = results.filter((r) => r.ok);
+    const losers = results.filter((r) => !r.ok);
+    expect(winners).toHaveLength(1);
+    for (const l of losers) expect(l.message).toContain("final-match already exists");
+    const listings = await redis.hgetall("roomcaches");
+    expect(Object.keys(listings).filter((id) => id === "final-match")).toHaveLength(1);
+    expect(await redis.sismember("locus:rooms", "final-match")).toBe(1);
+    await Promise.all(winners.map((w) => (w.ok ? w.room.leave() : undefined)));
+  });
+
+  it("refuses a bad create roomId with a clear message", async () => {
+    const error = await new Client(cluster.gateway.url).create("arena", { name: "Ada", roomId: "no spaces!" }).then(
+      () => undefined,
+      (e: { code: number; message: string }) => e,
+    );
+    expect(error?.code).toBe(400);
+    expect(error?.message).toContain("roomId must be 1 to 32 of A-Z a-z 0-9 _ -");
+  });
+
+  const badCheckpoints: [string, string][] = [
+    ["truncated", '{"format":1,"roomId":"bad-truncated","nodeId":"gone","epoch":1,"takenAt":1,"tick":5,"wor'],
+    ["of an unknown format", JSON.stringify({ format: 99, roomId: "bad-version" })],
+  ];
+  for (const [what, data] of badCheckpoints) {
+    it(`refuses a ${what} checkpoint with a clear log line and keeps running`, async () => {
+      const roomId = JSON.parse(data.endsWith("}") ? data : '{"roomId":"bad-truncated"}').roomId as string;
+      await redis.multi().set(`locus:room:${roomId}:checkpoint`, data).set(`locus:room:${roomId}:epoch`, "1").sadd("locus:rooms", roomId).exec();
+      const logs = () => [...cluster.nodes.values()].map((n) => n.output()).join("\n");
+      await waitFor(() => logs().includes(`checkpoint of room ${roomId} refused`), 5000, () => `a refusal for ${roomId}`);
+      await waitFor(async () => (await redis.sismember("locus:rooms", roomId)) === 0, 5000, () => "the broken room given up");
+      for (const node of cluster.nodes.values()) {
+        expect(node.child.exitCode).toBeNull();
+        expect((await fetch(`${node.url}/healthz`)).status).toBe(200);
+      }
+    });
+  }
+});
