@@ -132,5 +132,11 @@ describe("stall: SIGSTOP a node until its room is taken over, then SIGCONT", () 
     await waitFor(() => dee.state.tick > tick + 10, 5000, () => "ticks on the successor");
     expect(dee.state.nodeId).toBe(successor);
     expect(seen).toEqual([stalled, successor]);
+
+    // The room is still listed for matchmaking, at its new home: the stale copy did not take the listing with it.
+    await new Promise((r) => setTimeout(r, 1000));
+    const late = await join(cluster, "Late", roomId);
+    expect(late.state.nodeId).toBe(successor);
+    expect(late.state.players.has(dee.sessionId)).toBe(true);
   });
 });

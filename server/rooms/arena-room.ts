@@ -166,6 +166,9 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     if (this.fenced) return;
     this.fenced = true;
     this.log.warn({ event: "room_fenced", reason }, "room fenced off: another node owns it now");
+    // The matchmaking listing under this id is the new owner's now; disposing must not delete it.
+    // Colyseus does the same when another process wins a room id (recordRoom).
+    (this as unknown as { _listing: { roomId: string | undefined } })._listing.roomId = undefined;
     // 4010 makes every SDK reconnect, and the gateway leads it to the new owner.
     void this.disconnect(ColyseusCloseCode.MAY_TRY_RECONNECT);
   }
