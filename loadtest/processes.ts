@@ -92,7 +92,8 @@ export async function startRedis(options: StartOptions = {}): Promise<RedisProce
   return { ...proc, url: `redis://127.0.0.1:${port}`, redisUrl: `redis://127.0.0.1:${port}` };
 }
 
-function answersPing(port: number): Promise<boolean> {
+/** True when a Redis answers PING on this loopback port. */
+export function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: "127.0.0.1", port });
     socket.setTimeout(500, () => {

@@ -4,28 +4,21 @@
  * client. `node loadtest/room-profile.ts --players 16 --seconds 20`.
  */
 import { cpus } from "node:os";
-import { parseArgs } from "node:util";
 import { type ArenaSession, joinArena } from "../client/lib/node.ts";
+import { parseFlags } from "./cli.ts";
 import { startNodeProcess } from "./processes.ts";
 import { bucketDelta, bucketQuantile, histogramBuckets, sampleValue } from "./prometheus.ts";
 
-function intFlag(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    process.stderr.write(`room-profile: --${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}\n`);
-    process.exit(2);
-  }
-  return n;
-}
-
-const { values } = parseArgs({
-  options: { players: { type: "string" }, seconds: { type: "string" }, "tick-hz": { type: "string" } },
-  strict: true,
-});
-const players = intFlag(values.players, "players", 16, 1, 64);
-const seconds = intFlag(values.seconds, "seconds", 20, 1, 600);
-const tickHz = intFlag(values["tick-hz"], "tick-hz", 30, 1, 120);
+const spec = {
+  players: { type: "string", help: "players in the room (1 to 64, default 16)" },
+  seconds: { type: "string", help: "how long to measure (1 to 600, default 20)" },
+  "tick-hz": { type: "string", help: "the node's TICK_HZ (1 to 120, default 30)" },
+} as const;
+const program = "node loadtest/room-profile.ts";
+const flags = parseFlags(program, spec);
+const players = flags.int("players", 16, 1, 64);
+const seconds = flags.int("seconds", 20, 1, 600);
+const tickHz = flags.int("tick-hz", 30, 1, 120);
 const pinned = cpus().length >= 2;
 
 const node = await startNodeProcess({ MAX_PLAYERS: String(players), TICK_HZ: String(tickHz), LOG_LEVEL: "warn" }, pinned ? { core: 0 } : {});

@@ -1,0 +1,48 @@
+/**
+ * Flag parsing shared by the command-line tools: every flag is checked, and a bad one ends the
+ * program with a message saying what was expected and the list of flags (exit code 2).
+ */
+import { parseArgs } from "node:util";
+
+export type FlagSpec = Record<string, { readonly type: "string" | "boolean"; readonly help: string }>;
+
+export interface Flags<S extends FlagSpec> {
+  readonly values: Record<keyof S & string, string | boolean | undefined>;
+  readonly positionals: string[];
+  /** A whole-number flag within [min, max], or `fallback` when absent. */
+  int(name: keyof S & string, fallback: number, min: number, max: number): number;
+  /** Ends the program with `problem` and the flag list. */
+  fail(problem: string): never;
+}
+
+export function parseFlags<S extends FlagSpec>(program: string, spec: S, argv = process.argv.slice(2)): Flags<S> {
+  const fail = (problem: string): never => {
+    const lines = Object.entries(spec).map(([k, v]) => `  --${k}${v.type === "string" ? " <value>" : ""}  ${v.help}`);
+    process.stderr.write(`${program}: ${problem}\n\nflags:\n${lines.join("\n")}\n`);
+    process.exit(2);
+  };
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: Object.fromEntries(Object.entries(spec).map(([k, v]) => [k, { type: v.type }])),
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  const values = parsed.values as Record<keyof S & string, string | boolean | undefined>;
+  return {
+    values,
+    positionals: parsed.positionals,
+    fail,
+    int(name, fallback, min, max) {
+      const value = values[name];
+      if (value === undefined) return fallback;
+      const n = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : Number.NaN;
+      if (!Number.isSafeInteger(n) || n < min || n > max) fail(`--${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+      return n;
+    },
+  };
+}

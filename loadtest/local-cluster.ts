@@ -1,0 +1,66 @@
+/**
+ * `npm run cluster`: a whole Locus cluster on this machine for a person to try: Redis (started
+ * when none answers on the chosen port), several nodes and a gateway, the game at one URL.
+ * Kill a node with the command it prints and watch its players carry on on another node.
+ */
+import { parseFlags } from "./cli.ts";
+import { answersPing, type RunningProcess, startGatewayProcess, startNodeProcess, startRedis } from "./processes.ts";
+
+const spec = {
+  nodes: { type: "string", help: "how many nodes (1 to 8, default 3)" },
+  port: { type: "string", help: "the gateway's port, where the game is (default 2567)" },
+  "redis-port": { type: "string", help: "Redis port; a Redis already answering there is used (default 6379)" },
+} as const;
+const program = "npm run cluster --";
+const flags = parseFlags(program, spec);
+const nodes = flags.int("nodes", 3, 1, 8);
+const port = flags.int("port", 2567, 1, 65535);
+const redisPort = flags.int("redis-port", 6379, 1, 65535);
+
+const started: RunningProcess[] = [];
+const stopAll = async () => {
+  await Promise.all(started.map((p) => p.stop()));
+};
+process.once("SIGINT", () => void stopAll().then(() => process.exit(0)));
+process.once("SIGTERM", () => void stopAll().then(() => process.exit(0)));
+
+try {
+  let redisUrl = `redis://127.0.0.1:${redisPort}`;
+  if (await answersPing(redisPort)) {
+    process.stdout.write(`using the Redis already running on port ${redisPort} (Colyseus keys there are shared with whatever else uses it)\n`);
+  } else {
+    const redis = await startRedis({ port: redisPort });
+    started.push(redis);
+    redisUrl = redis.redisUrl;
+    process.stdout.write(`started redis-server on port ${redisPort} (pid ${redis.child.pid})\n`);
+  }
+  const rows: string[][] = [];
+  for (let i = 1; i <= nodes; i++) {
+    const nodeId = `node-${i}`;
+    const node = await startNodeProcess({ REDIS_URL: redisUrl, NODE_ID: nodeId, HOST: "127.0.0.1" });
+    started.push(node);
+    rows.push([nodeId, String(node.child.pid), node.url, `kill -9 ${node.child.pid}`]);
+  }
+  const gateway = await startGatewayProcess({ REDIS_URL: redisUrl, HOST: "0.0.0.0" }, { port });
+  started.push(gateway);
+  rows.push(["gateway", String(gateway.child.pid), `http://localhost:${port}`, ""]);
+  const table = [["process", "pid", "address", "to crash it"], ...rows];
+  const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
+  process.stdout.write(`\n${table.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join("  ")).join("\n")}\n`);
+  process.stdout.write(
+    `\nPlay at http://localhost:${port} (open it in two windows). The HUD shows the node that runs your room;\n` +
+      `crash that node with its kill command above and your game carries on on another node within about a second.\n` +
+      `Ctrl-C stops everything.\n`,
+  );
+  for (const p of started) {
+    void p.exited.then((code) => {
+      const name = p === gateway ? "gateway" : rows.find((r) => r[1] === String(p.child.pid))?.[0] ?? "redis";
+      process.stdout.write(`${name} (pid ${p.child.pid}) exited: ${code}\n`);
+    });
+  }
+} catch (err) {
+  process.stderr.write(`could not start the cluster: ${(err as Error).message}\n`);
+  await stopAll();
+  process.exit(1);
+}
+

@@ -1,0 +1,43 @@
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchBrowser } from "./helpers/browser.ts";
+import { startCluster, type TestCluster } from "./helpers/cluster.ts";
+
+let cluster: TestCluster;
+let browser: Browser;
+
+beforeAll(async () => {
+  cluster = await startCluster(2);
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await cluster?.stop();
+});
+
+describe("browser game on a cluster", () => {
+  it("carries on after its node is killed, without reloading the page", async () => {
+    const page = await browser.newPage();
+    await page.goto(cluster.gateway.url);
+    await page.fill("#name", "Phoenix");
+    await page.click("#join");
+    await page.waitForFunction(() => window.locus?.session?.state?.nodeId);
+    const owner = await page.evaluate(() => window.locus!.session!.state.nodeId);
+    await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+    expect(await page.textContent("#hud-node")).toBe(owner);
+
+    cluster.node(owner).child.kill("SIGKILL");
+    await page.waitForFunction((dead) => window.locus?.session?.state?.nodeId !== dead, owner, { timeout: 15_000 });
+    const successor = await page.evaluate(() => window.locus!.session!.state.nodeId);
+    expect(successor).not.toBe(owner);
+    expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+    await expect.poll(() => page.textContent("#hud-node"), { timeout: 5000 }).toBe(successor);
+
+    // Still playable: a held key moves the player on the new node.
+    const x = await page.evaluate(() => window.locus!.session!.me!.x);
+    await page.keyboard.down("ArrowRight");
+    await page.waitForFunction((from) => window.locus!.session!.me!.x > from + 30, x, { timeout: 5000 });
+    await page.keyboard.up("ArrowRight");
+  });
+});
