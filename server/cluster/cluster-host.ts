@@ -124,12 +124,14 @@ export class ClusterRoomHost implements RoomHost {
   /**
    * Takes over an orphaned room: claims the next epoch, reads the checkpoint and recreates the
    * room here under the same id, its seats held for the players' SDKs to reconnect to.
-   * `lastSeenAlive` dates the old owner's last sign of life, for the recovery-time metric.
+   * `seenHeartbeat` is the owner's heartbeat as the caller last read its record (0: the record was
+   * gone): a "dead" claim is refused if the owner has beaten since. `lastAliveAt` dates the old
+   * owner's last sign of life for the recovery-time metric, when known.
    */
-  async rehydrate(roomId: string, mode: Exclude<ClaimMode, "new">, lastSeenAlive: number | undefined): Promise<boolean> {
+  async rehydrate(roomId: string, mode: Exclude<ClaimMode, "new">, seenHeartbeat: number, lastAliveAt: number | undefined): Promise<boolean> {
     const { redis, log, metrics } = this.o;
     if (this.owns(roomId)) return false;
-    const epoch = await this.claim(roomId, mode);
+    const epoch = await this.claim(roomId, mode, seenHeartbeat);
     if (epoch === 0) return false;
     const raw = await redis.get(keys.checkpoint(roomId));
     let checkpoint: Checkpoint;
@@ -150,14 +152,14 @@ export class ClusterRoomHost implements RoomHost {
       throw err;
     }
     metrics.rehydrations.inc();
-    if (lastSeenAlive !== undefined) metrics.recoverySeconds.observe((Date.now() - lastSeenAlive) / 1000);
+    if (lastAliveAt !== undefined) metrics.recoverySeconds.observe((Date.now() - lastAliveAt) / 1000);
     const change: OwnershipChange = { roomId, nodeId: this.o.nodeId, epoch };
     await redis.publish(channels.ownership, JSON.stringify(change)).catch(() => undefined);
     return true;
   }
 
-  private claim(roomId: string, mode: ClaimMode): Promise<number> {
-    return this.o.redis.locusClaim(keys.owner(roomId), keys.epoch(roomId), keys.rooms, roomId, this.o.nodeId, this.o.leaseMs, mode, keys.node(""));
+  private claim(roomId: string, mode: ClaimMode, seenHeartbeat = 0): Promise<number> {
+    return this.o.redis.locusClaim(keys.owner(roomId), keys.epoch(roomId), keys.rooms, roomId, this.o.nodeId, this.o.leaseMs, mode, keys.node(""), seenHeartbeat);
   }
 
   private async renewAll(): Promise<void> {

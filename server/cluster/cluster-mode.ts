@@ -19,6 +19,8 @@ import { withScripts } from "./redis-scripts.ts";
 export const NODE_HEARTBEAT_MS = 250;
 export const NODE_TTL_MS = 1000;
 export const ORPHAN_SCAN_MS = 250;
+/** Two missed heartbeats and a bit: then the node's port is probed. */
+export const SUSPECT_AFTER_MS = 600;
 /** How long a reconnect is held open for a room this node is rebuilding right now. */
 const REHYDRATION_HOLD_MS = 3000;
 const REDIS_START_TIMEOUT_MS = 10_000;
@@ -61,7 +63,7 @@ export function startClusterMode(options: ClusterModeOptions) {
   const subscriber = connectRedis(redisUrl, log, `locus-node-${nodeId}-sub`, "subscriber");
   const host = new ClusterRoomHost({ redis, nodeId, leaseMs: options.leaseMs, checkpointMs: options.checkpointMs, metrics: options.metrics, log });
   let state: NodeState = "ready";
-  const watch = new OrphanWatch({ redis, host, nodeId, scanMs: ORPHAN_SCAN_MS, isReady: () => state === "ready", log });
+  const watch = new OrphanWatch({ redis, host, nodeId, scanMs: ORPHAN_SCAN_MS, suspectAfterMs: SUSPECT_AFTER_MS, isReady: () => state === "ready", log });
   let heartbeat: { stop(): Promise<void> } | undefined;
 
   return {

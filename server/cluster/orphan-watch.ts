@@ -1,9 +1,10 @@
 /**
  * Failure detection. Every node scans the cluster's rooms a few times a second for two kinds of
- * orphan: a room whose owner lease lapsed, and a room whose owner's node record lapsed and whose
- * port refuses connections (a process that is gone, not one that is merely slow). The first is
- * safe by the lease; the second is safe because a refused connection means no process listens
- * there, and it saves waiting out the whole lease. Less loaded nodes try first.
+ * orphan: a room whose owner lease lapsed, and a room whose owner stopped beating and whose port
+ * refuses connections (a process that is gone, not one that is merely slow). The first is safe by
+ * the lease; the second because a refused connection means no process listens there, and it
+ * saves waiting out the whole lease. A late heartbeat only triggers the probe, so clock skew
+ * between machines can cost a probe, never a room. Less loaded nodes try first.
  */
 import { connect } from "node:net";
 import type { Logger } from "pino";
@@ -17,6 +18,8 @@ export interface OrphanWatchOptions {
   readonly host: ClusterRoomHost;
   readonly nodeId: string;
   readonly scanMs: number;
+  /** A node whose last heartbeat is older than this gets its port probed. */
+  readonly suspectAfterMs: number;
   readonly isReady: () => boolean;
   readonly log: Logger;
 }
@@ -68,22 +71,26 @@ export class OrphanWatch {
     const roomIds = (await redis.smembers(keys.rooms)).filter((id) => !host.owns(id));
     if (roomIds.length === 0) return;
     const owners = await redis.mget(roomIds.map(keys.owner));
+    const now = Date.now();
 
-    const orphans: { roomId: string; mode: "orphan" | "dead"; lastSeenAlive: number | undefined }[] = [];
+    const orphans: { roomId: string; mode: "orphan" | "dead"; seenHeartbeat: number; lastAliveAt: number | undefined }[] = [];
     const probes = new Map<string, Promise<boolean>>();
     for (let i = 0; i < roomIds.length; i++) {
       const roomId = roomIds[i]!;
       const owner = owners[i];
       if (owner === null || owner === undefined) {
-        orphans.push({ roomId, mode: "orphan", lastSeenAlive: undefined });
+        orphans.push({ roomId, mode: "orphan", seenHeartbeat: 0, lastAliveAt: undefined });
         continue;
       }
       const ownerNode = owner.split(" ")[0]!;
-      if (alive.has(ownerNode) || ownerNode === nodeId) continue;
       const record = this.lastSeen.get(ownerNode);
-      if (!record) continue;
+      if (ownerNode === nodeId || !record) continue;
+      const beating = alive.has(ownerNode) && now - record.heartbeatAt < this.o.suspectAfterMs;
+      if (beating) continue;
       if (!probes.has(ownerNode)) probes.set(ownerNode, refusesConnections(record.address));
-      if (await probes.get(ownerNode)) orphans.push({ roomId, mode: "dead", lastSeenAlive: record.heartbeatAt });
+      if (await probes.get(ownerNode)) {
+        orphans.push({ roomId, mode: "dead", seenHeartbeat: alive.has(ownerNode) ? record.heartbeatAt : 0, lastAliveAt: record.heartbeatAt });
+      }
     }
     if (orphans.length === 0) return;
 
@@ -91,7 +98,7 @@ export class OrphanWatch {
     if (rank > 0) await new Promise((r) => setTimeout(r, rank * RANK_STAGGER_MS));
     for (const o of orphans) {
       try {
-        if (await host.rehydrate(o.roomId, o.mode, o.lastSeenAlive)) {
+        if (await host.rehydrate(o.roomId, o.mode, o.seenHeartbeat, o.lastAliveAt)) {
           this.o.log.info({ event: "room_taken_over", room: o.roomId, mode: o.mode }, "orphaned room taken over");
         }
       } catch (err) {

@@ -8,11 +8,13 @@
 import type { Redis } from "ioredis";
 
 /**
- * claim(owner, epoch, rooms; roomId, nodeId, leaseMs, mode) -> new epoch, or 0 when refused.
+ * claim(owner, epoch, rooms; roomId, nodeId, leaseMs, mode, nodeKeyPrefix, seenHeartbeat)
+ *   -> new epoch, or 0 when refused.
  * mode "new": the room must not exist anywhere (no epoch yet): creating a room with a chosen id.
  * mode "orphan": the owner lease must have lapsed.
- * mode "dead": the owner lease may still run, but its node was found dead (its record is gone
- * and its port refused a connection); refused if the owner's node record is back.
+ * mode "dead": the owner lease may still run, but its node stopped beating and its port refused a
+ * connection. Refused when the node has beaten since the claimer looked (its record's heartbeat
+ * is no longer `seenHeartbeat`, 0 meaning the record was gone): then it is alive after all.
  */
 const CLAIM = `
 local owner = redis.call('GET', KEYS[1])
@@ -24,7 +26,10 @@ elseif mode == 'orphan' then
 elseif mode == 'dead' then
   if owner then
     local ownerNode = string.match(owner, '^(%S+)')
-    if redis.call('EXISTS', ARGV[5] .. ownerNode) == 1 then return 0 end
+    local record = redis.call('GET', ARGV[5] .. ownerNode)
+    local beat = 0
+    if record then beat = cjson.decode(record).heartbeatAt end
+    if beat ~= tonumber(ARGV[6]) then return 0 end
   end
 else
   return redis.error_reply('unknown claim mode ' .. mode)
@@ -75,7 +80,17 @@ return 1
 export type ClaimMode = "new" | "orphan" | "dead";
 
 export interface LocusScripts {
-  locusClaim(owner: string, epoch: string, rooms: string, roomId: string, nodeId: string, leaseMs: number, mode: ClaimMode, nodeKeyPrefix: string): Promise<number>;
+  locusClaim(
+    owner: string,
+    epoch: string,
+    rooms: string,
+    roomId: string,
+    nodeId: string,
+    leaseMs: number,
+    mode: ClaimMode,
+    nodeKeyPrefix: string,
+    seenHeartbeat: number,
+  ): Promise<number>;
   locusRenew(owner: string, epoch: string, rooms: string, roomId: string, nodeId: string, ownEpoch: number, leaseMs: number): Promise<number>;
   locusWriteCheckpoint(owner: string, checkpoint: string, nodeId: string, ownEpoch: number, data: string): Promise<number>;
   locusRelease(owner: string, epoch: string, checkpoint: string, rooms: string, roomId: string, nodeId: string, ownEpoch: number): Promise<number>;
