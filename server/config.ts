@@ -12,6 +12,8 @@ export interface NodeConfig {
   readonly nodeId: string;
   readonly tickHz: number;
   readonly maxPlayers: number;
+  /** How long a dropped player's seat waits for its SDK to reconnect, in seconds. */
+  readonly seatHoldSeconds: number;
   readonly logLevel: LogLevel;
   /** Where the built browser game lives; served at `/` when it exists. */
   readonly staticDir: string;
@@ -45,6 +47,7 @@ export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeC
     nodeId: read.string("NODE_ID", generatedNodeId(), /^[A-Za-z0-9._-]{1,64}$/, "1 to 64 of A-Z a-z 0-9 . _ -"),
     tickHz,
     maxPlayers: read.int("MAX_PLAYERS", DEFAULT_MAX_PLAYERS, 1, 64),
+    seatHoldSeconds: read.int("SEAT_HOLD_SECONDS", 20, 1, 300),
     logLevel: read.oneOf("LOG_LEVEL", "info", LOG_LEVELS),
     staticDir: read.string("STATIC_DIR", defaults.staticDir, /.+/, "a directory path"),
     redisUrl: read.optional("REDIS_URL", /^rediss?:\/\/\S+$/, "a redis:// or rediss:// URL"),

@@ -17,9 +17,6 @@ import { type ClusterMode, startClusterMode } from "./cluster/cluster-mode.ts";
 import { arenaRoom } from "./rooms/arena-room.ts";
 import { LocalRoomHost, type RoomHost } from "./rooms/room-host.ts";
 
-/** How long a dropped player's seat waits for its SDK to reconnect. */
-const RECONNECT_SECONDS = 20;
-
 export interface LocusNode {
   readonly port: number;
   readonly metrics: NodeMetrics;
@@ -67,7 +64,7 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
       nodeId: config.nodeId,
       tickHz: config.tickHz,
       maxPlayers: config.maxPlayers,
-      reconnectSeconds: RECONNECT_SECONDS,
+      reconnectSeconds: config.seatHoldSeconds,
       metrics,
       log,
       host,

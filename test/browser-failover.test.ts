@@ -25,7 +25,7 @@ describe("browser game on a cluster", () => {
     await page.waitForFunction(() => window.locus?.session?.state?.nodeId);
     const owner = await page.evaluate(() => window.locus!.session!.state.nodeId);
     await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
-    expect(await page.textContent("#hud-node")).toBe(owner);
+    await expect.poll(() => page.textContent("#hud-node"), { timeout: 5000 }).toBe(owner);
 
     cluster.node(owner).child.kill("SIGKILL");
     await page.waitForFunction((dead) => window.locus?.session?.state?.nodeId !== dead, owner, { timeout: 15_000 });

@@ -21,6 +21,8 @@ export interface ClusterHostOptions {
   readonly checkpointMs: number;
   readonly metrics: NodeMetrics;
   readonly log: Logger;
+  /** Rooms or players came or went: the node's published load should follow at once. */
+  readonly onLoadChange: () => void;
 }
 
 interface OwnedRoom {
@@ -102,12 +104,14 @@ export class ClusterRoomHost implements RoomHost {
     const entry: OwnedRoom = { room, epoch: claim.epoch, deadline: Date.now() + this.o.leaseMs - this.renewEveryMs, writing: false, fenced: false };
     this.owned.set(room.roomId, entry);
     this.writeCheckpoint(entry);
+    this.o.onLoadChange();
   }
 
   disposed(room: HostedRoom): void {
     const entry = this.owned.get(room.roomId);
     if (!entry || entry.room !== room) return;
     this.owned.delete(room.roomId);
+    this.o.onLoadChange();
     if (entry.fenced) return;
     const { redis, nodeId } = this.o;
     redis
@@ -118,7 +122,9 @@ export class ClusterRoomHost implements RoomHost {
   /** A seat's token changed (join, reconnect, leave): checkpoint now, or a crash would strand that player. */
   seatsChanged(room: HostedRoom): void {
     const entry = this.owned.get(room.roomId);
-    if (entry) this.writeCheckpoint(entry);
+    if (!entry) return;
+    this.writeCheckpoint(entry);
+    this.o.onLoadChange();
   }
 
   /**

@@ -11,7 +11,7 @@ import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { NodeMetrics } from "../metrics.ts";
 import { ClusterRoomHost } from "./cluster-host.ts";
-import { leastLoaded, type NodeState, readNodes, startHeartbeat } from "./node-registry.ts";
+import { type Heartbeat, leastLoaded, type NodeState, readNodes, startHeartbeat } from "./node-registry.ts";
 import { OrphanWatch } from "./orphan-watch.ts";
 import { channels, type RehydrateRequest } from "./redis-keys.ts";
 import { withScripts } from "./redis-scripts.ts";
@@ -61,10 +61,18 @@ export function startClusterMode(options: ClusterModeOptions) {
   const { redisUrl, nodeId, log } = options;
   const redis = withScripts(connectRedis(redisUrl, log, `locus-node-${nodeId}`));
   const subscriber = connectRedis(redisUrl, log, `locus-node-${nodeId}-sub`, "subscriber");
-  const host = new ClusterRoomHost({ redis, nodeId, leaseMs: options.leaseMs, checkpointMs: options.checkpointMs, metrics: options.metrics, log });
+  let heartbeat: Heartbeat | undefined;
+  const host = new ClusterRoomHost({
+    redis,
+    nodeId,
+    leaseMs: options.leaseMs,
+    checkpointMs: options.checkpointMs,
+    metrics: options.metrics,
+    log,
+    onLoadChange: () => heartbeat?.beatSoon(),
+  });
   let state: NodeState = "ready";
   const watch = new OrphanWatch({ redis, host, nodeId, scanMs: ORPHAN_SCAN_MS, suspectAfterMs: SUSPECT_AFTER_MS, isReady: () => state === "ready", log });
-  let heartbeat: { stop(): Promise<void> } | undefined;
 
   return {
     host,

@@ -34,12 +34,16 @@ export async function readNodes(redis: Redis): Promise<NodeRecord[]> {
   return nodes;
 }
 
-/** The ready node with the fewest players: where a new room goes, and who claims an orphan first. */
+/** Load order: fewest players first, then fewest rooms (a new room has none yet), then by id. */
+export function byLoad(a: NodeRecord, b: NodeRecord): number {
+  return a.players - b.players || a.rooms - b.rooms || a.nodeId.localeCompare(b.nodeId);
+}
+
+/** The ready node with the least load: where a new room goes. */
 export function leastLoaded(nodes: readonly NodeRecord[]): NodeRecord | undefined {
   let best: NodeRecord | undefined;
   for (const n of nodes) {
-    if (n.state !== "ready") continue;
-    if (!best || n.players < best.players || (n.players === best.players && n.nodeId < best.nodeId)) best = n;
+    if (n.state === "ready" && (!best || byLoad(n, best) < 0)) best = n;
   }
   return best;
 }
@@ -51,11 +55,21 @@ export interface HeartbeatOptions {
   readonly onError: (err: unknown) => void;
 }
 
+export interface Heartbeat {
+  /** Publishes the record now (after the beat in flight, if any): the load changed, placement should know. */
+  beatSoon(): void;
+  stop(): Promise<void>;
+}
+
 /** Refreshes this node's record until stopped; a beat that is still in flight is not doubled. */
-export function startHeartbeat(redis: Redis, options: HeartbeatOptions): { stop(): Promise<void> } {
+export function startHeartbeat(redis: Redis, options: HeartbeatOptions): Heartbeat {
   let inFlight: Promise<unknown> | undefined;
+  let again = false;
   const beat = () => {
-    if (inFlight) return;
+    if (inFlight) {
+      again = true;
+      return;
+    }
     const record: NodeRecord = { ...options.record(), heartbeatAt: Date.now() };
     inFlight = redis
       .multi()
@@ -63,11 +77,18 @@ export function startHeartbeat(redis: Redis, options: HeartbeatOptions): { stop(
       .sadd(keys.nodes, record.nodeId)
       .exec()
       .catch(options.onError)
-      .finally(() => (inFlight = undefined));
+      .finally(() => {
+        inFlight = undefined;
+        if (again) {
+          again = false;
+          beat();
+        }
+      });
   };
   beat();
   const timer = setInterval(beat, options.intervalMs);
   return {
+    beatSoon: beat,
     async stop() {
       clearInterval(timer);
       await inFlight;

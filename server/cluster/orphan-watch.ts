@@ -9,7 +9,7 @@
 import { connect } from "node:net";
 import type { Logger } from "pino";
 import type { ClusterRoomHost } from "./cluster-host.ts";
-import { type NodeRecord, readNodes } from "./node-registry.ts";
+import { byLoad, type NodeRecord, readNodes } from "./node-registry.ts";
 import { keys } from "./redis-keys.ts";
 import type { ScriptedRedis } from "./redis-scripts.ts";
 
@@ -110,7 +110,7 @@ export class OrphanWatch {
 
 /** This node's place in the load order of ready nodes (0 = least loaded). */
 function loadRank(nodes: readonly NodeRecord[], nodeId: string): number {
-  const ready = nodes.filter((n) => n.state === "ready").sort((a, b) => a.players - b.players || a.nodeId.localeCompare(b.nodeId));
+  const ready = nodes.filter((n) => n.state === "ready").sort(byLoad);
   const i = ready.findIndex((n) => n.nodeId === nodeId);
   return i < 0 ? ready.length : i;
 }
