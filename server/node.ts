@@ -64,7 +64,7 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
       nodeId: config.nodeId,
       tickHz: config.tickHz,
       maxPlayers: config.maxPlayers,
-      reconnectSeconds: config.seatHoldSeconds,
+      seatHoldSeconds: config.seatHoldSeconds,
       metrics,
       log,
       host,

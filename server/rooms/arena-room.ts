@@ -6,8 +6,7 @@
 import { type Client, CloseCode as ColyseusCloseCode, matchMaker, Room, ServerError } from "@colyseus/core";
 import { $changes } from "@colyseus/schema";
 import type { Logger } from "pino";
-import type { Stick } from "../../shared/physics.ts";
-import { clampAxis } from "../../shared/physics.ts";
+import { clampAxis, type Stick } from "../../shared/physics.ts";
 import { JoinErrorCode, parseJoinOptions, parseRoomIdOption } from "../../shared/protocol.ts";
 import { ArenaState, MoveInput } from "../../shared/schema.ts";
 import { CHECKPOINT_FORMAT, type Checkpoint, type SeatCheckpoint } from "../cluster/checkpoint.ts";
@@ -23,7 +22,7 @@ export interface ArenaRoomDeps {
   readonly tickHz: number;
   readonly maxPlayers: number;
   /** How long a dropped player's seat is held for its SDK to reconnect. */
-  readonly reconnectSeconds: number;
+  readonly seatHoldSeconds: number;
   readonly metrics: NodeMetrics;
   readonly log: Logger;
   readonly host: RoomHost;
@@ -186,7 +185,7 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     this.tokens.set(seat.sessionId, seat.reconnectionToken);
     // allowReconnection reads only these fields of the client it is handed.
     const ghost = { sessionId: seat.sessionId, reconnectionToken: seat.reconnectionToken, auth: undefined, userData: undefined };
-    this.allowReconnection(ghost as unknown as Client, this.deps.reconnectSeconds).then(
+    this.allowReconnection(ghost as unknown as Client, this.deps.seatHoldSeconds).then(
       () => {
         // Colyseus counts a client on its first join only; a seat carried over from another node never had one here.
         matchMaker.stats.local.ccu++;
@@ -223,7 +222,7 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     player.connected = false;
     this.log.info({ event: "client_dropped", session: client.sessionId, code }, "client dropped; seat held");
     try {
-      await this.allowReconnection(client, this.deps.reconnectSeconds);
+      await this.allowReconnection(client, this.deps.seatHoldSeconds);
     } catch {
       // Not back in time: onLeave follows and frees the seat.
     }
