@@ -4,6 +4,7 @@
  * how long until it received state from the room's new node and how many ticks the room lost.
  * `node loadtest/failover-bench.ts --kills 20 --bots 24`; writes a Markdown report.
  */
+import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { type ArenaSession, joinArena } from "../client/lib/node.ts";
@@ -40,7 +41,8 @@ interface KillResult {
 const redis = await startRedis();
 const nodes = new Map<string, NodeProcess>();
 const everything: RunningProcess[] = [redis];
-const env = (nodeId: string) => ({ REDIS_URL: redis.redisUrl, NODE_ID: nodeId, MAX_PLAYERS: String(roomSize), LOG_LEVEL: "warn" });
+const adminToken = randomBytes(18).toString("base64url");
+const env = (nodeId: string) => ({ REDIS_URL: redis.redisUrl, NODE_ID: nodeId, ADMIN_TOKEN: adminToken, MAX_PLAYERS: String(roomSize), LOG_LEVEL: "warn" });
 const bots: ArenaSession[] = [];
 const results: KillResult[] = [];
 try {

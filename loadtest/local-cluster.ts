@@ -3,6 +3,7 @@
  * when none answers on the chosen port), several nodes and a gateway, the game at one URL.
  * Kill a node with the command it prints and watch its players carry on on another node.
  */
+import { randomBytes } from "node:crypto";
 import { parseFlags } from "./cli.ts";
 import { answersPing, type RunningProcess, startGatewayProcess, startNodeProcess, startRedis } from "./processes.ts";
 
@@ -34,10 +35,11 @@ try {
     redisUrl = redis.redisUrl;
     process.stdout.write(`started redis-server on port ${redisPort} (pid ${redis.child.pid})\n`);
   }
+  const adminToken = process.env.ADMIN_TOKEN ?? randomBytes(18).toString("base64url");
   const rows: string[][] = [];
   for (let i = 1; i <= nodes; i++) {
     const nodeId = `node-${i}`;
-    const node = await startNodeProcess({ REDIS_URL: redisUrl, NODE_ID: nodeId, HOST: "127.0.0.1" });
+    const node = await startNodeProcess({ REDIS_URL: redisUrl, NODE_ID: nodeId, HOST: "127.0.0.1", ADMIN_TOKEN: adminToken });
     started.push(node);
     rows.push([nodeId, String(node.child.pid), node.url, `kill -9 ${node.child.pid}`]);
   }
@@ -50,6 +52,8 @@ try {
   process.stdout.write(
     `\nPlay at http://localhost:${port} (open it in two windows). The HUD shows the node that runs your room;\n` +
       `crash that node with its kill command above and your game carries on on another node within about a second.\n` +
+      `Drain a node as an operator would:\n` +
+      `  REDIS_URL=${redisUrl} ADMIN_TOKEN=${adminToken} npm run ops -- drain node-1\n` +
       `Ctrl-C stops everything.\n`,
   );
   for (const p of started) {

@@ -25,6 +25,12 @@ export interface NodeConfig {
   readonly roomLeaseMs: number;
   /** Cluster mode: the URL other nodes and gateways reach this node at; derived from the port when unset. */
   readonly nodeAddress: string | undefined;
+  /** Bearer token for /admin; required in cluster mode, where nodes also use it to call each other. */
+  readonly adminToken: string | undefined;
+  /** How long a drain may take before the rooms left are checkpointed for recovery elsewhere. */
+  readonly drainTimeoutMs: number;
+  /** Rooms handed off at once during a drain. */
+  readonly drainParallelism: number;
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -55,7 +61,13 @@ export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeC
     checkpointMs: read.int("CHECKPOINT_MS", 1000, Math.ceil(1000 / tickHz), 60_000),
     roomLeaseMs: read.int("ROOM_LEASE_MS", 5000, 1000, 60_000),
     nodeAddress: read.optional("NODE_ADDRESS", /^https?:\/\/[^/\s]+$/, "an http:// URL with no path, e.g. http://10.0.0.5:2567"),
+    adminToken: read.optional("ADMIN_TOKEN", /^[\x21-\x7e]{16,256}$/, "16 to 256 printable ASCII characters, no spaces"),
+    drainTimeoutMs: read.int("DRAIN_TIMEOUT_MS", 30_000, 1000, 600_000),
+    drainParallelism: read.int("DRAIN_PARALLELISM", 8, 1, 64),
   };
+  if (config.redisUrl && !config.adminToken && !problems.some((p) => p.startsWith("ADMIN_TOKEN"))) {
+    problems.push("ADMIN_TOKEN is required in cluster mode (REDIS_URL set): drains and hand-offs between nodes are authenticated with it");
+  }
   if (problems.length > 0) throw new ConfigError(`invalid environment:\n  ${problems.join("\n  ")}`);
   return config;
 }

@@ -6,8 +6,6 @@ import { ConfigError, loadNodeConfig } from "./config.ts";
 import { createLogger } from "./log.ts";
 import { startNode } from "./node.ts";
 
-const SHUTDOWN_DEADLINE_MS = 10_000;
-
 let config;
 try {
   config = loadNodeConfig(process.env, { staticDir: fileURLToPath(new URL("../dist/client", import.meta.url)) });
@@ -33,7 +31,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     if (stopping) return;
     stopping = true;
     log.info({ event: "node_stopping", signal }, "stopping");
-    node.shutdown(SHUTDOWN_DEADLINE_MS).then(
+    node.stopForExit().then(
       () => process.exit(0),
       (err: unknown) => {
         log.error({ err }, "shutdown failed");

@@ -11,41 +11,90 @@ import type { Logger } from "pino";
 import { ROOM_NAME } from "../shared/constants.ts";
 import { MAX_MESSAGE_BYTES } from "../shared/protocol.ts";
 import type { NodeConfig } from "./config.ts";
+import { adminRouter } from "./http/admin.ts";
 import { createHttpApp } from "./http/routes.ts";
 import { createNodeMetrics, type NodeMetrics } from "./metrics.ts";
 import { type ClusterMode, startClusterMode } from "./cluster/cluster-mode.ts";
+import { DrainRefused } from "./cluster/drain.ts";
 import { arenaRoom } from "./rooms/arena-room.ts";
 import { LocalRoomHost, type RoomHost } from "./rooms/room-host.ts";
 
 export interface LocusNode {
   readonly port: number;
   readonly metrics: NodeMetrics;
+  /**
+   * SIGTERM: in cluster mode, hands every room to the other nodes (or, with none ready, leaves
+   * them checkpointed for recovery) before stopping; alone, closes the rooms. Resolves when the
+   * node may exit.
+   */
+  stopForExit(): Promise<void>;
   /** Stops taking rooms, closes every room and the port; never waits past `deadlineMs`. */
   shutdown(deadlineMs: number): Promise<void>;
 }
 
+const NOT_CLUSTERED = "this node is not in a cluster (no REDIS_URL): there is no other node to take its rooms";
+
 export async function startNode(config: NodeConfig, log: Logger): Promise<LocusNode> {
   const metrics = createNodeMetrics({ node: config.nodeId });
-  let ready = false;
-  const app = createHttpApp({
-    nodeId: config.nodeId,
-    registry: metrics.registry,
-    staticDir: config.staticDir,
-    isReady: () => ready,
-  });
-  const httpServer = createServer(app);
+  let listening = false;
   const cluster: ClusterMode | undefined = config.redisUrl
     ? startClusterMode({
         redisUrl: config.redisUrl,
         nodeId: config.nodeId,
         leaseMs: config.roomLeaseMs,
         checkpointMs: config.checkpointMs,
+        adminToken: config.adminToken!,
+        drainTimeoutMs: config.drainTimeoutMs,
+        drainParallelism: config.drainParallelism,
         metrics,
         log,
       })
     : undefined;
   await cluster?.ready();
   const host: RoomHost = cluster?.host ?? new LocalRoomHost();
+  const status = () => {
+    const drain = cluster?.drain.status();
+    return {
+      node: config.nodeId,
+      mode: cluster ? "cluster" : "single",
+      state: drain?.state ?? "ready",
+      drainStartedAt: drain?.startedAt,
+      drainFinishedAt: drain?.finishedAt,
+      rooms: host.list().map((r) => ({ roomId: r.roomId, players: r.playerCount, handOff: drain?.rooms[r.roomId] })),
+      handOffs: drain?.rooms ?? {},
+    };
+  };
+  const app = createHttpApp({
+    nodeId: config.nodeId,
+    registry: metrics.registry,
+    staticDir: config.staticDir,
+    isReady: () => listening && (cluster?.drain.isServing ?? true),
+    admin: adminRouter(config.adminToken, {
+      status,
+      async drain() {
+        if (!cluster) return { refused: NOT_CLUSTERED };
+        try {
+          await cluster.drain.start();
+          return {};
+        } catch (err) {
+          if (err instanceof DrainRefused) return { refused: err.message };
+          throw err;
+        }
+      },
+      undrain() {
+        if (!cluster) return { refused: NOT_CLUSTERED };
+        try {
+          cluster.drain.undrain();
+          return {};
+        } catch (err) {
+          if (err instanceof DrainRefused) return { refused: err.message };
+          throw err;
+        }
+      },
+      adopt: async (roomId) => (cluster ? cluster.adopt(roomId) : false),
+    }),
+  });
+  const httpServer = createServer(app);
   const server = new Server({
     transport: new WebSocketTransport({
       server: httpServer,
@@ -73,23 +122,39 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
   await server.listen(config.port, config.host);
   const port = (httpServer.address() as AddressInfo).port;
   await cluster?.started(config.nodeAddress ?? `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`);
-  ready = true;
+  listening = true;
+
+  const shutdown = async (deadlineMs: number) => {
+    listening = false;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<"deadline">((resolve) => {
+      timer = setTimeout(() => resolve("deadline"), deadlineMs);
+    });
+    const outcome = await Promise.race([server.gracefullyShutdown(false).then(() => "closed" as const), deadline]);
+    clearTimeout(timer);
+    if (outcome === "deadline") log.warn({ event: "shutdown_deadline", deadlineMs }, "rooms did not close in time; stopping anyway");
+    await cluster?.stop();
+    httpServer.closeAllConnections();
+  };
 
   return {
     port,
     metrics,
-    async shutdown(deadlineMs: number) {
-      ready = false;
-      cluster?.setState("draining");
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<"deadline">((resolve) => {
-        timer = setTimeout(() => resolve("deadline"), deadlineMs);
-      });
-      const outcome = await Promise.race([server.gracefullyShutdown(false).then(() => "closed" as const), deadline]);
-      clearTimeout(timer);
-      if (outcome === "deadline") log.warn({ event: "shutdown_deadline", deadlineMs }, "rooms did not close in time; stopping anyway");
-      await cluster?.stop();
-      httpServer.closeAllConnections();
+    shutdown,
+    async stopForExit() {
+      if (cluster) {
+        try {
+          await (await cluster.drain.start()).done;
+        } catch (err) {
+          if (!(err instanceof DrainRefused)) throw err;
+          log.warn({ event: "drain_refused", reason: err.message }, "no node to hand the rooms to: leaving them checkpointed for recovery");
+          await cluster.leaveAll();
+        }
+      }
+      await shutdown(SHUTDOWN_DEADLINE_MS);
     },
   };
 }
+
+/** How long closing the last rooms may take once nothing is left to hand off. */
+const SHUTDOWN_DEADLINE_MS = 10_000;

@@ -14,6 +14,9 @@ import { type Checkpoint, CheckpointError, parseCheckpoint } from "./checkpoint.
 import { channels, keys, type OwnershipChange } from "./redis-keys.ts";
 import type { ClaimMode, ScriptedRedis } from "./redis-scripts.ts";
 
+/** How long a handing-off room keeps its players while waiting for the new owner to hold it. */
+const HANDOFF_WAIT_MS = 5000;
+
 export interface ClusterHostOptions {
   readonly redis: ScriptedRedis;
   readonly nodeId: string;
@@ -42,6 +45,8 @@ export class ClusterRoomHost implements RoomHost {
   private readonly renewEveryMs: number;
   private timers: NodeJS.Timeout[] = [];
   private renewing = false;
+  /** Set while the node drains: it takes no new players. */
+  draining = false;
 
   constructor(options: ClusterHostOptions) {
     this.o = options;
@@ -74,7 +79,12 @@ export class ClusterRoomHost implements RoomHost {
   }
 
   joinRefusal(): string | undefined {
+    if (this.draining) return "this node is draining; join through the gateway to reach another node";
     return this.o.redis.status === "ready" ? undefined : "the cluster's state store (Redis) is unreachable; new joins are refused until it returns";
+  }
+
+  list(): HostedRoom[] {
+    return [...this.owned.values()].map((e) => e.room);
   }
 
   async admit(roomId: string): Promise<Checkpoint | undefined> {
@@ -117,6 +127,62 @@ export class ClusterRoomHost implements RoomHost {
     redis
       .locusRelease(keys.owner(room.roomId), keys.epoch(room.roomId), keys.checkpoint(room.roomId), keys.rooms, room.roomId, nodeId, entry.epoch)
       .catch((err: unknown) => this.o.log.warn({ event: "release_failed", room: room.roomId, err }, "could not release a disposed room's keys"));
+  }
+
+  /** Ids of the rooms this node owns and still runs. */
+  liveRoomIds(): string[] {
+    return [...this.owned.values()].filter((e) => !e.fenced).map((e) => e.room.roomId);
+  }
+
+  /**
+   * Hands a room on: freezes it after the current tick, writes that tick's checkpoint, gives up
+   * the lease and asks `adopt` to have another node rebuild the room from exactly that
+   * checkpoint. The players stay connected to the frozen room until the new owner holds it, then
+   * are closed with 4010 and reconnect there. If the adopting node fails, the room is an
+   * ordinary orphan and any node's scan rebuilds it. Resolves with the tick handed over.
+   */
+  async handOff(roomId: string, adopt: () => Promise<unknown>): Promise<{ tick: number; newOwner: string | undefined }> {
+    const e = this.owned.get(roomId);
+    if (!e || e.fenced) throw new Error(`room ${roomId} is not running here`);
+    const { redis, nodeId } = this.o;
+    const checkpoint = e.room.freeze(nodeId, e.epoch);
+    const written = await redis.locusWriteCheckpoint(keys.owner(roomId), keys.checkpoint(roomId), nodeId, e.epoch, JSON.stringify(checkpoint));
+    if (written !== 1 || (await redis.locusYield(keys.owner(roomId), nodeId, e.epoch)) !== 1) {
+      this.fence(e, "lease lost before the hand-off");
+      throw new Error(`room ${roomId} lost its lease before the hand-off`);
+    }
+    e.fenced = true;
+    await adopt().catch((err: unknown) => this.o.log.warn({ event: "adopt_failed", room: roomId, err }, "the chosen node did not adopt the room; any node may take it now"));
+    const newOwner = await this.waitForOwner(roomId, HANDOFF_WAIT_MS);
+    e.room.fence(newOwner ? `handed off to ${newOwner}` : "handed off; no node took it in time, left to recovery");
+    return { tick: checkpoint.tick, newOwner };
+  }
+
+  /**
+   * The drain deadline passed: write each room's checkpoint, give up its lease and close it here.
+   * The other nodes' scans rebuild the rooms as ordinary orphans.
+   */
+  async abandon(roomId: string): Promise<void> {
+    const e = this.owned.get(roomId);
+    if (!e || e.fenced) return;
+    const { redis, nodeId } = this.o;
+    const checkpoint = e.room.freeze(nodeId, e.epoch);
+    try {
+      await redis.locusWriteCheckpoint(keys.owner(roomId), keys.checkpoint(roomId), nodeId, e.epoch, JSON.stringify(checkpoint));
+      await redis.locusYield(keys.owner(roomId), nodeId, e.epoch);
+    } finally {
+      this.fence(e, "drain deadline: left to recovery on the other nodes");
+    }
+  }
+
+  private async waitForOwner(roomId: string, timeoutMs: number): Promise<string | undefined> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      const owner = await this.o.redis.get(keys.owner(roomId)).catch(() => null);
+      if (owner) return owner.split(" ")[0];
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return undefined;
   }
 
   /** A seat's token changed (join, reconnect, leave): checkpoint now, or a crash would strand that player. */

@@ -12,6 +12,7 @@ import type { Logger } from "pino";
 import type { NodeMetrics } from "../metrics.ts";
 import { ClusterRoomHost } from "./cluster-host.ts";
 import { type Heartbeat, leastLoaded, type NodeState, readNodes, startHeartbeat } from "./node-registry.ts";
+import { Drain } from "./drain.ts";
 import { OrphanWatch } from "./orphan-watch.ts";
 import { channels, type RehydrateRequest } from "./redis-keys.ts";
 import { withScripts } from "./redis-scripts.ts";
@@ -24,12 +25,16 @@ export const SUSPECT_AFTER_MS = 600;
 /** How long a reconnect is held open for a room this node is rebuilding right now. */
 const REHYDRATION_HOLD_MS = 3000;
 const REDIS_START_TIMEOUT_MS = 10_000;
+const ADOPT_TIMEOUT_MS = 5000;
 
 export interface ClusterModeOptions {
   readonly redisUrl: string;
   readonly nodeId: string;
   readonly leaseMs: number;
   readonly checkpointMs: number;
+  readonly adminToken: string;
+  readonly drainTimeoutMs: number;
+  readonly drainParallelism: number;
   readonly metrics: NodeMetrics;
   readonly log: Logger;
 }
@@ -73,9 +78,38 @@ export function startClusterMode(options: ClusterModeOptions) {
   });
   let state: NodeState = "ready";
   const watch = new OrphanWatch({ redis, host, nodeId, scanMs: ORPHAN_SCAN_MS, suspectAfterMs: SUSPECT_AFTER_MS, isReady: () => state === "ready", log });
+  const drain = new Drain({
+    host,
+    nodeId,
+    parallelism: options.drainParallelism,
+    timeoutMs: options.drainTimeoutMs,
+    readNodes: () => readNodes(redis),
+    adopt: async (target, roomId) => {
+      const res = await fetch(`${target.address}/admin/adopt`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${options.adminToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ roomId }),
+        signal: AbortSignal.timeout(ADOPT_TIMEOUT_MS),
+      });
+      if (!res.ok) throw new Error(`${target.nodeId} answered ${res.status} to adopt ${roomId}`);
+    },
+    setState: (next) => {
+      state = next;
+      host.draining = next === "draining";
+      heartbeat?.beatSoon();
+    },
+    log,
+  });
 
   return {
     host,
+    drain,
+    /** Checkpoints every room and gives up its lease, for the other nodes to recover once they can. */
+    leaveAll: async () => {
+      await Promise.all(host.liveRoomIds().map((id) => host.abandon(id).catch(() => undefined)));
+    },
+    /** Rebuilds a room a draining peer just handed on; false when another node took it first. */
+    adopt: (roomId: string) => host.rehydrate(roomId, "orphan", 0, undefined),
     /** Resolves once Redis answers; a node that cannot reach it at start does not start. */
     ready: () =>
       new Promise<void>((resolve, reject) => {
@@ -119,10 +153,6 @@ export function startClusterMode(options: ClusterModeOptions) {
         const request = safeParse<RehydrateRequest>(message);
         if (request && typeof request.roomId === "string") void watch.scan();
       });
-    },
-
-    setState(next: NodeState): void {
-      state = next;
     },
 
     async stop(): Promise<void> {

@@ -69,6 +69,17 @@ redis.call('SET', KEYS[2], ARGV[3])
 return 1
 `;
 
+/**
+ * yield(owner; nodeId, epoch) -> 1 when the lease was given up, 0 when not ours. Leaves the epoch,
+ * the checkpoint and the room's membership, so the next claim (mode "orphan") rebuilds the room
+ * from exactly the checkpoint the owner wrote last: how a draining node hands a room on.
+ */
+const YIELD = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] .. ' ' .. ARGV[2] then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
+`;
+
 /** release(owner, epoch, checkpoint, rooms; roomId, nodeId, epoch) -> 1 released, 0 not the owner. */
 const RELEASE = `
 if redis.call('GET', KEYS[1]) ~= ARGV[2] .. ' ' .. ARGV[3] then return 0 end
@@ -94,6 +105,7 @@ export interface LocusScripts {
   locusRenew(owner: string, epoch: string, rooms: string, roomId: string, nodeId: string, ownEpoch: number, leaseMs: number): Promise<number>;
   locusWriteCheckpoint(owner: string, checkpoint: string, nodeId: string, ownEpoch: number, data: string): Promise<number>;
   locusRelease(owner: string, epoch: string, checkpoint: string, rooms: string, roomId: string, nodeId: string, ownEpoch: number): Promise<number>;
+  locusYield(owner: string, nodeId: string, ownEpoch: number): Promise<number>;
 }
 
 export type ScriptedRedis = Redis & LocusScripts;
@@ -104,5 +116,6 @@ export function withScripts(redis: Redis): ScriptedRedis {
   redis.defineCommand("locusRenew", { numberOfKeys: 3, lua: RENEW });
   redis.defineCommand("locusWriteCheckpoint", { numberOfKeys: 2, lua: WRITE_CHECKPOINT });
   redis.defineCommand("locusRelease", { numberOfKeys: 4, lua: RELEASE });
+  redis.defineCommand("locusYield", { numberOfKeys: 1, lua: YIELD });
   return redis as ScriptedRedis;
 }

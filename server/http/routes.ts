@@ -3,15 +3,16 @@
  * built browser game. Colyseus's matchmaking routes are mounted beside these by the transport.
  */
 import { existsSync } from "node:fs";
-import express, { type Express } from "express";
+import express, { type Express, type Router } from "express";
 import type { Registry } from "prom-client";
 
 export interface RouteDeps {
   readonly nodeId: string;
   readonly registry: Registry;
   readonly staticDir: string;
-  /** False once the node stops taking new rooms (shutting down, later draining). */
+  /** False once the node stops taking new rooms (draining, shutting down). */
   readonly isReady: () => boolean;
+  readonly admin: Router;
 }
 
 export function createHttpApp(deps: RouteDeps): Express {
@@ -30,6 +31,8 @@ export function createHttpApp(deps: RouteDeps): Express {
   app.get("/metrics", async (_req, res) => {
     res.type(deps.registry.contentType).send(await deps.registry.metrics());
   });
+
+  app.use("/admin", deps.admin);
 
   if (existsSync(deps.staticDir)) {
     app.use(express.static(deps.staticDir));

@@ -3,7 +3,7 @@
  * fixed rate, and sends each client its patch at the end of the step that produced it (not on
  * Colyseus's separate patch timer, which ships state about one tick late).
  */
-import { type Client, CloseCode as ColyseusCloseCode, matchMaker, Room, ServerError } from "@colyseus/core";
+import { type Client, ClientState, CloseCode as ColyseusCloseCode, matchMaker, Room, ServerError } from "@colyseus/core";
 import { $changes } from "@colyseus/schema";
 import type { Logger } from "pino";
 import { clampAxis, type Stick } from "../../shared/physics.ts";
@@ -45,6 +45,9 @@ const NO_RECONNECT_CODES: ReadonlySet<number> = new Set([
  */
 const REF_ID_MARGIN = 100_000;
 
+/** A rebuilt room resumes when all its players are back, or after this long without some of them. */
+const RESUME_WITHOUT_ALL_MS = 1000;
+
 /** Binds the room class to this node's dependencies; Colyseus constructs rooms itself, without arguments. */
 export function arenaRoom(deps: ArenaRoomDeps): typeof ArenaRoom {
   return class BoundArenaRoom extends ArenaRoom {
@@ -76,6 +79,13 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
   private readonly stickOf = (sessionId: string): Stick => this.nextStick(sessionId);
   /** The reconnection token each seat's SDK holds now: a new one is issued on every join and reconnect. */
   private readonly tokens = new Map<string, string>();
+  /** False while a rebuilt room waits for its players, and once it is frozen for a hand-off or fenced off. */
+  private simulating = true;
+  /**
+   * Seats carried over from a checkpoint, until their players are back and have been sent the
+   * state: the client once it has reconnected, undefined before.
+   */
+  private readonly awaitedSeats = new Map<string, Client | undefined>();
   private fenced = false;
   /** Set once onCreate has finished: a room refused half way has nothing to count or release. */
   private live = false;
@@ -107,7 +117,10 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     const budgetMs = 1000 / deps.tickHz;
     const { tickDuration, tickOverruns } = deps.metrics;
     this.setFixedTimestep((ctx) => {
-      if (this.fenced) return;
+      if (!this.simulating) {
+        if (this.awaitedSeats.size > 0 && this.everyAwaitedSeatSynced()) this.resume();
+        return;
+      }
       const started = performance.now();
       this.world.step(ctx.dt, this.stickOf);
       this.broadcastPatch();
@@ -161,10 +174,16 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     };
   }
 
+  freeze(nodeId: string, epoch: number): Checkpoint {
+    this.simulating = false;
+    return this.checkpoint(nodeId, epoch);
+  }
+
   fence(reason: string): void {
     if (this.fenced) return;
     this.fenced = true;
-    this.log.warn({ event: "room_fenced", reason }, "room fenced off: another node owns it now");
+    this.simulating = false;
+    this.log.info({ event: "room_fenced", reason }, "room closed here: another node owns it now");
     // The matchmaking listing under this id is the new owner's now; disposing must not delete it.
     // Colyseus does the same when another process wins a room id (recordRoom).
     (this as unknown as { _listing: { roomId: string | undefined } })._listing.roomId = undefined;
@@ -179,10 +198,31 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     this.world = restoreWorld(checkpoint.world, this.state);
     this.state.players.forEach((player) => (player.connected = false));
     for (const seat of checkpoint.seats) this.holdSeat(seat);
+    // The room waits at the checkpoint's tick for its players, so none of them misses a tick of
+    // the move; one who does not come back in time does not hold up the others for long.
+    if (this.awaitedSeats.size > 0) {
+      this.simulating = false;
+      this.clock.setTimeout(() => this.resume(), RESUME_WITHOUT_ALL_MS);
+    }
+  }
+
+  /** True once every carried-over player has reconnected and been sent the state of the checkpoint's tick. */
+  private everyAwaitedSeatSynced(): boolean {
+    for (const client of this.awaitedSeats.values()) {
+      if (client?.state !== ClientState.JOINED) return false;
+    }
+    return true;
+  }
+
+  private resume(): void {
+    if (this.fenced || this.simulating) return;
+    this.awaitedSeats.clear();
+    this.simulating = true;
   }
 
   private holdSeat(seat: SeatCheckpoint): void {
     this.tokens.set(seat.sessionId, seat.reconnectionToken);
+    this.awaitedSeats.set(seat.sessionId, undefined);
     // allowReconnection reads only these fields of the client it is handed.
     const ghost = { sessionId: seat.sessionId, reconnectionToken: seat.reconnectionToken, auth: undefined, userData: undefined };
     this.allowReconnection(ghost as unknown as Client, this.deps.seatHoldSeconds).then(
@@ -194,6 +234,7 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
       () => {
         // A carried-over seat never joined this room, so no onLeave comes for it: free it here.
         this.tokens.delete(seat.sessionId);
+        this.awaitedSeats.delete(seat.sessionId);
         this.world.removePlayer(seat.sessionId);
         this.log.info({ event: "seat_expired", session: seat.sessionId }, "carried-over seat expired");
       },
@@ -235,6 +276,7 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     this.tokens.set(client.sessionId, client.reconnectionToken);
     this.deps.host.seatsChanged(this);
     this.log.info({ event: "client_reconnected", session: client.sessionId }, "client reconnected");
+    if (this.awaitedSeats.has(client.sessionId)) this.awaitedSeats.set(client.sessionId, client);
   }
 
   override onLeave(client: Client, code?: number): void {

@@ -10,6 +10,8 @@ export interface HostedRoom {
   readonly playerCount: number;
   /** The room as plain data, taken between two ticks. */
   checkpoint(nodeId: string, epoch: number): Checkpoint;
+  /** Stops the simulation after the current tick, players still connected, and returns its checkpoint: the start of a hand-off. */
+  freeze(nodeId: string, epoch: number): Checkpoint;
   /** Ownership is lost: stop simulating and send the players off to reconnect to the new owner. */
   fence(reason: string): void;
 }
@@ -26,6 +28,8 @@ export interface RoomHost {
   seatsChanged(room: HostedRoom): void;
   /** Why the node cannot take a join right now, or undefined when it can. */
   joinRefusal(): string | undefined;
+  /** The rooms this node runs. */
+  list(): HostedRoom[];
 }
 
 /** Single-node mode: every room is new, nothing outlives the process. */
@@ -48,5 +52,9 @@ export class LocalRoomHost implements RoomHost {
 
   joinRefusal(): undefined {
     return undefined;
+  }
+
+  list(): HostedRoom[] {
+    return [...this.rooms];
   }
 }

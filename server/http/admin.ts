@@ -1,0 +1,65 @@
+/**
+ * The operator's HTTP surface, `/admin/*`, behind `Authorization: Bearer $ADMIN_TOKEN`. Nodes use
+ * the same token to hand rooms to each other (`/admin/adopt`).
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import express, { type Request, type Response, type Router } from "express";
+
+export interface AdminActions {
+  status(): unknown;
+  /** Starts a drain; resolves with a refusal message when it cannot start. */
+  drain(): Promise<{ refused?: string }>;
+  undrain(): { refused?: string };
+  /** Rebuilds a room whose lease a draining peer just gave up; false when another node was faster. */
+  adopt(roomId: string): Promise<boolean>;
+}
+
+const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function adminRouter(token: string | undefined, actions: AdminActions): Router {
+  const router = express.Router();
+  const expected = token === undefined ? undefined : digest(token);
+
+  router.use((req: Request, res: Response, next) => {
+    if (expected === undefined) return void res.status(401).json({ error: "the admin API is off: ADMIN_TOKEN is not set on this node" });
+    const header = req.get("authorization") ?? "";
+    const given = header.startsWith("Bearer ") ? digest(header.slice(7)) : undefined;
+    if (!given || !timingSafeEqual(given, expected)) {
+      return void res.status(401).set("www-authenticate", "Bearer").json({ error: "missing or wrong bearer token" });
+    }
+    next();
+  });
+  router.use(express.json({ limit: "1kb" }));
+
+  router.get("/status", (_req, res) => {
+    res.json(actions.status());
+  });
+  router.post("/drain", async (_req, res) => {
+    const { refused } = await actions.drain();
+    if (refused) return void res.status(409).json({ error: refused });
+    res.status(202).json(actions.status());
+  });
+  router.post("/undrain", (_req, res) => {
+    const { refused } = actions.undrain();
+    if (refused) return void res.status(409).json({ error: refused });
+    res.json(actions.status());
+  });
+  router.post("/adopt", async (req, res) => {
+    const roomId = (req.body as { roomId?: unknown } | undefined)?.roomId;
+    if (typeof roomId !== "string" || !ROOM_ID.test(roomId)) return void res.status(400).json({ error: "body must be { \"roomId\": \"<room id>\" }" });
+    const adopted = await actions.adopt(roomId);
+    res.status(adopted ? 200 : 409).json({ adopted });
+  });
+  router.use((_req, res) => {
+    res.status(404).json({ error: "unknown admin route: GET /admin/status, POST /admin/drain, POST /admin/undrain" });
+  });
+  router.use((err: unknown, _req: Request, res: Response, _next: express.NextFunction) => {
+    res.status(400).json({ error: `bad request body: ${err instanceof Error ? err.message : String(err)}` });
+  });
+  return router;
+}
+
+/** Hashing first gives timingSafeEqual two buffers of one length whatever was sent. */
+function digest(text: string): Buffer {
+  return createHash("sha256").update(text).digest();
+}
