@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { type ArenaSession, joinArena } from "../client/lib/node.ts";
-import { parseFlags } from "./cli.ts";
+import { parseFlags } from "../server/cli.ts";
 import { type NodeProcess, type RunningProcess, startGatewayProcess, startNodeProcess, startRedis, waitFor } from "./processes.ts";
 import { percentile } from "./stats.ts";
 

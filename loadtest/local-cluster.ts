@@ -4,7 +4,7 @@
  * Kill a node with the command it prints and watch its players carry on on another node.
  */
 import { randomBytes } from "node:crypto";
-import { parseFlags } from "./cli.ts";
+import { formatTable, parseFlags } from "../server/cli.ts";
 import { answersPing, type RunningProcess, startGatewayProcess, startNodeProcess, startRedis } from "./processes.ts";
 
 const spec = {
@@ -46,9 +46,7 @@ try {
   const gateway = await startGatewayProcess({ REDIS_URL: redisUrl, HOST: "0.0.0.0" }, { port });
   started.push(gateway);
   rows.push(["gateway", String(gateway.child.pid), `http://localhost:${port}`, ""]);
-  const table = [["process", "pid", "address", "to crash it"], ...rows];
-  const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
-  process.stdout.write(`\n${table.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join("  ")).join("\n")}\n`);
+  process.stdout.write(`\n${formatTable(["process", "pid", "address", "to crash it"], rows)}`);
   process.stdout.write(
     `\nPlay at http://localhost:${port} (open it in two windows). The HUD shows the node that runs your room;\n` +
       `crash that node with its kill command above and your game carries on on another node within about a second.\n` +

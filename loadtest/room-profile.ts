@@ -5,7 +5,7 @@
  */
 import { cpus } from "node:os";
 import { type ArenaSession, joinArena } from "../client/lib/node.ts";
-import { parseFlags } from "./cli.ts";
+import { parseFlags } from "../server/cli.ts";
 import { startNodeProcess } from "./processes.ts";
 import { bucketDelta, bucketQuantile, histogramBuckets, sampleValue } from "./prometheus.ts";
 

@@ -46,3 +46,10 @@ export function parseFlags<S extends FlagSpec>(program: string, spec: S, argv = 
     },
   };
 }
+
+/** A plain-text table with padded columns, for terminals. */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const table = [header, ...rows];
+  const widths = header.map((_, c) => Math.max(...table.map((r) => (r[c] ?? "").length)));
+  return `${table.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join("  ").trimEnd()).join("\n")}\n`;
+}

@@ -1,0 +1,156 @@
+/**
+ * `npm run ops -- <command>`: the operator's view of a cluster, read from Redis, and drains run
+ * through the nodes' admin API. REDIS_URL and ADMIN_TOKEN come from the environment or flags.
+ *
+ *   nodes              every live node: state, load, address, last heartbeat
+ *   rooms              every room: owner, epoch, tick and players of its last checkpoint
+ *   drain <node>       hands every room of <node> to the others; waits, showing progress
+ *   undrain <node>     returns a drained, idle node to service
+ */
+import { Redis } from "ioredis";
+import { formatTable, parseFlags } from "../cli.ts";
+import { type NodeRecord, readNodes } from "../cluster/node-registry.ts";
+import { keys } from "../cluster/redis-keys.ts";
+
+const spec = {
+  redis: { type: "string", help: "Redis URL (default: $REDIS_URL)" },
+  token: { type: "string", help: "admin token (default: $ADMIN_TOKEN)" },
+} as const;
+const program = "npm run ops -- <nodes | rooms | drain <node> | undrain <node>>";
+const flags = parseFlags(program, spec);
+const [command, target, ...extra] = flags.positionals;
+const redisUrl = (flags.values.redis as string | undefined) ?? process.env.REDIS_URL;
+const token = (flags.values.token as string | undefined) ?? process.env.ADMIN_TOKEN;
+
+if (!command || !["nodes", "rooms", "drain", "undrain"].includes(command)) flags.fail(command ? `unknown command "${command}"` : "a command is required");
+if ((command === "drain" || command === "undrain") !== (target !== undefined) || extra.length > 0) {
+  flags.fail(command === "drain" || command === "undrain" ? `${command} takes one node id` : `${command} takes no argument`);
+}
+if (!redisUrl || !/^rediss?:\/\/\S+$/.test(redisUrl)) flags.fail("a redis:// URL is required: set REDIS_URL or pass --redis");
+
+const redis = new Redis(redisUrl!, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+redis.on("error", () => undefined);
+
+try {
+  await redis.connect().catch((err: Error) => {
+    throw new Error(`cannot reach Redis at ${redisUrl}: ${err.message}`);
+  });
+  switch (command) {
+    case "nodes":
+      await listNodes();
+      break;
+    case "rooms":
+      await listRooms();
+      break;
+    case "drain":
+      await drain(target!);
+      break;
+    case "undrain":
+      await undrain(target!);
+      break;
+  }
+  process.exitCode ??= 0;
+} catch (err) {
+  process.stderr.write(`ops: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+} finally {
+  redis.disconnect();
+}
+
+async function listNodes(): Promise<void> {
+  const nodes = (await readNodes(redis)).sort((a, b) => a.nodeId.localeCompare(b.nodeId));
+  if (nodes.length === 0) return void process.stdout.write("no live nodes\n");
+  const now = Date.now();
+  process.stdout.write(
+    formatTable(
+      ["NODE", "STATE", "PLAYERS", "ROOMS", "ADDRESS", "HEARTBEAT"],
+      nodes.map((n) => [n.nodeId, n.state, String(n.players), String(n.rooms), n.address, `${now - n.heartbeatAt} ms ago`]),
+    ),
+  );
+}
+
+async function listRooms(): Promise<void> {
+  const roomIds = (await redis.smembers(keys.rooms)).sort();
+  if (roomIds.length === 0) return void process.stdout.write("no rooms\n");
+  const [owners, checkpoints] = await Promise.all([redis.mget(roomIds.map(keys.owner)), redis.mget(roomIds.map(keys.checkpoint))]);
+  const now = Date.now();
+  process.stdout.write(
+    formatTable(
+    ["ROOM", "OWNER", "EPOCH", "TICK", "PLAYERS", "CHECKPOINT"],
+    roomIds.map((id, i) => {
+      const [owner, epoch] = owners[i]?.split(" ") ?? ["(none: being recovered)", ""];
+      const cp = parseSummary(checkpoints[i] ?? null);
+      return [id, owner!, epoch ?? "", cp ? String(cp.tick) : "-", cp ? String(cp.players) : "-", cp ? `${now - cp.takenAt} ms old` : "none"];
+    }),
+    ),
+  );
+}
+
+async function drain(nodeId: string): Promise<void> {
+  const node = await findNode(nodeId);
+  const started = Date.now();
+  const res = await call(node, "POST", "/drain");
+  if (res.status !== 202) throw new Error(`${nodeId} refused the drain (${res.status}): ${res.body.error ?? JSON.stringify(res.body)}`);
+  let status = res.body;
+  for (;;) {
+    const handOffs = Object.values(status.handOffs ?? {}) as { status: string }[];
+    const done = handOffs.filter((h) => h.status !== "waiting" && h.status !== "moving").length;
+    process.stderr.write(`\rdraining ${nodeId}: ${done}/${handOffs.length} rooms handed off, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    if (status.state === "drained") break;
+    await new Promise((r) => setTimeout(r, 250));
+    status = (await call(node, "GET", "/status")).body;
+  }
+  process.stderr.write("\n");
+  const rows = Object.entries(status.handOffs as Record<string, { status: string; target?: string; tick?: number; ms?: number; error?: string }>);
+  if (rows.length > 0) {
+    process.stdout.write(
+    formatTable(
+      ["ROOM", "RESULT", "TO", "AT TICK", "TOOK", "NOTE"],
+      rows.map(([id, h]) => [id, h.status, h.target ?? "", h.tick === undefined ? "" : String(h.tick), h.ms === undefined ? "" : `${h.ms} ms`, h.error ?? ""]),
+      ),
+    );
+  }
+  const failed = rows.filter(([, h]) => h.status !== "moved");
+  process.stdout.write(`${nodeId} drained in ${status.drainFinishedAt - status.drainStartedAt} ms: ${rows.length - failed.length} of ${rows.length} rooms handed off\n`);
+  if (failed.length > 0) {
+    process.stderr.write(`ops: ${failed.length} rooms were not handed off; they were checkpointed for recovery on the other nodes\n`);
+    process.exitCode = 1;
+  }
+}
+
+async function undrain(nodeId: string): Promise<void> {
+  const node = await findNode(nodeId);
+  const res = await call(node, "POST", "/undrain");
+  if (res.status !== 200) throw new Error(`${nodeId} refused (${res.status}): ${res.body.error ?? JSON.stringify(res.body)}`);
+  process.stdout.write(`${nodeId} is back in service\n`);
+}
+
+async function findNode(nodeId: string): Promise<NodeRecord> {
+  const nodes = await readNodes(redis);
+  const node = nodes.find((n) => n.nodeId === nodeId);
+  if (!node) throw new Error(`no live node "${nodeId}"; live nodes: ${nodes.map((n) => n.nodeId).join(", ") || "none"}`);
+  return node;
+}
+
+async function call(node: NodeRecord, method: "GET" | "POST", path: string): Promise<{ status: number; body: any }> {
+  if (!token) throw new Error("an admin token is required: set ADMIN_TOKEN or pass --token");
+  let res: Response;
+  try {
+    res = await fetch(`${node.address}/admin${path}`, { method, headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+  } catch (err) {
+    throw new Error(`cannot reach ${node.nodeId} at ${node.address}: ${(err as Error).message}`);
+  }
+  const body = await res.json().catch(() => ({}));
+  if (res.status === 401) throw new Error(`${node.nodeId} refused the admin token: ${body.error ?? "401"}`);
+  return { status: res.status, body };
+}
+
+function parseSummary(raw: string | null): { tick: number; players: number; takenAt: number } | undefined {
+  if (!raw) return undefined;
+  try {
+    const cp = JSON.parse(raw) as { tick: number; takenAt: number; world: { state: { players: Record<string, unknown> } } };
+    return { tick: cp.tick, takenAt: cp.takenAt, players: Object.keys(cp.world.state.players).length };
+  } catch {
+    return undefined;
+  }
+}
