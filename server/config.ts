@@ -25,7 +25,7 @@ export interface NodeConfig {
   readonly roomLeaseMs: number;
   /** Cluster mode: the URL other nodes and gateways reach this node at; derived from the port when unset. */
   readonly nodeAddress: string | undefined;
-  /** Bearer token for /admin; required in cluster mode, where nodes also use it to call each other. */
+  /** Bearer token for /admin; required in cluster mode, where operators drain nodes with it. */
   readonly adminToken: string | undefined;
   /** How long a drain may take before the rooms left are checkpointed for recovery elsewhere. */
   readonly drainTimeoutMs: number;
@@ -66,7 +66,7 @@ export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeC
     drainParallelism: read.int("DRAIN_PARALLELISM", 8, 1, 64),
   };
   if (config.redisUrl && !config.adminToken && !problems.some((p) => p.startsWith("ADMIN_TOKEN"))) {
-    problems.push("ADMIN_TOKEN is required in cluster mode (REDIS_URL set): drains and hand-offs between nodes are authenticated with it");
+    problems.push("ADMIN_TOKEN is required in cluster mode (REDIS_URL set): operators drain nodes through the admin API with it");
   }
   if (problems.length > 0) throw new ConfigError(`invalid environment:\n  ${problems.join("\n  ")}`);
   return config;

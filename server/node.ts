@@ -43,7 +43,6 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
         nodeId: config.nodeId,
         leaseMs: config.roomLeaseMs,
         checkpointMs: config.checkpointMs,
-        adminToken: config.adminToken!,
         drainTimeoutMs: config.drainTimeoutMs,
         drainParallelism: config.drainParallelism,
         metrics,
@@ -91,7 +90,6 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
           throw err;
         }
       },
-      adopt: async (roomId) => (cluster ? cluster.adopt(roomId) : false),
     }),
   });
   const httpServer = createServer(app);

@@ -14,7 +14,7 @@ import { type Checkpoint, CheckpointError, parseCheckpoint } from "./checkpoint.
 import { channels, keys, type OwnershipChange } from "./redis-keys.ts";
 import type { ClaimMode, ScriptedRedis } from "./redis-scripts.ts";
 
-/** How long a handing-off room keeps its players while waiting for the new owner to hold it. */
+/** How long a hand-off waits to see the room's new owner before reporting none. */
 const HANDOFF_WAIT_MS = 5000;
 
 export interface ClusterHostOptions {
@@ -136,10 +136,11 @@ export class ClusterRoomHost implements RoomHost {
 
   /**
    * Hands a room on: freezes it after the current tick, writes that tick's checkpoint, gives up
-   * the lease and asks `adopt` to have another node rebuild the room from exactly that
-   * checkpoint. The players stay connected to the frozen room until the new owner holds it, then
-   * are closed with 4010 and reconnect there. If the adopting node fails, the room is an
-   * ordinary orphan and any node's scan rebuilds it. Resolves with the tick handed over.
+   * the lease, closes the players with 4010 and asks `adopt` to have another node rebuild the room
+   * from exactly that checkpoint. The players' reconnects and the rebuild run at the same time:
+   * the gateway and the new node hold each reconnect until the room is there. If the adopting
+   * node fails, the room is an ordinary orphan and any node's scan rebuilds it. Resolves with the
+   * tick handed over and the node that took the room.
    */
   async handOff(roomId: string, adopt: () => Promise<unknown>): Promise<{ tick: number; newOwner: string | undefined }> {
     const e = this.owned.get(roomId);
@@ -151,11 +152,9 @@ export class ClusterRoomHost implements RoomHost {
       this.fence(e, "lease lost before the hand-off");
       throw new Error(`room ${roomId} lost its lease before the hand-off`);
     }
-    e.fenced = true;
+    this.fence(e, "handed off");
     await adopt().catch((err: unknown) => this.o.log.warn({ event: "adopt_failed", room: roomId, err }, "the chosen node did not adopt the room; any node may take it now"));
-    const newOwner = await this.waitForOwner(roomId, HANDOFF_WAIT_MS);
-    e.room.fence(newOwner ? `handed off to ${newOwner}` : "handed off; no node took it in time, left to recovery");
-    return { tick: checkpoint.tick, newOwner };
+    return { tick: checkpoint.tick, newOwner: await this.waitForOwner(roomId, HANDOFF_WAIT_MS) };
   }
 
   /**

@@ -14,7 +14,7 @@ import { ClusterRoomHost } from "./cluster-host.ts";
 import { type Heartbeat, leastLoaded, type NodeState, readNodes, startHeartbeat } from "./node-registry.ts";
 import { Drain } from "./drain.ts";
 import { OrphanWatch } from "./orphan-watch.ts";
-import { channels, type RehydrateRequest } from "./redis-keys.ts";
+import { type AdoptRequest, channels, type RehydrateRequest } from "./redis-keys.ts";
 import { withScripts } from "./redis-scripts.ts";
 
 export const NODE_HEARTBEAT_MS = 250;
@@ -25,14 +25,12 @@ export const SUSPECT_AFTER_MS = 600;
 /** How long a reconnect is held open for a room this node is rebuilding right now. */
 const REHYDRATION_HOLD_MS = 3000;
 const REDIS_START_TIMEOUT_MS = 10_000;
-const ADOPT_TIMEOUT_MS = 5000;
 
 export interface ClusterModeOptions {
   readonly redisUrl: string;
   readonly nodeId: string;
   readonly leaseMs: number;
   readonly checkpointMs: number;
-  readonly adminToken: string;
   readonly drainTimeoutMs: number;
   readonly drainParallelism: number;
   readonly metrics: NodeMetrics;
@@ -84,14 +82,9 @@ export function startClusterMode(options: ClusterModeOptions) {
     parallelism: options.drainParallelism,
     timeoutMs: options.drainTimeoutMs,
     readNodes: () => readNodes(redis),
-    adopt: async (target, roomId) => {
-      const res = await fetch(`${target.address}/admin/adopt`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${options.adminToken}`, "content-type": "application/json" },
-        body: JSON.stringify({ roomId }),
-        signal: AbortSignal.timeout(ADOPT_TIMEOUT_MS),
-      });
-      if (!res.ok) throw new Error(`${target.nodeId} answered ${res.status} to adopt ${roomId}`);
+    adopt: (target, roomId) => {
+      const request: AdoptRequest = { roomId, nodeId: target.nodeId };
+      return redis.publish(channels.adopt, JSON.stringify(request));
     },
     setState: (next) => {
       state = next;
@@ -108,8 +101,6 @@ export function startClusterMode(options: ClusterModeOptions) {
     leaveAll: async () => {
       await Promise.all(host.liveRoomIds().map((id) => host.abandon(id).catch(() => undefined)));
     },
-    /** Rebuilds a room a draining peer just handed on; false when another node took it first. */
-    adopt: (roomId: string) => host.rehydrate(roomId, "orphan", 0, undefined),
     /** Resolves once Redis answers; a node that cannot reach it at start does not start. */
     ready: () =>
       new Promise<void>((resolve, reject) => {
@@ -133,7 +124,7 @@ export function startClusterMode(options: ClusterModeOptions) {
       if (!roomId || !url.searchParams.has("reconnectionToken") || matchMaker.getLocalRoomById(roomId)) return;
       const until = Date.now() + REHYDRATION_HOLD_MS;
       while (host.owns(roomId) && !matchMaker.getLocalRoomById(roomId) && Date.now() < until) {
-        await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, 5));
       }
       if (matchMaker.getLocalRoomById(roomId)) return;
       return new Response(`room ${roomId} is not on this node; retry`, { status: 503, headers: { "retry-after": "1" } });
@@ -148,10 +139,16 @@ export function startClusterMode(options: ClusterModeOptions) {
       });
       host.start();
       watch.start();
-      await subscriber.subscribe(channels.rehydrate).catch(() => undefined);
-      subscriber.on("message", (_channel: string, message: string) => {
-        const request = safeParse<RehydrateRequest>(message);
-        if (request && typeof request.roomId === "string") void watch.scan();
+      await subscriber.subscribe(channels.rehydrate, channels.adopt).catch(() => undefined);
+      subscriber.on("message", (channel: string, message: string) => {
+        if (channel === channels.rehydrate) {
+          if (typeof safeParse<RehydrateRequest>(message)?.roomId === "string") void watch.scan();
+        } else if (channel === channels.adopt) {
+          const request = safeParse<AdoptRequest>(message);
+          if (request?.nodeId !== nodeId || typeof request.roomId !== "string") return;
+          // A room a draining peer handed to this node; if another node was faster, so be it.
+          host.rehydrate(request.roomId, "orphan", 0, undefined).catch((err: unknown) => log.error({ event: "adopt_failed", room: request.roomId, err }, "could not adopt a handed-off room"));
+        }
       });
     },
 

@@ -15,6 +15,7 @@
  * | --- | --- |
  * | `locus:ownership` | JSON `{ roomId, nodeId, epoch }` when a room gets a new owner; gateways cut sockets that still lead to the old one |
  * | `locus:rehydrate` | JSON `{ roomId }` from a gateway holding a player for a room no node owns; every node scans for orphans at once |
+ * | `locus:adopt` | JSON `{ roomId, nodeId }` from a draining node that just gave up the room's lease: that node rebuilds it |
  */
 
 const PREFIX = "locus:";
@@ -31,6 +32,7 @@ export const keys = {
 export const channels = {
   ownership: `${PREFIX}ownership`,
   rehydrate: `${PREFIX}rehydrate`,
+  adopt: `${PREFIX}adopt`,
 } as const;
 
 /** What `locus:ownership` carries. */
@@ -43,4 +45,10 @@ export interface OwnershipChange {
 /** What `locus:rehydrate` carries: a gateway holding a socket for a room that no node owns. */
 export interface RehydrateRequest {
   readonly roomId: string;
+}
+
+/** What `locus:adopt` carries: the room a draining node handed on, and the node chosen to take it. */
+export interface AdoptRequest {
+  readonly roomId: string;
+  readonly nodeId: string;
 }

@@ -29,7 +29,7 @@ interface Relay {
 
 const ROOM_PATH = /^\/[A-Za-z0-9_-]+\/([A-Za-z0-9_-]+)$/;
 const ROOM_MATCHMAKE = /^\/matchmake\/(?:joinById|reconnect)\/([A-Za-z0-9_-]+)$/;
-const POLL_MS = 50;
+const POLL_MS = 10;
 /** Longer than a node record's TTL, so a dead node's last record is never trusted again. */
 const REFUSAL_MEMORY_MS = 2000;
 

@@ -1,6 +1,5 @@
 /**
- * The operator's HTTP surface, `/admin/*`, behind `Authorization: Bearer $ADMIN_TOKEN`. Nodes use
- * the same token to hand rooms to each other (`/admin/adopt`).
+ * The operator's HTTP surface, `/admin/*`, behind `Authorization: Bearer $ADMIN_TOKEN`.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import express, { type Request, type Response, type Router } from "express";
@@ -10,11 +9,7 @@ export interface AdminActions {
   /** Starts a drain; resolves with a refusal message when it cannot start. */
   drain(): Promise<{ refused?: string }>;
   undrain(): { refused?: string };
-  /** Rebuilds a room whose lease a draining peer just gave up; false when another node was faster. */
-  adopt(roomId: string): Promise<boolean>;
 }
-
-const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function adminRouter(token: string | undefined, actions: AdminActions): Router {
   const router = express.Router();
@@ -43,12 +38,6 @@ export function adminRouter(token: string | undefined, actions: AdminActions): R
     const { refused } = actions.undrain();
     if (refused) return void res.status(409).json({ error: refused });
     res.json(actions.status());
-  });
-  router.post("/adopt", async (req, res) => {
-    const roomId = (req.body as { roomId?: unknown } | undefined)?.roomId;
-    if (typeof roomId !== "string" || !ROOM_ID.test(roomId)) return void res.status(400).json({ error: "body must be { \"roomId\": \"<room id>\" }" });
-    const adopted = await actions.adopt(roomId);
-    res.status(adopted ? 200 : 409).json({ adopted });
   });
   router.use((_req, res) => {
     res.status(404).json({ error: "unknown admin route: GET /admin/status, POST /admin/drain, POST /admin/undrain" });
