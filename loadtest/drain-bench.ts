@@ -5,13 +5,12 @@
  * `node loadtest/drain-bench.ts --rooms 50 --bots-per-room 2`; writes a Markdown report.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { type ArenaSession, joinArena } from "../client/lib/node.ts";
+import type { ArenaSession } from "../client/lib/node.ts";
 import { parseFlags } from "../server/cli.ts";
 import { type RunningProcess, startGatewayProcess, startNodeProcess, startRedis, waitFor } from "./processes.ts";
-import { percentile } from "./stats.ts";
+import { joinWanderingBots, leaveAll } from "./bots.ts";
+import { ms, percentile, writeReport } from "./report.ts";
 
 const spec = {
   rooms: { type: "string", help: "rooms on the drained node (1 to 500, default 50)" },
@@ -28,7 +27,7 @@ const out = typeof flags.values.out === "string" ? flags.values.out : "reports/d
 const adminToken = randomBytes(18).toString("base64url");
 const redis = await startRedis();
 const everything: RunningProcess[] = [redis];
-const bots: ArenaSession[] = [];
+let bots: ArenaSession[] = [];
 const env = (nodeId: string) => ({ REDIS_URL: redis.redisUrl, NODE_ID: nodeId, ADMIN_TOKEN: adminToken, MAX_PLAYERS: String(perRoom), LOG_LEVEL: "warn" });
 try {
   const drained = await startNodeProcess(env("n1"));
@@ -36,15 +35,7 @@ try {
   const gateway = await startGatewayProcess({ REDIS_URL: redis.redisUrl, LOG_LEVEL: "warn" });
   everything.push(gateway);
   process.stderr.write(`joining ${roomCount * perRoom} bots into ${roomCount} rooms on n1…\n`);
-  for (let i = 0; i < roomCount * perRoom; i++) {
-    const bot = await joinArena({ url: gateway.url, name: `bot${i}` });
-    bot.run(30);
-    setInterval(() => {
-      bot.stick.x = Math.random() * 2 - 1;
-      bot.stick.y = Math.random() * 2 - 1;
-    }, 500 + Math.random() * 1000).unref();
-    bots.push(bot);
-  }
+  bots = await joinWanderingBots(gateway.url, roomCount * perRoom);
   for (let i = 2; i <= takers + 1; i++) everything.push(await startNodeProcess(env(`n${i}`)));
   await new Promise((r) => setTimeout(r, 1500));
 
@@ -81,7 +72,6 @@ try {
   });
   const lost = bots.map((_, i) => Math.max(0, lastOld[i]! - firstNew[i]!));
   const handOffs = Object.values(status.handOffs) as { status: string; ms?: number }[];
-  const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
   const report = [
     `# Operator drain — ${new Date().toISOString().slice(0, 10)}`,
     "",
@@ -92,22 +82,20 @@ try {
     "| measure | value |",
     "| --- | --- |",
     `| rooms handed off | ${handOffs.filter((h) => h.status === "moved").length} of ${handOffs.length} |`,
-    `| drain time (admin call to node drained) | ${fmt(status.drainFinishedAt - status.drainStartedAt)} |`,
-    `| until every bot had state from its new node | ${fmt(allMovedMs)} |`,
-    `| hand-off per room p50 / p99 | ${fmt(percentile(handOffs.map((h) => h.ms ?? 0), 0.5))} / ${fmt(percentile(handOffs.map((h) => h.ms ?? 0), 0.99))} |`,
-    `| hitch p50 | ${fmt(percentile(hitches, 0.5))} |`,
-    `| hitch p99 | ${fmt(percentile(hitches, 0.99))} |`,
-    `| hitch max | ${fmt(Math.max(...hitches))} |`,
+    `| drain time (admin call to node drained) | ${ms(status.drainFinishedAt - status.drainStartedAt)} |`,
+    `| until every bot had state from its new node | ${ms(allMovedMs)} |`,
+    `| hand-off per room p50 / p99 | ${ms(percentile(handOffs.map((h) => h.ms ?? 0), 0.5))} / ${ms(percentile(handOffs.map((h) => h.ms ?? 0), 0.99))} |`,
+    `| hitch p50 | ${ms(percentile(hitches, 0.5))} |`,
+    `| hitch p99 | ${ms(percentile(hitches, 0.99))} |`,
+    `| hitch max | ${ms(Math.max(...hitches))} |`,
     `| ticks lost (max over bots) | ${Math.max(...lost)} |`,
     `| inputs dropped per bot (bound: hitch × 30/s) | p99 ≤ ${Math.ceil((percentile(hitches, 0.99) / 1000) * 30)} |`,
-    `| the bots' own event-loop delay during the drain, p99 / max | ${fmt(botLoop.percentile(99) / 1e6)} / ${fmt(botLoop.max / 1e6)} |`,
+    `| the bots' own event-loop delay during the drain, p99 / max | ${ms(botLoop.percentile(99) / 1e6)} / ${ms(botLoop.max / 1e6)} |`,
     "",
   ].join("\n");
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, report);
-  process.stdout.write(report);
+  writeReport(out, report);
 } finally {
-  await Promise.all(bots.map((b) => b.leave().catch(() => undefined)));
+  await leaveAll(bots);
   await Promise.all(everything.map((p) => p.stop()));
 }
 process.exit(0);

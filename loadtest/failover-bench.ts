@@ -5,12 +5,11 @@
  * `node loadtest/failover-bench.ts --kills 20 --bots 24`; writes a Markdown report.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
-import { type ArenaSession, joinArena } from "../client/lib/node.ts";
+import type { ArenaSession } from "../client/lib/node.ts";
 import { parseFlags } from "../server/cli.ts";
 import { type NodeProcess, type RunningProcess, startGatewayProcess, startNodeProcess, startRedis, waitFor } from "./processes.ts";
-import { percentile } from "./stats.ts";
+import { joinWanderingBots, leaveAll } from "./bots.ts";
+import { ms, percentile, writeReport } from "./report.ts";
 
 const spec = {
   kills: { type: "string", help: "how many nodes to kill, one after another (1 to 200, default 20)" },
@@ -43,7 +42,7 @@ const nodes = new Map<string, NodeProcess>();
 const everything: RunningProcess[] = [redis];
 const adminToken = randomBytes(18).toString("base64url");
 const env = (nodeId: string) => ({ REDIS_URL: redis.redisUrl, NODE_ID: nodeId, ADMIN_TOKEN: adminToken, MAX_PLAYERS: String(roomSize), LOG_LEVEL: "warn" });
-const bots: ArenaSession[] = [];
+let bots: ArenaSession[] = [];
 const results: KillResult[] = [];
 try {
   for (let i = 1; i <= nodeCount; i++) {
@@ -53,15 +52,7 @@ try {
   }
   const gateway = await startGatewayProcess({ REDIS_URL: redis.redisUrl, LOG_LEVEL: "warn" });
   everything.push(gateway);
-  for (let i = 0; i < botCount; i++) {
-    const bot = await joinArena({ url: gateway.url, name: `bot${i}` });
-    bot.run(30);
-    setInterval(() => {
-      bot.stick.x = Math.random() * 2 - 1;
-      bot.stick.y = Math.random() * 2 - 1;
-    }, 700 + Math.random() * 800).unref();
-    bots.push(bot);
-  }
+  bots = await joinWanderingBots(gateway.url, botCount);
   await waitFor(() => bots.every((b) => b.state?.nodeId), 10_000, () => "every bot has state");
 
   for (let k = 1; k <= kills; k++) {
@@ -111,7 +102,6 @@ try {
   const all = results.flatMap((r) => r.recoveredMs);
   const lost = results.flatMap((r) => r.lostTicks);
   const failed = results.reduce((n, r) => n + r.failed, 0);
-  const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
   const report = [
     `# Crash recovery (SIGKILL) — ${new Date().toISOString().slice(0, 10)}`,
     "",
@@ -124,26 +114,24 @@ try {
     "| --- | --- |",
     `| kills | ${results.length} |`,
     `| bot recoveries measured | ${all.length} (not recovered within ${RECOVERY_LIMIT_MS / 1000} s: ${failed}) |`,
-    `| recovery p50 | ${fmt(percentile(all, 0.5))} |`,
-    `| recovery p95 | ${fmt(percentile(all, 0.95))} |`,
-    `| recovery p99 | ${fmt(percentile(all, 0.99))} |`,
-    `| recovery max | ${fmt(Math.max(...all))} |`,
-    `| state lost p50 | ${percentile(lost, 0.5)} ticks (${fmt(percentile(lost, 0.5) * TICK_MS)}) |`,
-    `| state lost max | ${Math.max(...lost)} ticks (${fmt(Math.max(...lost) * TICK_MS)}) |`,
+    `| recovery p50 | ${ms(percentile(all, 0.5))} |`,
+    `| recovery p95 | ${ms(percentile(all, 0.95))} |`,
+    `| recovery p99 | ${ms(percentile(all, 0.99))} |`,
+    `| recovery max | ${ms(Math.max(...all))} |`,
+    `| state lost p50 | ${percentile(lost, 0.5)} ticks (${ms(percentile(lost, 0.5) * TICK_MS)}) |`,
+    `| state lost max | ${Math.max(...lost)} ticks (${ms(Math.max(...lost) * TICK_MS)}) |`,
     "",
     "| kill | node | rooms | bots | recovery p50 | recovery max | state lost max |",
     "| --- | --- | --- | --- | --- | --- | --- |",
     ...results.map(
       (r, i) =>
-        `| ${i + 1} | ${r.node} | ${r.rooms} | ${r.bots} | ${fmt(percentile(r.recoveredMs, 0.5))} | ${fmt(Math.max(...r.recoveredMs))} | ${Math.max(0, ...r.lostTicks)} ticks${r.failed ? ` (${r.failed} not recovered)` : ""} |`,
+        `| ${i + 1} | ${r.node} | ${r.rooms} | ${r.bots} | ${ms(percentile(r.recoveredMs, 0.5))} | ${ms(Math.max(...r.recoveredMs))} | ${Math.max(0, ...r.lostTicks)} ticks${r.failed ? ` (${r.failed} not recovered)` : ""} |`,
     ),
     "",
   ].join("\n");
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, report);
-  process.stdout.write(report);
+  writeReport(out, report);
 } finally {
-  await Promise.all(bots.map((b) => b.leave().catch(() => undefined)));
+  await leaveAll(bots);
   await Promise.all(everything.map((p) => p.stop()));
 }
 process.exit(0);

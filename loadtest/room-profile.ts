@@ -4,8 +4,9 @@
  * client. `node loadtest/room-profile.ts --players 16 --seconds 20`.
  */
 import { cpus } from "node:os";
-import { type ArenaSession, joinArena } from "../client/lib/node.ts";
+import type { ArenaSession } from "../client/lib/node.ts";
 import { parseFlags } from "../server/cli.ts";
+import { joinWanderingBots, leaveAll } from "./bots.ts";
 import { startNodeProcess } from "./processes.ts";
 import { bucketDelta, bucketQuantile, histogramBuckets, sampleValue } from "./prometheus.ts";
 
@@ -22,19 +23,10 @@ const tickHz = flags.int("tick-hz", 30, 1, 120);
 const pinned = cpus().length >= 2;
 
 const node = await startNodeProcess({ MAX_PLAYERS: String(players), TICK_HZ: String(tickHz), LOG_LEVEL: "warn" }, pinned ? { core: 0 } : {});
-const sessions: ArenaSession[] = [];
+let sessions: ArenaSession[] = [];
 try {
-  for (let i = 0; i < players; i++) sessions.push(await joinArena({ url: node.url, name: `bot${i}` }));
+  sessions = await joinWanderingBots(node.url, players);
   if (new Set(sessions.map((s) => s.room.roomId)).size !== 1) throw new Error("clients landed in more than one room");
-  for (const s of sessions) {
-    s.run(tickHz * 2);
-    const wander = () => {
-      s.stick.x = Math.random() * 2 - 1;
-      s.stick.y = Math.random() * 2 - 1;
-    };
-    wander();
-    setInterval(wander, 500 + Math.random() * 1500).unref();
-  }
   await new Promise((r) => setTimeout(r, 3000));
   const before = await (await fetch(`${node.url}/metrics`)).text();
   process.stderr.write(`measuring ${players} players for ${seconds} s…\n`);
@@ -57,7 +49,7 @@ try {
   ];
   process.stdout.write(`| measure | value |\n| --- | --- |\n${rows.map(([k, v]) => `| ${k} | ${v} |`).join("\n")}\n`);
 } finally {
-  await Promise.all(sessions.map((s) => s.leave().catch(() => undefined)));
+  await leaveAll(sessions);
   await node.stop();
 }
 process.exit(0);
