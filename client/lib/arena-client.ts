@@ -42,10 +42,10 @@ export class ArenaSession {
   constructor(room: Room<any, ArenaState>, interpolationDelayMs: number) {
     this.room = room;
     // A room may move to another node at any moment, a second after joining too: always reconnect,
-    // and try first after 50 ms rather than 200 (the gateway holds a retry that comes too early).
+    // and try first after 10 ms rather than 200: the gateway holds a retry that comes too early.
     room.reconnection.minUptime = 0;
-    room.reconnection.delay = 25;
-    room.reconnection.minDelay = 25;
+    room.reconnection.delay = 5;
+    room.reconnection.minDelay = 5;
     this.input = room.input<MoveInput>();
     this.predict = Predict.get(room, { mode: "lerp", delay: interpolationDelayMs });
     this.predict.attachAll("players", { mode: "lerp", fields: ["x", "y"] });
