@@ -1,0 +1,141 @@
+/**
+ * A lean bot: the same wire traffic as a player (matchmaking, the room socket, one input per
+ * tick, reconnects after a drop) but it never decodes state: it only timestamps the frames. A full
+ * SDK client costs more CPU than the server spends on it, so swarms that want to load a server,
+ * and measurements that must not be skewed by their own bots, use these.
+ */
+import { InputEncoder } from "@colyseus/schema/input";
+import { WebSocket } from "ws";
+import { MoveInput } from "../shared/schema.ts";
+
+const JOIN_ROOM = 10;
+const ROOM_STATE = 14;
+const ROOM_STATE_PATCH = 15;
+const ROOM_INPUT_RELIABLE = 19;
+const CODE_MASK = 0x1f;
+/** Close codes after which a Colyseus SDK reconnects, and so does a lean bot. */
+const DROP_CODES = new Set([1001, 1005, 1006, 4010]);
+const MAX_RETRIES = 15;
+
+export interface LeanBotOptions {
+  /** The gateway or node, http://host:port. */
+  readonly url: string;
+  readonly name: string;
+  readonly tickHz: number;
+}
+
+export class LeanBot {
+  /** performance.now() of every state frame since the last `clearTimes()`. */
+  readonly stateTimes: number[] = [];
+  reconnects = 0;
+  /** Set when the bot gave up: the close code that ended it. */
+  leftWith: number | undefined;
+  bytesReceived = 0;
+  readonly roomId: string;
+  private readonly socketUrl: string;
+  private readonly input = new MoveInput();
+  private readonly encoder = new InputEncoder(this.input, { mode: "reliable" });
+  private readonly frame = new Uint8Array(64);
+  private token = "";
+  private ws: WebSocket | undefined;
+  private inputTimer: NodeJS.Timeout | undefined;
+  private retries = 0;
+  private stopped = false;
+
+  private constructor(socketUrl: string, roomId: string, tickHz: number) {
+    this.socketUrl = socketUrl;
+    this.roomId = roomId;
+    this.frame[0] = ROOM_INPUT_RELIABLE;
+    this.inputTimer = setInterval(() => this.sendInput(), 1000 / tickHz);
+  }
+
+  /** Matchmakes into any arena with room and connects; resolves once the server has said JOIN_ROOM. */
+  static async join(options: LeanBotOptions): Promise<LeanBot> {
+    const res = await fetch(`${options.url}/matchmake/joinOrCreate/arena`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: options.name }),
+    });
+    const seat = (await res.json()) as { roomId?: string; sessionId?: string; processId?: string; error?: string; message?: string };
+    if (!res.ok || !seat.roomId || !seat.sessionId) throw new Error(`join refused (${res.status}): ${seat.message ?? seat.error ?? "no seat"}`);
+    const base = options.url.replace(/^http/, "ws");
+    const bot = new LeanBot(`${base}/${seat.processId}/${seat.roomId}?sessionId=${seat.sessionId}`, seat.roomId, options.tickHz);
+    await bot.connect(bot.socketUrl);
+    return bot;
+  }
+
+  /** Steers the bot: the stick sent with every input from now on. */
+  steer(x: number, y: number): void {
+    this.input.x = x;
+    this.input.y = y;
+  }
+
+  clearTimes(): void {
+    this.stateTimes.length = 0;
+  }
+
+  /** The longest gap between two state frames since the last `clearTimes()`, in milliseconds. */
+  longestGap(): number {
+    let longest = 0;
+    for (let i = 1; i < this.stateTimes.length; i++) longest = Math.max(longest, this.stateTimes[i]! - this.stateTimes[i - 1]!);
+    return longest;
+  }
+
+  close(): void {
+    this.stopped = true;
+    clearInterval(this.inputTimer);
+    this.ws?.close(4000);
+  }
+
+  private connect(url: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url);
+      ws.binaryType = "nodebuffer";
+      this.ws = ws;
+      let joined = false;
+      ws.on("message", (data: Buffer) => {
+        this.bytesReceived += data.byteLength;
+        const code = data[0]! & CODE_MASK;
+        if (code === ROOM_STATE || code === ROOM_STATE_PATCH) {
+          this.stateTimes.push(performance.now());
+        } else if (code === JOIN_ROOM) {
+          this.token = data.toString("utf8", 2, 2 + data[1]!);
+          ws.send(Uint8Array.of(JOIN_ROOM));
+          joined = true;
+          this.retries = 0;
+          resolve();
+        }
+      });
+      ws.on("error", () => undefined);
+      ws.on("close", (closeCode: number) => {
+        if (!joined) reject(new Error(`socket closed (${closeCode}) before joining`));
+        if (this.stopped) return;
+        if (DROP_CODES.has(closeCode) && this.token && this.retries < MAX_RETRIES) {
+          this.retry();
+        } else if (joined || this.retries > 0) {
+          this.leftWith = closeCode;
+          clearInterval(this.inputTimer);
+        }
+      });
+    });
+  }
+
+  /** Reconnects like the Colyseus SDK: the same URL with the token, backing off from 10 ms. */
+  private retry(): void {
+    const delay = Math.min(5000, 2 ** ++this.retries * 5);
+    setTimeout(() => {
+      this.encoder.reset();
+      this.connect(`${this.socketUrl}&reconnectionToken=${this.token}&skipHandshake=true`).then(
+        () => this.reconnects++,
+        () => undefined,
+      );
+    }, delay);
+  }
+
+  private sendInput(): void {
+    if (this.ws?.readyState !== WebSocket.OPEN || !this.token) return;
+    const body = this.encoder.encode();
+    this.frame.set(body, 1);
+    this.ws.send(this.frame.subarray(0, 1 + body.length));
+  }
+}

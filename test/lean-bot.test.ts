@@ -1,0 +1,38 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { joinArena } from "../client/lib/node.ts";
+import { LeanBot } from "../loadtest/lean-bot.ts";
+import { type NodeProcess, startNodeProcess, waitFor } from "../loadtest/processes.ts";
+
+let node: NodeProcess;
+
+beforeAll(async () => {
+  node = await startNodeProcess();
+});
+
+afterAll(async () => {
+  await node?.stop();
+});
+
+describe("lean bot", () => {
+  it("plays like a client: joins, receives state, and moves when steered", async () => {
+    const bot = await LeanBot.join({ url: node.url, name: "lean", tickHz: 30 });
+    const watcher = await joinArena({ url: node.url, name: "watcher", roomId: bot.roomId });
+    try {
+      await waitFor(() => watcher.state?.players?.size === 2, 5000, () => "both players");
+      const leanPlayer = () => [...watcher.state.players.values()].find((p) => p.name === "lean")!;
+      const x = leanPlayer().x;
+      bot.steer(1, 0);
+      await waitFor(() => leanPlayer().x > x + 30 || leanPlayer().x > 1500, 5000, () => "the lean bot's player moving right");
+      await waitFor(() => bot.stateTimes.length > 30, 5000, () => "a second of patches");
+      expect(bot.bytesReceived).toBeGreaterThan(1000);
+      expect(bot.leftWith).toBeUndefined();
+    } finally {
+      bot.close();
+      await watcher.leave();
+    }
+  });
+
+  it("says why when the server refuses it", async () => {
+    await expect(LeanBot.join({ url: node.url, name: "", tickHz: 30 })).rejects.toThrow(/join refused \(400\): name must be 1 to 16/);
+  });
+});
