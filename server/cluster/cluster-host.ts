@@ -45,6 +45,7 @@ export class ClusterRoomHost implements RoomHost {
   private readonly renewEveryMs: number;
   private timers: NodeJS.Timeout[] = [];
   private renewing = false;
+  private readonly ownerWaiters = new Map<string, (nodeId: string) => void>();
   /** Set while the node drains: it takes no new players. */
   draining = false;
 
@@ -174,14 +175,26 @@ export class ClusterRoomHost implements RoomHost {
     }
   }
 
+  /** Some node announced it owns a room now (`locus:ownership`). */
+  ownershipChanged(change: OwnershipChange): void {
+    const wake = this.ownerWaiters.get(change.roomId);
+    if (wake) wake(change.nodeId);
+  }
+
+  /** The room's next owner, from its ownership announcement, or a look in Redis when none comes. */
   private async waitForOwner(roomId: string, timeoutMs: number): Promise<string | undefined> {
-    const until = Date.now() + timeoutMs;
-    while (Date.now() < until) {
-      const owner = await this.o.redis.get(keys.owner(roomId)).catch(() => null);
-      if (owner) return owner.split(" ")[0];
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return undefined;
+    const announced = await new Promise<string | undefined>((resolve) => {
+      const timer = setTimeout(() => finish(undefined), timeoutMs);
+      const finish = (nodeId: string | undefined) => {
+        clearTimeout(timer);
+        this.ownerWaiters.delete(roomId);
+        resolve(nodeId);
+      };
+      this.ownerWaiters.set(roomId, finish);
+    });
+    if (announced) return announced;
+    const owner = await this.o.redis.get(keys.owner(roomId)).catch(() => null);
+    return owner?.split(" ")[0];
   }
 
   /** A seat's token changed (join, reconnect, leave): checkpoint now, or a crash would strand that player. */

@@ -14,7 +14,7 @@ import { ClusterRoomHost } from "./cluster-host.ts";
 import { type Heartbeat, leastLoaded, type NodeState, readNodes, startHeartbeat } from "./node-registry.ts";
 import { Drain } from "./drain.ts";
 import { OrphanWatch } from "./orphan-watch.ts";
-import { type AdoptRequest, channels, type RehydrateRequest } from "./redis-keys.ts";
+import { type AdoptRequest, channels, type OwnershipChange, type RehydrateRequest } from "./redis-keys.ts";
 import { withScripts } from "./redis-scripts.ts";
 
 export const NODE_HEARTBEAT_MS = 250;
@@ -139,9 +139,12 @@ export function startClusterMode(options: ClusterModeOptions) {
       });
       host.start();
       watch.start();
-      await subscriber.subscribe(channels.rehydrate, channels.adopt).catch(() => undefined);
+      await subscriber.subscribe(channels.rehydrate, channels.adopt, channels.ownership).catch(() => undefined);
       subscriber.on("message", (channel: string, message: string) => {
-        if (channel === channels.rehydrate) {
+        if (channel === channels.ownership) {
+          const change = safeParse<OwnershipChange>(message);
+          if (change && typeof change.roomId === "string") host.ownershipChanged(change);
+        } else if (channel === channels.rehydrate) {
           if (typeof safeParse<RehydrateRequest>(message)?.roomId === "string") void watch.scan();
         } else if (channel === channels.adopt) {
           const request = safeParse<AdoptRequest>(message);

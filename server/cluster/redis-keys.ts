@@ -13,7 +13,7 @@
  *
  * | channel | message |
  * | --- | --- |
- * | `locus:ownership` | JSON `{ roomId, nodeId, epoch }` when a room gets a new owner; gateways cut sockets that still lead to the old one |
+ * | `locus:ownership` | JSON `{ roomId, nodeId, epoch }` when a room gets a new owner; gateways wake the players they hold for it and cut sockets that still lead to the old one; a draining node learns its room arrived |
  * | `locus:rehydrate` | JSON `{ roomId }` from a gateway holding a player for a room no node owns; every node scans for orphans at once |
  * | `locus:adopt` | JSON `{ roomId, nodeId }` from a draining node that just gave up the room's lease: that node rebuilds it |
  */

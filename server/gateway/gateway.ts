@@ -29,7 +29,12 @@ interface Relay {
 
 const ROOM_PATH = /^\/[A-Za-z0-9_-]+\/([A-Za-z0-9_-]+)$/;
 const ROOM_MATCHMAKE = /^\/matchmake\/(?:joinById|reconnect)\/([A-Za-z0-9_-]+)$/;
-const POLL_MS = 10;
+/** Between two looks in Redis for a room's owner while holding a player; an ownership message cuts the wait short. */
+const POLL_MS = 100;
+/** How long a held player waits for a room's owner before the gateway asks every node to look for orphans. */
+const ASK_FOR_REBUILD_AFTER_MS = 250;
+/** Before retrying a node that refused a connection. */
+const RETRY_MS = 10;
 /** Longer than a node record's TTL, so a dead node's last record is never trusted again. */
 const REFUSAL_MEMORY_MS = 2000;
 
@@ -37,6 +42,8 @@ export class Gateway {
   readonly server: Server;
   private readonly o: GatewayOptions;
   private readonly relays = new Map<string, Set<Relay>>();
+  /** Players held for a room with no live owner, woken by the room's next ownership message. */
+  private readonly ownerWaiters = new Map<string, Set<() => void>>();
   /** Nodes whose port just refused us: dead, whatever their record says until it lapses. */
   private readonly refusedAt = new Map<string, number>();
 
@@ -142,7 +149,7 @@ export class Gateway {
   /** The owner refused the connection (it just died): look the room up again while the hold lasts. */
   private async onUpgradeRetry(req: IncomingMessage, client: Socket, head: Buffer): Promise<void> {
     if (client.destroyed) return;
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    await new Promise((r) => setTimeout(r, RETRY_MS));
     return this.onUpgrade(req, client, head);
   }
 
@@ -166,6 +173,11 @@ export class Gateway {
     } catch {
       return;
     }
+    const waiters = this.ownerWaiters.get(change.roomId);
+    if (waiters) {
+      this.ownerWaiters.delete(change.roomId);
+      for (const wake of waiters) wake();
+    }
     const set = this.relays.get(change.roomId);
     if (!set) return;
     for (const r of set) {
@@ -178,11 +190,12 @@ export class Gateway {
 
   /**
    * The node that owns a room and is alive, waiting up to holdMs for a takeover when there is
-   * none; every node is asked to scan for orphans at once, so a room nobody picked up yet is
-   * rebuilt on demand.
+   * none; past a moment, every node is asked to scan for orphans at once, so a room nobody picked
+   * up yet is rebuilt on demand.
    */
   private async ownerOf(roomId: string): Promise<NodeRecord | undefined> {
     const until = Date.now() + this.o.holdMs;
+    const askAt = Date.now() + ASK_FOR_REBUILD_AFTER_MS;
     let asked = false;
     for (;;) {
       const owner = await this.o.redis.get(keys.owner(roomId));
@@ -191,13 +204,30 @@ export class Gateway {
         const record = (Date.now() - (this.refusedAt.get(nodeId) ?? 0)) > REFUSAL_MEMORY_MS ? await this.o.redis.get(keys.node(nodeId)) : null;
         if (record) return JSON.parse(record) as NodeRecord;
       }
-      if (!asked) {
+      // A room being handed on has no owner for a few milliseconds: ask for a rebuild only when
+      // the wait outlasts that, rather than have every node scan for every early reconnect.
+      if (!asked && Date.now() >= askAt) {
         asked = true;
         await this.o.redis.publish(channels.rehydrate, JSON.stringify({ roomId }));
       }
       if (Date.now() >= until) return undefined;
-      await new Promise((r) => setTimeout(r, POLL_MS));
+      await this.ownershipOrTimeout(roomId, Math.min(POLL_MS, until - Date.now()));
     }
+  }
+
+  private ownershipOrTimeout(roomId: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let waiters = this.ownerWaiters.get(roomId);
+      if (!waiters) this.ownerWaiters.set(roomId, (waiters = new Set()));
+      const wake = () => {
+        clearTimeout(timer);
+        waiters!.delete(wake);
+        if (waiters!.size === 0 && this.ownerWaiters.get(roomId) === waiters) this.ownerWaiters.delete(roomId);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      waiters.add(wake);
+    });
   }
 
   private nodes(): Promise<NodeRecord[]> {
