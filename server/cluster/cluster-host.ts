@@ -154,8 +154,10 @@ export class ClusterRoomHost implements RoomHost {
       throw new Error(`room ${roomId} lost its lease before the hand-off`);
     }
     this.fence(e, "handed off");
+    // Listening before asking: the announcement may come back faster than this node resumes.
+    const newOwner = this.waitForOwner(roomId, HANDOFF_WAIT_MS);
     await adopt().catch((err: unknown) => this.o.log.warn({ event: "adopt_failed", room: roomId, err }, "the chosen node did not adopt the room; any node may take it now"));
-    return { tick: checkpoint.tick, newOwner: await this.waitForOwner(roomId, HANDOFF_WAIT_MS) };
+    return { tick: checkpoint.tick, newOwner: await newOwner };
   }
 
   /**
