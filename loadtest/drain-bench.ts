@@ -68,7 +68,7 @@ try {
     `# Operator drain — ${new Date().toISOString().slice(0, 10)}`,
     "",
     `Command: \`node loadtest/drain-bench.ts --rooms ${roomCount} --bots-per-room ${perRoom} --nodes ${takers}\``,
-    `One node (n1) runs ${roomCount} rooms with ${roomCount * perRoom} lean bots (same wire traffic as a player, no state decoding; through one gateway, on the same machine); ${takers} other node(s) take the rooms. DRAIN_PARALLELISM ${process.env.DRAIN_PARALLELISM ?? 8}, TICK_HZ 30.`,
+    `One node (n1) runs ${roomCount} rooms with ${roomCount * perRoom} lean bots (same wire traffic as a player, no state decoding; through one gateway, on the same machine); ${takers} other node(s) take the rooms. DRAIN_PARALLELISM ${process.env.DRAIN_PARALLELISM ?? 4}, TICK_HZ 30.`,
     "Hitch: the longest gap between two state frames a bot received from the drain's start on. Normal gap: one tick (33 ms).",
     "",
     "| measure | value |",

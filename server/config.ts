@@ -63,7 +63,7 @@ export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeC
     nodeAddress: read.optional("NODE_ADDRESS", /^https?:\/\/[^/\s]+$/, "an http:// URL with no path, e.g. http://10.0.0.5:2567"),
     adminToken: read.optional("ADMIN_TOKEN", /^[\x21-\x7e]{16,256}$/, "16 to 256 printable ASCII characters, no spaces"),
     drainTimeoutMs: read.int("DRAIN_TIMEOUT_MS", 30_000, 1000, 600_000),
-    drainParallelism: read.int("DRAIN_PARALLELISM", 8, 1, 64),
+    drainParallelism: read.int("DRAIN_PARALLELISM", 4, 1, 64),
   };
   if (config.redisUrl && !config.adminToken && !problems.some((p) => p.startsWith("ADMIN_TOKEN"))) {
     problems.push("ADMIN_TOKEN is required in cluster mode (REDIS_URL set): operators drain nodes through the admin API with it");

@@ -81,22 +81,30 @@ describe("room ids and checkpoints", () => {
   });
 
   it("gives one room for concurrent creates with one roomId, on any node", async () => {
+    // Raw matchmaking calls, spread over every node and the gateway, all at once.
     const urls = [...cluster.nodes.values()].map((n) => n.url).concat(cluster.gateway.url);
-    const attempts = Array.from({ length: 12 }, (_, i) =>
-      new Client(urls[i % urls.length]!).create("arena", { name: `p${i}`, roomId: "final-match" }).then(
-        (room) => ({ ok: true as const, room }),
-        (e: { code: number; message: string }) => ({ ok: false as const, code: e.code, message: e.message }),
-      ),
+    const results = await Promise.all(
+      Array.from({ length: 12 }, async (_, i) => {
+        const res = await fetch(`${urls[i % urls.length]}/matchmake/create/arena`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ name: `p${i}`, roomId: "final-match" }),
+        });
+        return { status: res.status, body: (await res.json()) as { roomId?: string; sessionId?: string; error?: string; message?: string } };
+      }),
     );
-    const results = await Promise.all(attempts);
-    const winners = results.filter((r) => r.ok);
-    const losers = results.filter((r) => !r.ok);
-    expect(winners).toHaveLength(1);
-    for (const l of losers) expect(l.message).toContain("final-match already exists");
+    const winners = results.filter((r) => r.status === 200);
+    const losers = results.filter((r) => r.status !== 200);
+    expect(winners, JSON.stringify(results)).toHaveLength(1);
+    for (const l of losers) expect(l.body.message ?? l.body.error).toContain("final-match already exists");
     const listings = await redis.hgetall("roomcaches");
     expect(Object.keys(listings).filter((id) => id === "final-match")).toHaveLength(1);
     expect(await redis.sismember("locus:rooms", "final-match")).toBe(1);
-    await Promise.all(winners.map((w) => (w.ok ? w.room.leave() : undefined)));
+
+    // The winner's seat is a real one: through the gateway it joins the room.
+    const room = await new Client(cluster.gateway.url).consumeSeatReservation(winners[0]!.body as never);
+    expect(room.roomId).toBe("final-match");
+    await room.leave();
   });
 
   it("refuses a bad create roomId with a clear message", async () => {

@@ -215,31 +215,35 @@ export class ClusterRoomHost implements RoomHost {
    * owner's last sign of life for the recovery-time metric, when known.
    */
   async rehydrate(roomId: string, mode: Exclude<ClaimMode, "new">, seenHeartbeat: number, lastAliveAt: number | undefined): Promise<boolean> {
-    const { redis, log, metrics } = this.o;
+    const { redis, log, metrics, nodeId } = this.o;
     if (this.owns(roomId)) return false;
-    const epoch = await this.claim(roomId, mode, seenHeartbeat);
-    if (epoch === 0) return false;
-    const raw = await redis.get(keys.checkpoint(roomId));
-    let checkpoint: Checkpoint;
+    // Held from before the claim, so a second trigger here (an adopt and a scan) cannot race it.
+    const pending: { epoch: number; checkpoint: Checkpoint | undefined } = { epoch: 0, checkpoint: undefined };
+    this.claimed.set(roomId, pending);
     try {
-      if (raw === null) throw new CheckpointError("no checkpoint was written");
-      checkpoint = parseCheckpoint(raw, roomId);
-    } catch (err) {
-      if (!(err instanceof CheckpointError)) throw err;
-      log.error({ event: "checkpoint_refused", room: roomId, reason: err.message }, `checkpoint of room ${roomId} refused: ${err.message}; the room is given up`);
-      await redis.locusRelease(keys.owner(roomId), keys.epoch(roomId), keys.checkpoint(roomId), keys.rooms, roomId, this.o.nodeId, epoch);
-      return false;
-    }
-    this.claimed.set(roomId, { epoch, checkpoint });
-    try {
+      pending.epoch = await this.claim(roomId, mode, seenHeartbeat);
+      if (pending.epoch === 0) return false;
+      const raw = await redis.get(keys.checkpoint(roomId));
+      try {
+        if (raw === null) throw new CheckpointError("no checkpoint was written");
+        pending.checkpoint = parseCheckpoint(raw, roomId);
+      } catch (err) {
+        if (!(err instanceof CheckpointError)) throw err;
+        log.error({ event: "checkpoint_refused", room: roomId, reason: err.message }, `checkpoint of room ${roomId} refused: ${err.message}; the room is given up`);
+        await redis.locusRelease(keys.owner(roomId), keys.epoch(roomId), keys.checkpoint(roomId), keys.rooms, roomId, nodeId, pending.epoch);
+        return false;
+      }
       await matchMaker.handleCreateRoom(ROOM_NAME, {}, undefined, roomId);
     } catch (err) {
-      this.claimed.delete(roomId);
+      // Give the lease straight back, so the next scan anywhere retries instead of waiting it out.
+      if (pending.epoch > 0) await redis.locusYield(keys.owner(roomId), nodeId, pending.epoch).catch(() => undefined);
       throw err;
+    } finally {
+      if (this.claimed.get(roomId) === pending) this.claimed.delete(roomId);
     }
     metrics.rehydrations.inc();
     if (lastAliveAt !== undefined) metrics.recoverySeconds.observe((Date.now() - lastAliveAt) / 1000);
-    const change: OwnershipChange = { roomId, nodeId: this.o.nodeId, epoch };
+    const change: OwnershipChange = { roomId, nodeId, epoch: pending.epoch };
     await redis.publish(channels.ownership, JSON.stringify(change)).catch(() => undefined);
     return true;
   }
