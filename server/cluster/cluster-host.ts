@@ -149,7 +149,7 @@ export class ClusterRoomHost implements RoomHost {
     const { redis, nodeId } = this.o;
     const checkpoint = e.room.freeze(nodeId, e.epoch);
     const written = await redis.locusWriteCheckpoint(keys.owner(roomId), keys.checkpoint(roomId), nodeId, e.epoch, JSON.stringify(checkpoint));
-    if (written !== 1 || (await redis.locusYield(keys.owner(roomId), nodeId, e.epoch)) !== 1) {
+    if (written !== 1 || (await redis.locusYield(keys.owner(roomId), keys.epoch(roomId), nodeId, e.epoch)) !== 1) {
       this.fence(e, "lease lost before the hand-off");
       throw new Error(`room ${roomId} lost its lease before the hand-off`);
     }
@@ -171,7 +171,7 @@ export class ClusterRoomHost implements RoomHost {
     const checkpoint = e.room.freeze(nodeId, e.epoch);
     try {
       await redis.locusWriteCheckpoint(keys.owner(roomId), keys.checkpoint(roomId), nodeId, e.epoch, JSON.stringify(checkpoint));
-      await redis.locusYield(keys.owner(roomId), nodeId, e.epoch);
+      await redis.locusYield(keys.owner(roomId), keys.epoch(roomId), nodeId, e.epoch);
     } finally {
       this.fence(e, "drain deadline: left to recovery on the other nodes");
     }
@@ -236,7 +236,7 @@ export class ClusterRoomHost implements RoomHost {
       await matchMaker.handleCreateRoom(ROOM_NAME, {}, undefined, roomId);
     } catch (err) {
       // Give the lease straight back, so the next scan anywhere retries instead of waiting it out.
-      if (pending.epoch > 0) await redis.locusYield(keys.owner(roomId), nodeId, pending.epoch).catch(() => undefined);
+      if (pending.epoch > 0) await redis.locusYield(keys.owner(roomId), keys.epoch(roomId), nodeId, pending.epoch).catch(() => undefined);
       throw err;
     } finally {
       if (this.claimed.get(roomId) === pending) this.claimed.delete(roomId);

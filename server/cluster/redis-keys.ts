@@ -8,7 +8,7 @@
  * | `locus:nodes` | set | ids of nodes that have registered | members dropped when their record is gone |
  * | `locus:rooms` | set | ids of rooms that live somewhere in the cluster | member removed when a room is disposed |
  * | `locus:room:{roomId}:owner` | string `"{nodeId} {epoch}"` | the room's owner lease | PX = room lease, renewed by the owner |
- * | `locus:room:{roomId}:epoch` | string (integer) | the fencing epoch, +1 on every claim | while the room lives |
+ * | `locus:room:{roomId}:epoch` | string (integer) | the fencing epoch, +1 on every claim and hand-off | while the room lives, and a minute after |
  * | `locus:room:{roomId}:checkpoint` | string (JSON Checkpoint) | the room's last checkpoint | while the room lives |
  *
  * | channel | message |

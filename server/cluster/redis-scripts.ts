@@ -10,7 +10,8 @@ import type { Redis } from "ioredis";
 /**
  * claim(owner, epoch, rooms; roomId, nodeId, leaseMs, mode, nodeKeyPrefix, seenHeartbeat)
  *   -> new epoch, or 0 when refused.
- * mode "new": the room must not exist anywhere (no epoch yet): creating a room with a chosen id.
+ * mode "new": the room must not exist anywhere (no owner, not among the live rooms): creating a
+ * room with a chosen id.
  * mode "orphan": the owner lease must have lapsed.
  * mode "dead": the owner lease may still run, but its node stopped beating and its port refused a
  * connection. Refused when the node has beaten since the claimer looked (its record's heartbeat
@@ -20,7 +21,7 @@ const CLAIM = `
 local owner = redis.call('GET', KEYS[1])
 local mode = ARGV[4]
 if mode == 'new' then
-  if owner or redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+  if owner or redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then return 0 end
 elseif mode == 'orphan' then
   if owner then return 0 end
 elseif mode == 'dead' then
@@ -70,20 +71,27 @@ return 1
 `;
 
 /**
- * yield(owner; nodeId, epoch) -> 1 when the lease was given up, 0 when not ours. Leaves the epoch,
- * the checkpoint and the room's membership, so the next claim (mode "orphan") rebuilds the room
- * from exactly the checkpoint the owner wrote last: how a draining node hands a room on.
+ * yield(owner, epoch; nodeId, epoch) -> 1 when the lease was given up, 0 when not ours. Keeps the
+ * checkpoint and the room's membership, so the next claim (mode "orphan") rebuilds the room from
+ * exactly the checkpoint the owner wrote last: how a draining node hands a room on. The epoch
+ * moves on, so a renewal of the given-up lease still in flight cannot take it back.
  */
 const YIELD = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] .. ' ' .. ARGV[2] then return 0 end
 redis.call('DEL', KEYS[1])
+redis.call('INCR', KEYS[2])
 return 1
 `;
 
-/** release(owner, epoch, checkpoint, rooms; roomId, nodeId, epoch) -> 1 released, 0 not the owner. */
+/**
+ * release(owner, epoch, checkpoint, rooms; roomId, nodeId, epoch) -> 1 released, 0 not the owner.
+ * The epoch outlives the room for a minute, one past the owner's, so a renewal still in flight
+ * cannot bring the room back as a lease with no checkpoint.
+ */
 const RELEASE = `
 if redis.call('GET', KEYS[1]) ~= ARGV[2] .. ' ' .. ARGV[3] then return 0 end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+redis.call('DEL', KEYS[1], KEYS[3])
+redis.call('SET', KEYS[2], tonumber(ARGV[3]) + 1, 'PX', 60000)
 redis.call('SREM', KEYS[4], ARGV[1])
 return 1
 `;
@@ -105,7 +113,7 @@ export interface LocusScripts {
   locusRenew(owner: string, epoch: string, rooms: string, roomId: string, nodeId: string, ownEpoch: number, leaseMs: number): Promise<number>;
   locusWriteCheckpoint(owner: string, checkpoint: string, nodeId: string, ownEpoch: number, data: string): Promise<number>;
   locusRelease(owner: string, epoch: string, checkpoint: string, rooms: string, roomId: string, nodeId: string, ownEpoch: number): Promise<number>;
-  locusYield(owner: string, nodeId: string, ownEpoch: number): Promise<number>;
+  locusYield(owner: string, epoch: string, nodeId: string, ownEpoch: number): Promise<number>;
 }
 
 export type ScriptedRedis = Redis & LocusScripts;
@@ -116,6 +124,6 @@ export function withScripts(redis: Redis): ScriptedRedis {
   redis.defineCommand("locusRenew", { numberOfKeys: 3, lua: RENEW });
   redis.defineCommand("locusWriteCheckpoint", { numberOfKeys: 2, lua: WRITE_CHECKPOINT });
   redis.defineCommand("locusRelease", { numberOfKeys: 4, lua: RELEASE });
-  redis.defineCommand("locusYield", { numberOfKeys: 1, lua: YIELD });
+  redis.defineCommand("locusYield", { numberOfKeys: 2, lua: YIELD });
   return redis as ScriptedRedis;
 }
