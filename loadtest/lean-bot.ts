@@ -13,6 +13,10 @@ const ROOM_STATE = 14;
 const ROOM_STATE_PATCH = 15;
 const ROOM_INPUT_RELIABLE = 19;
 const CODE_MASK = 0x1f;
+/** Set on a patch that carries the server clock and this client's input ack before the state bytes. */
+const TIMED = 0x80;
+/** How many sent inputs are remembered for matching acks against. */
+const SENT_RING = 256;
 /** Close codes after which a Colyseus SDK reconnects, and so does a lean bot. */
 const DROP_CODES = new Set([1001, 1005, 1006, 4010]);
 const MAX_RETRIES = 15;
@@ -27,6 +31,8 @@ export interface LeanBotOptions {
 export class LeanBot {
   /** performance.now() of every state frame since the last `clearTimes()`. */
   readonly stateTimes: number[] = [];
+  /** Milliseconds from sending each input to the first patch that acknowledged it, since the last `clearTimes()`. */
+  readonly ackLatencies: number[] = [];
   reconnects = 0;
   /** Set when the bot gave up: the close code that ended it. */
   leftWith: number | undefined;
@@ -41,6 +47,10 @@ export class LeanBot {
   private inputTimer: NodeJS.Timeout | undefined;
   private retries = 0;
   private stopped = false;
+  /** Inputs sent and acknowledged on the current connection: the server counts afresh on each. */
+  private sent = 0;
+  private acked = 0;
+  private readonly sentAt = new Float64Array(SENT_RING);
 
   private constructor(socketUrl: string, roomId: string, tickHz: number) {
     this.socketUrl = socketUrl;
@@ -72,6 +82,7 @@ export class LeanBot {
 
   clearTimes(): void {
     this.stateTimes.length = 0;
+    this.ackLatencies.length = 0;
   }
 
   /** The longest gap between two state frames since the last `clearTimes()`, in milliseconds. */
@@ -97,9 +108,13 @@ export class LeanBot {
         this.bytesReceived += data.byteLength;
         const code = data[0]! & CODE_MASK;
         if (code === ROOM_STATE || code === ROOM_STATE_PATCH) {
-          this.stateTimes.push(performance.now());
+          const now = performance.now();
+          this.stateTimes.push(now);
+          if (data[0]! & TIMED && data.byteLength >= 9) this.acknowledge(data.readUInt32LE(5), now);
         } else if (code === JOIN_ROOM) {
           this.token = data.toString("utf8", 2, 2 + data[1]!);
+          this.sent = 0;
+          this.acked = 0;
           ws.send(Uint8Array.of(JOIN_ROOM));
           joined = true;
           this.retries = 0;
@@ -136,6 +151,14 @@ export class LeanBot {
     if (this.ws?.readyState !== WebSocket.OPEN || !this.token) return;
     const body = this.encoder.encode();
     this.frame.set(body, 1);
+    this.sentAt[++this.sent % SENT_RING] = performance.now();
     this.ws.send(this.frame.subarray(0, 1 + body.length));
+  }
+
+  private acknowledge(ack: number, now: number): void {
+    for (let seq = Math.max(this.acked + 1, this.sent - SENT_RING + 1); seq <= ack && seq <= this.sent; seq++) {
+      this.ackLatencies.push(now - this.sentAt[seq % SENT_RING]!);
+    }
+    if (ack > this.acked) this.acked = ack;
   }
 }

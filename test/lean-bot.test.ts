@@ -25,6 +25,11 @@ describe("lean bot", () => {
       await waitFor(() => leanPlayer().x > x + 30 || leanPlayer().x > 1500, 5000, () => "the lean bot's player moving right");
       await waitFor(() => bot.stateTimes.length > 30, 5000, () => "a second of patches");
       expect(bot.bytesReceived).toBeGreaterThan(1000);
+      // Every input is acknowledged by a later patch, within a few ticks on a quiet machine.
+      expect(bot.ackLatencies.length).toBeGreaterThan(20);
+      const sorted = [...bot.ackLatencies].sort((a, b) => a - b);
+      expect(sorted[0]).toBeGreaterThan(0);
+      expect(sorted[Math.floor(sorted.length / 2)]).toBeLessThan(500);
       expect(bot.leftWith).toBeUndefined();
     } finally {
       bot.close();
