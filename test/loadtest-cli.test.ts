@@ -1,0 +1,64 @@
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LoadReport } from "../loadtest/main.ts";
+import { freePort } from "../loadtest/ports.ts";
+import { type NodeProcess, startNodeProcess } from "../loadtest/processes.ts";
+
+const MAIN = fileURLToPath(new URL("../loadtest/main.ts", import.meta.url));
+const run = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8", timeout: 20_000 });
+
+describe("loadtest CLI arguments", () => {
+  const cases: [string, string[], string][] = [
+    ["no --url", [], "--url is required"],
+    ["a non-loopback target", ["--url", "http://192.168.1.10:2567"], "must point at this machine"],
+    ["a non-http URL", ["--url", "ftp://127.0.0.1"], "must be an http:// URL"],
+    ["zero bots", ["--url", "http://127.0.0.1:2567", "--bots", "0"], "--bots must be a whole number from 1 to 5000"],
+    ["a fractional duration", ["--url", "http://127.0.0.1:2567", "--duration", "1.5"], "--duration must be a whole number"],
+    ["an unknown scenario", ["--url", "http://127.0.0.1:2567", "--scenario", "chaos"], "--scenario must be steady"],
+    ["an unknown flag", ["--url", "http://127.0.0.1:2567", "--turbo"], "Unknown option '--turbo'"],
+  ];
+  for (const [what, args, message] of cases) {
+    it(`refuses ${what} with exit code 2 and a message`, () => {
+      const r = run(...args);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(message);
+    });
+  }
+
+  it("says so, with exit code 1, when nothing answers at the URL", async () => {
+    const r = run("--url", `http://127.0.0.1:${await freePort()}`, "--duration", "1");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("does not answer /healthz");
+  });
+});
+
+describe("a short real run", () => {
+  let node: NodeProcess;
+  beforeAll(async () => {
+    node = await startNodeProcess({ LOG_LEVEL: "warn" });
+  });
+  afterAll(async () => {
+    await node?.stop();
+  });
+
+  it("connects every bot, measures acks, and writes its report", async () => {
+    const out = join(mkdtempSync(join(tmpdir(), "locus-lt-")), "report.json");
+    const child = spawn(process.execPath, [MAIN, "--url", node.url, "--bots", "10", "--duration", "2", "--ramp", "1", "--workers", "2", "--json", out], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(code).toBe(0);
+    expect(stdout).toContain("input-to-ack latency");
+    const report = JSON.parse(readFileSync(out, "utf8")) as LoadReport;
+    expect(report.connected).toBe(10);
+    expect(report.failed).toBe(0);
+    expect(report.workers).toBe(2);
+    expect(report.ackLatencyMs.samples).toBeGreaterThan(100);
+    expect(report.ackLatencyMs.p50).toBeGreaterThan(0);
+    expect(report.stateUpdatesPerSecond).toBeGreaterThan(100);
+  });
+});
