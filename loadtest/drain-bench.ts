@@ -4,7 +4,7 @@
  * two state frames while its room moved) and the total drain time. The bots are lean (no state
  * decoding), so their own CPU does not pass for the server's hitch; that the room resumes at the
  * exact tick it froze at is proven by test/cluster-drain.test.ts with full clients.
- * `node loadtest/drain-bench.ts --rooms 50 --bots-per-room 2`; writes a Markdown report.
+ * `node_modules/.bin/node loadtest/drain-bench.ts --rooms 50 --bots-per-room 2`; writes a Markdown report.
  */
 import { randomBytes } from "node:crypto";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -67,7 +67,7 @@ try {
   const report = [
     `# Operator drain — ${new Date().toISOString().slice(0, 10)}`,
     "",
-    `Command: \`node loadtest/drain-bench.ts --rooms ${roomCount} --bots-per-room ${perRoom} --nodes ${takers}\``,
+    `Command: \`node_modules/.bin/node loadtest/drain-bench.ts --rooms ${roomCount} --bots-per-room ${perRoom} --nodes ${takers}\``,
     `One node (n1) runs ${roomCount} rooms with ${roomCount * perRoom} lean bots (same wire traffic as a player, no state decoding; through one gateway, on the same machine); ${takers} other node(s) take the rooms. DRAIN_PARALLELISM ${process.env.DRAIN_PARALLELISM ?? 4}, TICK_HZ 30.`,
     "Hitch: the longest gap between two state frames a bot received from the drain's start on. Normal gap: one tick (33 ms).",
     "",

@@ -2,7 +2,7 @@
  * Measures crash recovery: a local cluster (Redis, nodes, gateway) with bots spread over its
  * rooms; again and again the node holding the most bots is SIGKILLed, and each of its bots reports
  * how long until it received state from the room's new node and how many ticks the room lost.
- * `node loadtest/failover-bench.ts --kills 20 --bots 24`; writes a Markdown report.
+ * `node_modules/.bin/node loadtest/failover-bench.ts --kills 20 --bots 24` (the project's Node 22); writes a Markdown report.
  */
 import { randomBytes } from "node:crypto";
 import type { ArenaSession } from "../client/lib/node.ts";
@@ -105,7 +105,7 @@ try {
   const report = [
     `# Crash recovery (SIGKILL) — ${new Date().toISOString().slice(0, 10)}`,
     "",
-    `Command: \`node loadtest/failover-bench.ts --kills ${kills} --bots ${botCount} --nodes ${nodeCount} --room-size ${roomSize}\``,
+    `Command: \`node_modules/.bin/node loadtest/failover-bench.ts --kills ${kills} --bots ${botCount} --nodes ${nodeCount} --room-size ${roomSize}\``,
     `Defaults: CHECKPOINT_MS 1000, ROOM_LEASE_MS 5000, node heartbeat 250 ms (TTL 1000 ms), orphan scan 250 ms, TICK_HZ 30.`,
     "Recovery: from SIGKILL to the bot receiving state from the room's new node (same client Room object).",
     "State lost: ticks between the last state the bot saw from the dead node and the first from the new one.",

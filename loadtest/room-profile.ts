@@ -1,7 +1,7 @@
 /**
  * Profiles one room: starts a node pinned to one core, fills one room with headless clients that
  * walk at random on another core, and reports the server's tick time and the bytes it sends each
- * client. `node loadtest/room-profile.ts --players 16 --seconds 20`.
+ * client. `node_modules/.bin/node loadtest/room-profile.ts --players 16 --seconds 20`.
  */
 import { cpus } from "node:os";
 import type { ArenaSession } from "../client/lib/node.ts";
