@@ -47,7 +47,7 @@ try {
   // The bots measure the hitch on their own clock; how late their own event loop ran says how much of it is theirs.
   const botLoop = monitorEventLoopDelay({ resolution: 5 });
   botLoop.enable();
-  for (const b of bots) b.clearTimes();
+  for (const b of bots) b.clearWindow();
   const t0 = performance.now();
   const res = await fetch(`${drained.url}/admin/drain`, { method: "POST", headers: { authorization: `Bearer ${adminToken}` } });
   if (res.status !== 202) throw new Error(`drain refused: ${res.status} ${await res.text()}`);

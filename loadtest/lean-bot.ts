@@ -29,9 +29,9 @@ export interface LeanBotOptions {
 }
 
 export class LeanBot {
-  /** performance.now() of every state frame since the last `clearTimes()`. */
-  readonly stateTimes: number[] = [];
-  /** Milliseconds from sending each input to the first patch that acknowledged it, since the last `clearTimes()`. */
+  /** State frames received since the last `clearWindow()`. */
+  stateFrames = 0;
+  /** Milliseconds from sending each input to the first patch that acknowledged it, since the last `clearWindow()`. */
   readonly ackLatencies: number[] = [];
   reconnects = 0;
   /** Set when the bot gave up: the close code that ended it. */
@@ -51,6 +51,8 @@ export class LeanBot {
   private sent = 0;
   private acked = 0;
   private readonly sentAt = new Float64Array(SENT_RING);
+  private lastStateAt = 0;
+  private maxGap = 0;
 
   private constructor(socketUrl: string, roomId: string, tickHz: number) {
     this.socketUrl = socketUrl;
@@ -80,16 +82,19 @@ export class LeanBot {
     this.input.y = y;
   }
 
-  clearTimes(): void {
-    this.stateTimes.length = 0;
+  /** Starts a new measuring window: counts, latencies and the longest gap start again. */
+  clearWindow(): void {
+    this.stateFrames = 0;
     this.ackLatencies.length = 0;
+    this.maxGap = 0;
   }
 
-  /** The longest gap between two state frames since the last `clearTimes()`, in milliseconds. */
+  /**
+   * The longest gap between two state frames that ended in this window, in milliseconds; a gap
+   * that began in an earlier window counts whole. A gap still open counts as far as it has run.
+   */
   longestGap(): number {
-    let longest = 0;
-    for (let i = 1; i < this.stateTimes.length; i++) longest = Math.max(longest, this.stateTimes[i]! - this.stateTimes[i - 1]!);
-    return longest;
+    return this.lastStateAt === 0 ? 0 : Math.max(this.maxGap, performance.now() - this.lastStateAt);
   }
 
   close(): void {
@@ -109,7 +114,9 @@ export class LeanBot {
         const code = data[0]! & CODE_MASK;
         if (code === ROOM_STATE || code === ROOM_STATE_PATCH) {
           const now = performance.now();
-          this.stateTimes.push(now);
+          this.stateFrames++;
+          if (this.lastStateAt > 0 && now - this.lastStateAt > this.maxGap) this.maxGap = now - this.lastStateAt;
+          this.lastStateAt = now;
           if (data[0]! & TIMED && data.byteLength >= 9) this.acknowledge(data.readUInt32LE(5), now);
         } else if (code === JOIN_ROOM) {
           this.token = data.toString("utf8", 2, 2 + data[1]!);

@@ -9,7 +9,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
 import { parseFlags } from "../server/cli.ts";
+import { readNodes } from "../server/cluster/node-registry.ts";
 import { ms, percentile } from "./report.ts";
 import type { SwarmSample, WorkerOrders } from "./swarm-protocol.ts";
 
@@ -19,7 +21,9 @@ const spec = {
   duration: { type: "string", help: "seconds of full load after the ramp (1 to 3600, default 30)" },
   ramp: { type: "string", help: "seconds over which the bots join (0 to 600, default 5)" },
   workers: { type: "string", help: "bot processes (1 to 32, default: one per core)" },
-  scenario: { type: "string", help: "steady (default)" },
+  scenario: { type: "string", help: "steady (default), kill-node (SIGKILL the busiest node halfway) or drain-node (drain it halfway)" },
+  redis: { type: "string", help: "the cluster's Redis, for kill-node and drain-node (default: $REDIS_URL)" },
+  token: { type: "string", help: "the admin token, for drain-node (default: $ADMIN_TOKEN)" },
   json: { type: "string", help: "write the report as JSON to this file" },
 } as const;
 const WORKER = fileURLToPath(new URL("./swarm-worker.ts", import.meta.url));
@@ -39,6 +43,14 @@ export interface LoadReport {
   readonly bytesPerSecondPerBot: number;
   readonly longestGapMs: number;
   readonly lastError: string;
+  readonly scenario: string;
+  /** The chaos event, when the scenario has one. */
+  readonly event: { readonly atS: number; readonly what: string } | undefined;
+  /**
+   * Chaos scenarios: per bot whose room moved (it reconnected), the longest time without state, i.e. its recovery.
+   * State lost is not visible to lean bots, which do not decode state; failover-bench.ts measures it.
+   */
+  readonly recoveryMs: { bots: number; p50: number; p99: number; max: number } | undefined;
 }
 
 const program = "npm run loadtest --";
@@ -53,8 +65,12 @@ try {
   flags.fail(`--url must be an http:// URL, got ${JSON.stringify(url)}`);
 }
 if (!LOOPBACK.test(host!)) flags.fail(`--url must point at this machine (localhost, 127.x.x.x or [::1]), not ${host!}`);
-const scenario = flags.values.scenario ?? "steady";
-if (scenario !== "steady") flags.fail(`--scenario must be steady, got ${JSON.stringify(scenario)}`);
+const SCENARIOS = ["steady", "kill-node", "drain-node"] as const;
+const scenario = SCENARIOS.find((s) => s === (flags.values.scenario ?? "steady")) ?? flags.fail(`--scenario must be steady, kill-node or drain-node, got ${JSON.stringify(flags.values.scenario)}`);
+const redisUrl = (flags.values.redis as string | undefined) ?? process.env.REDIS_URL;
+const adminToken = (flags.values.token as string | undefined) ?? process.env.ADMIN_TOKEN;
+if (scenario !== "steady" && !(redisUrl && /^rediss?:\/\/\S+$/.test(redisUrl))) flags.fail(`--scenario ${scenario} needs the cluster's Redis: --redis redis://… or REDIS_URL`);
+if (scenario === "drain-node" && !adminToken) flags.fail("--scenario drain-node needs the admin token: --token … or ADMIN_TOKEN");
 const botCount = flags.int("bots", 50, 1, 5000);
 const durationS = flags.int("duration", 30, 1, 3600);
 const rampS = flags.int("ramp", 5, 0, 600);
@@ -68,6 +84,7 @@ if (health instanceof Error || !health.ok) {
 }
 
 const latest = new Map<number, SwarmSample>();
+const reconnectedBotGaps: number[] = [];
 const ackLatencies: number[] = [];
 let stateFrames = 0;
 let bytes = 0;
@@ -88,6 +105,7 @@ const workers = Array.from({ length: workerCount }, (_, worker) => {
     stateFrames += s.stateFrames;
     bytes += s.bytes;
     longestGapMs = Math.max(longestGapMs, s.longestGapMs);
+    if (s.reconnectedBotGaps) reconnectedBotGaps.push(...s.reconnectedBotGaps);
   });
   return child;
 });
@@ -108,6 +126,16 @@ const progress = setInterval(() => {
   );
 }, 1000);
 
+let event: LoadReport["event"];
+if (scenario !== "steady") {
+  const chaosAt = startedAt + (rampS + durationS / 2) * 1000;
+  await new Promise((r) => setTimeout(r, chaosAt - Date.now()));
+  event = await strikeBusiestNode(scenario, redisUrl!, adminToken).then(
+    (what) => ({ atS: (Date.now() - startedAt) / 1000, what }),
+    (err: Error) => ({ atS: (Date.now() - startedAt) / 1000, what: `failed: ${err.message}` }),
+  );
+  process.stderr.write(`\n${event.what} at ${event.atS.toFixed(1)} s\n`);
+}
 await new Promise((r) => setTimeout(r, endAt - Date.now()));
 clearInterval(progress);
 await Promise.all(
@@ -143,6 +171,9 @@ const report: LoadReport = {
   bytesPerSecondPerBot: bytes / seconds / Math.max(1, total("connected")),
   longestGapMs,
   lastError: [...latest.values()].map((s) => s.lastError).find((e) => e) ?? "",
+  scenario,
+  event,
+  recoveryMs: event ? recovery(reconnectedBotGaps) : undefined,
 };
 const rows = [
   ["bots connected / failed / dropped / reconnected", `${report.connected} / ${report.failed} / ${report.dropped} / ${report.reconnected}`],
@@ -150,6 +181,10 @@ const rows = [
   ["state updates per second (all bots)", report.stateUpdatesPerSecond.toFixed(0)],
   ["bytes per second per bot", report.bytesPerSecondPerBot.toFixed(0)],
   ["longest gap between two state updates of one bot", ms(report.longestGapMs)],
+  ...(report.event ? [["event", `${report.event.what} at ${report.event.atS.toFixed(1)} s`]] : []),
+  ...(report.recoveryMs
+    ? [["recovery of the bots whose room moved (count, p50 / p99 / max)", `${report.recoveryMs.bots}, ${ms(report.recoveryMs.p50)} / ${ms(report.recoveryMs.p99)} / ${ms(report.recoveryMs.max)}`]]
+    : []),
 ];
 process.stdout.write(`| measure | value |\n| --- | --- |\n${rows.map(([k, v]) => `| ${k} | ${v} |`).join("\n")}\n`);
 if (report.lastError) process.stdout.write(`last join error: ${report.lastError}\n`);
@@ -157,4 +192,30 @@ if (typeof flags.values.json === "string") {
   mkdirSync(dirname(flags.values.json), { recursive: true });
   writeFileSync(flags.values.json, `${JSON.stringify(report, null, 2)}\n`);
 }
-process.exit(report.connected === 0 ? 1 : 0);
+process.exit(report.connected === 0 || report.event?.what.startsWith("failed") ? 1 : 0);
+
+/** The bots that reconnected were in a room that moved: their longest wait for state is their recovery. */
+function recovery(gaps: readonly number[]): LoadReport["recoveryMs"] {
+  return { bots: gaps.length, p50: percentile(gaps, 0.5), p99: percentile(gaps, 0.99), max: gaps.length ? Math.max(...gaps) : Number.NaN };
+}
+
+/** Kills or drains the node with the most players; only a node on this machine is ever killed. */
+async function strikeBusiestNode(kind: "kill-node" | "drain-node", redisAddress: string, token: string | undefined): Promise<string> {
+  const redis = new Redis(redisAddress, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  redis.on("error", () => undefined);
+  try {
+    await redis.connect();
+    const busiest = (await readNodes(redis)).filter((n) => n.state === "ready").sort((a, b) => b.players - a.players)[0];
+    if (!busiest) throw new Error("no ready node");
+    if (kind === "kill-node") {
+      if (!LOOPBACK.test(new URL(busiest.address).hostname)) throw new Error(`${busiest.nodeId} is not on this machine`);
+      process.kill(busiest.pid, "SIGKILL");
+      return `killed ${busiest.nodeId} (pid ${busiest.pid}, ${busiest.players} players, ${busiest.rooms} rooms)`;
+    }
+    const res = await fetch(`${busiest.address}/admin/drain`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+    if (res.status !== 202) throw new Error(`${busiest.nodeId} refused the drain: ${res.status} ${await res.text()}`);
+    return `drained ${busiest.nodeId} (${busiest.players} players, ${busiest.rooms} rooms)`;
+  } finally {
+    redis.disconnect();
+  }
+}

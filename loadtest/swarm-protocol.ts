@@ -32,4 +32,6 @@ export interface SwarmSample {
   longestGapMs: number;
   /** The last join error, for the report when joins fail. */
   lastError: string;
+  /** In the last sample only: for each bot that reconnected, its longest gap between two state frames over the whole run. */
+  reconnectedBotGaps?: number[];
 }

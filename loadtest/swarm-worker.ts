@@ -15,6 +15,8 @@ const bots: LeanBot[] = [];
 let failed = 0;
 let lastError = "";
 const startedAt = Date.now();
+/** Each bot's longest gap over the whole run, kept across the one-second windows. */
+const runGaps: number[] = [];
 
 async function joinAll(o: WorkerOrders): Promise<void> {
   for (let i = 0; i < o.bots; i++) {
@@ -32,19 +34,21 @@ async function joinAll(o: WorkerOrders): Promise<void> {
   }
 }
 
-function sample(): SwarmSample {
+function sample(last = false): SwarmSample {
   const s: SwarmSample = { connected: 0, failed, dropped: 0, reconnected: 0, stateFrames: 0, bytes: 0, ackLatencies: [], longestGapMs: 0, lastError };
-  for (const b of bots) {
+  bots.forEach((b, i) => {
+    runGaps[i] = Math.max(runGaps[i] ?? 0, b.longestGap());
     if (b.leftWith === undefined) s.connected++;
     else s.dropped++;
     s.reconnected += b.reconnects;
-    s.stateFrames += b.stateTimes.length;
+    s.stateFrames += b.stateFrames;
     s.bytes += b.bytesReceived;
     for (const l of b.ackLatencies) s.ackLatencies.push(l);
     s.longestGapMs = Math.max(s.longestGapMs, b.longestGap());
     b.bytesReceived = 0;
-    b.clearTimes();
-  }
+    b.clearWindow();
+  });
+  if (last) s.reconnectedBotGaps = bots.flatMap((b, i) => (b.reconnects > 0 ? [runGaps[i]!] : []));
   return s;
 }
 
@@ -53,7 +57,7 @@ void joinAll(orders);
 process.on("message", (message: unknown) => {
   if (message !== "stop") return;
   clearInterval(timer);
-  process.send!(sample(), () => {
+  process.send!(sample(true), () => {
     for (const b of bots) b.close();
     process.exit(0);
   });

@@ -23,7 +23,7 @@ describe("lean bot", () => {
       const x = leanPlayer().x;
       bot.steer(1, 0);
       await waitFor(() => leanPlayer().x > x + 30 || leanPlayer().x > 1500, 5000, () => "the lean bot's player moving right");
-      await waitFor(() => bot.stateTimes.length > 30, 5000, () => "a second of patches");
+      await waitFor(() => bot.stateFrames > 30, 5000, () => "a second of patches");
       expect(bot.bytesReceived).toBeGreaterThan(1000);
       // Every input is acknowledged by a later patch, within a few ticks on a quiet machine.
       expect(bot.ackLatencies.length).toBeGreaterThan(20);

@@ -7,9 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LoadReport } from "../loadtest/main.ts";
 import { freePort } from "../loadtest/ports.ts";
 import { type NodeProcess, startNodeProcess } from "../loadtest/processes.ts";
+import { ADMIN_TOKEN, startCluster } from "./helpers/cluster.ts";
 
 const MAIN = fileURLToPath(new URL("../loadtest/main.ts", import.meta.url));
-const run = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8", timeout: 20_000 });
+const { REDIS_URL: _redis, ADMIN_TOKEN: _token, ...bareEnv } = process.env;
+const run = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8", timeout: 20_000, env: bareEnv });
 
 describe("loadtest CLI arguments", () => {
   const cases: [string, string[], string][] = [
@@ -18,8 +20,10 @@ describe("loadtest CLI arguments", () => {
     ["a non-http URL", ["--url", "ftp://127.0.0.1"], "must be an http:// URL"],
     ["zero bots", ["--url", "http://127.0.0.1:2567", "--bots", "0"], "--bots must be a whole number from 1 to 5000"],
     ["a fractional duration", ["--url", "http://127.0.0.1:2567", "--duration", "1.5"], "--duration must be a whole number"],
-    ["an unknown scenario", ["--url", "http://127.0.0.1:2567", "--scenario", "chaos"], "--scenario must be steady"],
+    ["an unknown scenario", ["--url", "http://127.0.0.1:2567", "--scenario", "chaos"], "--scenario must be steady, kill-node or drain-node"],
     ["an unknown flag", ["--url", "http://127.0.0.1:2567", "--turbo"], "Unknown option '--turbo'"],
+    ["kill-node without Redis", ["--url", "http://127.0.0.1:2567", "--scenario", "kill-node"], "--scenario kill-node needs the cluster's Redis"],
+    ["drain-node without a token", ["--url", "http://127.0.0.1:2567", "--scenario", "drain-node", "--redis", "redis://127.0.0.1:6379"], "needs the admin token"],
   ];
   for (const [what, args, message] of cases) {
     it(`refuses ${what} with exit code 2 and a message`, () => {
@@ -61,4 +65,30 @@ describe("a short real run", () => {
     expect(report.ackLatencyMs.p50).toBeGreaterThan(0);
     expect(report.stateUpdatesPerSecond).toBeGreaterThan(100);
   });
+});
+
+describe("chaos scenarios against a real cluster", () => {
+  for (const scenario of ["drain-node", "kill-node"] as const) {
+    it(`${scenario}: strikes the busiest node halfway and reports the moved bots' recovery`, async () => {
+      const cluster = await startCluster(2);
+      try {
+        const out = join(mkdtempSync(join(tmpdir(), "locus-chaos-")), "report.json");
+        const child = spawn(
+          process.execPath,
+          [MAIN, "--url", cluster.gateway.url, "--bots", "8", "--duration", "4", "--ramp", "1", "--workers", "2", "--scenario", scenario, "--json", out],
+          { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, REDIS_URL: cluster.redis.redisUrl, ADMIN_TOKEN } },
+        );
+        const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+        const report = JSON.parse(readFileSync(out, "utf8")) as LoadReport;
+        expect(code, JSON.stringify(report)).toBe(0);
+        expect(report.event?.what).toMatch(scenario === "kill-node" ? /^killed n\d/ : /^drained n\d/);
+        expect(report.recoveryMs!.bots).toBeGreaterThan(0);
+        expect(report.recoveryMs!.max).toBeGreaterThan(0);
+        expect(report.dropped).toBe(0);
+        expect(report.connected).toBe(8);
+      } finally {
+        await cluster.stop();
+      }
+    });
+  }
 });

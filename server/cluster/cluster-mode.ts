@@ -134,7 +134,7 @@ export function startClusterMode(options: ClusterModeOptions) {
       heartbeat = startHeartbeat(redis, {
         intervalMs: NODE_HEARTBEAT_MS,
         ttlMs: NODE_TTL_MS,
-        record: () => ({ nodeId, address, processId: matchMaker.processId, state, players: host.playerCount, rooms: host.roomCount }),
+        record: () => ({ nodeId, address, processId: matchMaker.processId, state, players: host.playerCount, rooms: host.roomCount, pid: process.pid }),
         onError: () => undefined,
       });
       host.start();

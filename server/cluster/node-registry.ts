@@ -16,6 +16,8 @@ export interface NodeRecord {
   readonly state: NodeState;
   readonly players: number;
   readonly rooms: number;
+  /** The process id, for tools on the same machine (the load tester's kill-node scenario). */
+  readonly pid: number;
   readonly heartbeatAt: number;
 }
 
