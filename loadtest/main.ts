@@ -9,9 +9,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Redis } from "ioredis";
 import { parseFlags } from "../server/cli.ts";
-import { readNodes } from "../server/cluster/node-registry.ts";
+import { LOOPBACK, type Recovery, recovery, strikeBusiestNode } from "./chaos.ts";
 import { ms, percentile } from "./report.ts";
 import type { SwarmSample, WorkerOrders } from "./swarm-protocol.ts";
 
@@ -27,7 +26,6 @@ const spec = {
   json: { type: "string", help: "write the report as JSON to this file" },
 } as const;
 const WORKER = fileURLToPath(new URL("./swarm-worker.ts", import.meta.url));
-const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
 
 export interface LoadReport {
   readonly url: string;
@@ -50,7 +48,7 @@ export interface LoadReport {
    * Chaos scenarios: per bot whose room moved (it reconnected), the longest time without state, i.e. its recovery.
    * State lost is not visible to lean bots, which do not decode state; failover-bench.ts measures it.
    */
-  readonly recoveryMs: { bots: number; p50: number; p99: number; max: number } | undefined;
+  readonly recoveryMs: Recovery | undefined;
 }
 
 const program = "npm run loadtest --";
@@ -193,29 +191,3 @@ if (typeof flags.values.json === "string") {
   writeFileSync(flags.values.json, `${JSON.stringify(report, null, 2)}\n`);
 }
 process.exit(report.connected === 0 || report.event?.what.startsWith("failed") ? 1 : 0);
-
-/** The bots that reconnected were in a room that moved: their longest wait for state is their recovery. */
-function recovery(gaps: readonly number[]): LoadReport["recoveryMs"] {
-  return { bots: gaps.length, p50: percentile(gaps, 0.5), p99: percentile(gaps, 0.99), max: gaps.length ? Math.max(...gaps) : Number.NaN };
-}
-
-/** Kills or drains the node with the most players; only a node on this machine is ever killed. */
-async function strikeBusiestNode(kind: "kill-node" | "drain-node", redisAddress: string, token: string | undefined): Promise<string> {
-  const redis = new Redis(redisAddress, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  redis.on("error", () => undefined);
-  try {
-    await redis.connect();
-    const busiest = (await readNodes(redis)).filter((n) => n.state === "ready").sort((a, b) => b.players - a.players)[0];
-    if (!busiest) throw new Error("no ready node");
-    if (kind === "kill-node") {
-      if (!LOOPBACK.test(new URL(busiest.address).hostname)) throw new Error(`${busiest.nodeId} is not on this machine`);
-      process.kill(busiest.pid, "SIGKILL");
-      return `killed ${busiest.nodeId} (pid ${busiest.pid}, ${busiest.players} players, ${busiest.rooms} rooms)`;
-    }
-    const res = await fetch(`${busiest.address}/admin/drain`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
-    if (res.status !== 202) throw new Error(`${busiest.nodeId} refused the drain: ${res.status} ${await res.text()}`);
-    return `drained ${busiest.nodeId} (${busiest.players} players, ${busiest.rooms} rooms)`;
-  } finally {
-    redis.disconnect();
-  }
-}

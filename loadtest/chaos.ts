@@ -1,0 +1,43 @@
+/**
+ * The load test's chaos: striking the busiest node of a cluster on this machine, and reading the
+ * moved bots' recovery from their longest waits for state.
+ */
+import { Redis } from "ioredis";
+import { readNodes } from "../server/cluster/node-registry.ts";
+import { percentile } from "./report.ts";
+
+/** Host names of this machine: the only targets a load test may have. */
+export const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
+
+export interface Recovery {
+  bots: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** The bots that reconnected were in a room that moved: their longest wait for state is their recovery. */
+export function recovery(gaps: readonly number[]): Recovery {
+  return { bots: gaps.length, p50: percentile(gaps, 0.5), p99: percentile(gaps, 0.99), max: gaps.length ? Math.max(...gaps) : Number.NaN };
+}
+
+/** Kills or drains the node with the most players; only a node on this machine is ever killed. */
+export async function strikeBusiestNode(kind: "kill-node" | "drain-node", redisAddress: string, token: string | undefined): Promise<string> {
+  const redis = new Redis(redisAddress, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  redis.on("error", () => undefined);
+  try {
+    await redis.connect();
+    const busiest = (await readNodes(redis)).filter((n) => n.state === "ready").sort((a, b) => b.players - a.players)[0];
+    if (!busiest) throw new Error("no ready node");
+    if (kind === "kill-node") {
+      if (!LOOPBACK.test(new URL(busiest.address).hostname)) throw new Error(`${busiest.nodeId} is not on this machine`);
+      process.kill(busiest.pid, "SIGKILL");
+      return `killed ${busiest.nodeId} (pid ${busiest.pid}, ${busiest.players} players, ${busiest.rooms} rooms)`;
+    }
+    const res = await fetch(`${busiest.address}/admin/drain`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+    if (res.status !== 202) throw new Error(`${busiest.nodeId} refused the drain: ${res.status} ${await res.text()}`);
+    return `drained ${busiest.nodeId} (${busiest.players} players, ${busiest.rooms} rooms)`;
+  } finally {
+    redis.disconnect();
+  }
+}
