@@ -82,6 +82,7 @@ describe("bad input values", () => {
     const bystander = await join("Bystander");
     const cheat = await join("Cheat");
     const heard = listen(cheat);
+    await waitFor(() => bystander.state.players.has(cheat.sessionId), 3000, () => "the bystander sees Cheat");
     const start = { x: cheat.me!.x, y: cheat.me!.y };
     for (let i = 0; i < 20; i++) {
       cheat.input.data.x = Number.NaN;
@@ -101,6 +102,7 @@ describe("bad input values", () => {
     const bystander = await join("Bystander");
     const cheat = await join("Speedy");
     const heard = listen(cheat);
+    await waitFor(() => bystander.state.players.has(cheat.sessionId), 3000, () => "the bystander sees Speedy");
     let fastest = 0;
     for (let i = 0; i < 30; i++) {
       cheat.input.data.x = 1000;
@@ -122,6 +124,7 @@ describe("abuse", () => {
     const bystander = await join("Bystander");
     const flooder = await join("Flooder");
     const heard = listen(flooder);
+    await waitFor(() => bystander.state.players.has(flooder.sessionId), 3000, () => "the bystander sees the flooder");
     const flood = setInterval(() => {
       for (let i = 0; i < 20; i++) {
         flooder.input.data.x = 1;
@@ -168,6 +171,7 @@ describe("abuse", () => {
     const bystander = await join("Bystander");
     const big = await join("Big");
     const heard = listen(big);
+    await waitFor(() => bystander.state.players.has(big.sessionId), 3000, () => "the bystander sees Big");
     rawSend(big, new Uint8Array(MAX_MESSAGE_BYTES + 1).fill(Protocol.ROOM_DATA));
     await waitFor(() => heard.leftWith !== undefined, 3000, () => "the oversized sender closed");
     expect(heard.leftWith).toBe(1009);
@@ -197,6 +201,7 @@ describe("abuse", () => {
     const bystander = await join("Bystander");
     const broken = await join("Broken");
     const heard = listen(broken);
+    await waitFor(() => bystander.state.players.has(broken.sessionId), 3000, () => "the bystander sees Broken");
     // ROOM_DATA, a string type "x", then a msgpack length prefix promising bytes that never come.
     rawSend(broken, [Protocol.ROOM_DATA, 0xa1, 0x78, 0xdb, 0xff, 0xff, 0xff, 0xff]);
     await waitFor(() => heard.leftWith !== undefined, 3000, () => "the broken client closed");
