@@ -146,10 +146,8 @@ export class ClusterRoomHost implements RoomHost {
   async handOff(roomId: string, adopt: () => Promise<unknown>): Promise<{ tick: number; newOwner: string | undefined }> {
     const e = this.owned.get(roomId);
     if (!e || e.fenced) throw new Error(`room ${roomId} is not running here`);
-    const { redis, nodeId } = this.o;
-    const checkpoint = e.room.freeze(nodeId, e.epoch);
-    const written = await redis.locusWriteCheckpoint(keys.owner(roomId), keys.checkpoint(roomId), nodeId, e.epoch, JSON.stringify(checkpoint));
-    if (written !== 1 || (await redis.locusYield(keys.owner(roomId), keys.epoch(roomId), nodeId, e.epoch)) !== 1) {
+    const { tick, yielded } = await this.freezeAndYield(e);
+    if (!yielded) {
       this.fence(e, "lease lost before the hand-off");
       throw new Error(`room ${roomId} lost its lease before the hand-off`);
     }
@@ -157,7 +155,7 @@ export class ClusterRoomHost implements RoomHost {
     // Listening before asking: the announcement may come back faster than this node resumes.
     const newOwner = this.waitForOwner(roomId, HANDOFF_WAIT_MS);
     await adopt().catch((err: unknown) => this.o.log.warn({ event: "adopt_failed", room: roomId, err }, "the chosen node did not adopt the room; any node may take it now"));
-    return { tick: checkpoint.tick, newOwner: await newOwner };
+    return { tick, newOwner: await newOwner };
   }
 
   /**
@@ -167,14 +165,25 @@ export class ClusterRoomHost implements RoomHost {
   async abandon(roomId: string): Promise<void> {
     const e = this.owned.get(roomId);
     if (!e || e.fenced) return;
-    const { redis, nodeId } = this.o;
-    const checkpoint = e.room.freeze(nodeId, e.epoch);
     try {
-      await redis.locusWriteCheckpoint(keys.owner(roomId), keys.checkpoint(roomId), nodeId, e.epoch, JSON.stringify(checkpoint));
-      await redis.locusYield(keys.owner(roomId), keys.epoch(roomId), nodeId, e.epoch);
+      await this.freezeAndYield(e);
     } finally {
       this.fence(e, "drain deadline: left to recovery on the other nodes");
     }
+  }
+
+  /**
+   * Stops the room after the current tick, writes that tick's checkpoint and gives up the lease,
+   * so the next claim rebuilds the room from exactly there. `yielded` is false when this node no
+   * longer held the lease to give.
+   */
+  private async freezeAndYield(e: OwnedRoom): Promise<{ tick: number; yielded: boolean }> {
+    const { redis, nodeId } = this.o;
+    const { roomId } = e.room;
+    const checkpoint = e.room.freeze(nodeId, e.epoch);
+    const written = await redis.locusWriteCheckpoint(keys.owner(roomId), keys.checkpoint(roomId), nodeId, e.epoch, JSON.stringify(checkpoint));
+    const yielded = written === 1 && (await redis.locusYield(keys.owner(roomId), keys.epoch(roomId), nodeId, e.epoch)) === 1;
+    return { tick: checkpoint.tick, yielded };
   }
 
   /** Some node announced it owns a room now (`locus:ownership`). */
