@@ -20,6 +20,8 @@ const SENT_RING = 256;
 /** Close codes after which a Colyseus SDK reconnects, and so does a lean bot. */
 const DROP_CODES = new Set([1001, 1005, 1006, 4010]);
 const MAX_RETRIES = 15;
+/** Inputs a late timer may send at once to catch up with the clock. */
+const MAX_CATCH_UP = 3;
 
 export interface LeanBotOptions {
   /** The gateway or node, http://host:port. */
@@ -51,14 +53,19 @@ export class LeanBot {
   private sent = 0;
   private acked = 0;
   private readonly sentAt = new Float64Array(SENT_RING);
+  private readonly tickHz: number;
+  /** Inputs are paced by the clock, as the SDK paces its fixed step, not by the timer: Node runs a 33.3 ms interval every 33 ms, and the surplus would queue up in the server. */
+  private readonly pacedFrom = performance.now();
+  private paced = 0;
   private lastStateAt = 0;
   private maxGap = 0;
 
   private constructor(socketUrl: string, roomId: string, tickHz: number) {
     this.socketUrl = socketUrl;
     this.roomId = roomId;
+    this.tickHz = tickHz;
     this.frame[0] = ROOM_INPUT_RELIABLE;
-    this.inputTimer = setInterval(() => this.sendInput(), 1000 / tickHz);
+    this.inputTimer = setInterval(() => this.sendDueInputs(), 1000 / tickHz);
   }
 
   /** Matchmakes into any arena with room and connects; resolves once the server has said JOIN_ROOM. */
@@ -152,6 +159,14 @@ export class LeanBot {
         () => undefined,
       );
     }, delay);
+  }
+
+  /** Sends the inputs that fell due since the last call: one per fixed step of the real clock, as a player does. */
+  private sendDueInputs(): void {
+    const due = Math.floor(((performance.now() - this.pacedFrom) * this.tickHz) / 1000);
+    // After a stall, catch up by at most a few steps rather than flood the server's input queue.
+    if (due - this.paced > MAX_CATCH_UP) this.paced = due - MAX_CATCH_UP;
+    for (; this.paced < due; this.paced++) this.sendInput();
   }
 
   private sendInput(): void {

@@ -1,22 +1,26 @@
 /**
- * `npm run loadtest -- --url http://127.0.0.1:2567 --bots 200 --duration 60`: a swarm of lean bots
+ * `npm run loadtest -- --url http://127.0.0.1:2567 --bots 200 --duration 60`: a swarm of bots
  * against a node or a gateway, spread over worker processes so the bots do not saturate before the
- * server. Prints a progress line every second and a report at the end; `--json FILE` keeps it.
+ * server (and saying so when they do). Most bots are lean (the same wire traffic, no state
+ * decoding); a few run the full client library and measure what a moved room lost. Prints a
+ * progress line every second and a report at the end; `--json FILE` and `--html FILE` keep it.
  * It only ever targets this machine (loopback addresses), and stops by itself.
  */
-import { fork } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseFlags } from "../server/cli.ts";
-import { LOOPBACK, type Recovery, recovery, strikeBusiestNode } from "./chaos.ts";
+import { LOOPBACK, recovery, strikeBusiestNode } from "./chaos.ts";
+import { renderHtmlReport } from "./html-report.ts";
+import { maxMs, quantileMs } from "./latency-histogram.ts";
+import { type LoadReport, reportRows } from "./load-report.ts";
 import { ms, percentile } from "./report.ts";
-import type { SwarmSample, WorkerOrders } from "./swarm-protocol.ts";
+import { Swarm } from "./swarm.ts";
 
 const spec = {
   url: { type: "string", help: "the gateway or node to load, http://127.0.0.1:PORT (loopback only)" },
   bots: { type: "string", help: "bots to run (1 to 5000, default 50)" },
+  "full-bots": { type: "string", help: "how many of them run the full client library (0 to 200, default 5 % of --bots, at least 1)" },
   duration: { type: "string", help: "seconds of full load after the ramp (1 to 3600, default 30)" },
   ramp: { type: "string", help: "seconds over which the bots join (0 to 600, default 5)" },
   workers: { type: "string", help: "bot processes (1 to 32, default: one per core)" },
@@ -24,32 +28,10 @@ const spec = {
   redis: { type: "string", help: "the cluster's Redis, for kill-node and drain-node (default: $REDIS_URL)" },
   token: { type: "string", help: "the admin token, for drain-node (default: $ADMIN_TOKEN)" },
   json: { type: "string", help: "write the report as JSON to this file" },
+  html: { type: "string", help: "write the report with plots over time as one self-contained HTML file" },
 } as const;
-const WORKER = fileURLToPath(new URL("./swarm-worker.ts", import.meta.url));
 
-export interface LoadReport {
-  readonly url: string;
-  readonly bots: number;
-  readonly workers: number;
-  readonly durationS: number;
-  readonly connected: number;
-  readonly failed: number;
-  readonly dropped: number;
-  readonly reconnected: number;
-  readonly ackLatencyMs: { p50: number; p95: number; p99: number; max: number; samples: number };
-  readonly stateUpdatesPerSecond: number;
-  readonly bytesPerSecondPerBot: number;
-  readonly longestGapMs: number;
-  readonly lastError: string;
-  readonly scenario: string;
-  /** The chaos event, when the scenario has one. */
-  readonly event: { readonly atS: number; readonly what: string } | undefined;
-  /**
-   * Chaos scenarios: per bot whose room moved (it reconnected), the longest time without state, i.e. its recovery.
-   * State lost is not visible to lean bots, which do not decode state; failover-bench.ts measures it.
-   */
-  readonly recoveryMs: Recovery | undefined;
-}
+export type { LoadReport } from "./load-report.ts";
 
 const program = "npm run loadtest --";
 const flags = parseFlags(program, spec);
@@ -70,9 +52,19 @@ const adminToken = (flags.values.token as string | undefined) ?? process.env.ADM
 if (scenario !== "steady" && !(redisUrl && /^rediss?:\/\/\S+$/.test(redisUrl))) flags.fail(`--scenario ${scenario} needs the cluster's Redis: --redis redis://… or REDIS_URL`);
 if (scenario === "drain-node" && !adminToken) flags.fail("--scenario drain-node needs the admin token: --token … or ADMIN_TOKEN");
 const botCount = flags.int("bots", 50, 1, 5000);
+const fullBots = flags.int("full-bots", Math.max(1, Math.round(botCount * 0.05)), 0, 200);
+if (fullBots > botCount) flags.fail(`--full-bots (${fullBots}) cannot exceed --bots (${botCount})`);
 const durationS = flags.int("duration", 30, 1, 3600);
 const rampS = flags.int("ramp", 5, 0, 600);
 const workerCount = Math.min(botCount, flags.int("workers", Math.max(1, cpus().length), 1, 32));
+const outputs = (["json", "html"] as const).map((k) => flags.values[k]).filter((f): f is string => typeof f === "string");
+for (const file of outputs) {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+  } catch (err) {
+    flags.fail(`cannot write ${file}: ${(err as Error).message}`);
+  }
+}
 
 // A clear answer for an address nobody listens on, before any bot tries.
 const health = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(3000) }).catch((err: Error) => err);
@@ -81,113 +73,99 @@ if (health instanceof Error || !health.ok) {
   process.exit(1);
 }
 
-const latest = new Map<number, SwarmSample>();
-const reconnectedBotGaps: number[] = [];
-const ackLatencies: number[] = [];
-let stateFrames = 0;
-let bytes = 0;
-let longestGapMs = 0;
-const workers = Array.from({ length: workerCount }, (_, worker) => {
-  const orders: WorkerOrders = {
-    worker,
-    url,
-    bots: Math.floor(botCount / workerCount) + (worker < botCount % workerCount ? 1 : 0),
-    rampMs: rampS * 1000,
-    durationMs: durationS * 1000,
-    tickHz: 30,
-  };
-  const child = fork(WORKER, [], { env: { ...process.env, LOCUS_SWARM_ORDERS: JSON.stringify(orders) }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  child.on("message", (s: SwarmSample) => {
-    latest.set(worker, s);
-    for (const l of s.ackLatencies) ackLatencies.push(l);
-    stateFrames += s.stateFrames;
-    bytes += s.bytes;
-    longestGapMs = Math.max(longestGapMs, s.longestGapMs);
-    if (s.reconnectedBotGaps) reconnectedBotGaps.push(...s.reconnectedBotGaps);
-  });
-  return child;
-});
-
-const total = (key: "connected" | "failed" | "dropped" | "reconnected") => [...latest.values()].reduce((n, s) => n + s[key], 0);
-const startedAt = Date.now();
-const endAt = startedAt + (rampS + durationS) * 1000;
-let windowAcks = 0;
-let windowFrames = 0;
+const startedAt = new Date();
+const swarm = new Swarm({ url, bots: botCount - fullBots, fullBots, workers: workerCount, rampMs: rampS * 1000, durationMs: durationS * 1000 });
+const endAt = Date.now() + (rampS + durationS) * 1000;
+let warned = false;
+let allRefused: (why: "refused") => void = () => undefined;
+/** Resolves when every bot's join was refused: nothing is left to measure, and the report should say why now. */
+const refused = new Promise<"refused">((resolve) => (allRefused = resolve));
 const progress = setInterval(() => {
-  const newAcks = ackLatencies.slice(windowAcks);
-  windowAcks = ackLatencies.length;
-  const frames = stateFrames - windowFrames;
-  windowFrames = stateFrames;
+  const p = swarm.tick();
+  if (swarm.total("failed") >= botCount) allRefused("refused");
   const left = Math.max(0, Math.round((endAt - Date.now()) / 1000));
+  const saturated = swarm.saturatedSeconds > 0 ? `, BOTS SATURATED ${swarm.saturatedSeconds} s` : "";
   process.stderr.write(
-    `\r${total("connected")}/${botCount} bots connected, ${total("failed")} failed, ${frames} state updates/s, ack p99 ${ms(percentile(newAcks, 0.99))}, ${left} s left   `,
+    `\r${p.connected}/${botCount} bots connected, ${swarm.total("failed")} failed, ${p.stateUpdates} state updates/s, ack p99 ${p.ackP99 === null ? "n/a" : ms(p.ackP99)}${saturated}, ${left} s left   `,
   );
+  if (swarm.saturatedSeconds > 0 && !warned) {
+    warned = true;
+    process.stderr.write(`\nloadtest: a bot process is saturated (CPU ${swarm.maxWorkerCpuPercent.toFixed(0)} %, event-loop delay p99 ${ms(swarm.maxWorkerLoopDelayMs)}); latencies now include the bots' own delay: use more --workers, fewer --bots, or another machine\n`);
+  }
 }, 1000);
 
+/** Waits, unless every join is refused first. */
+const sleep = (msToWait: number) => Promise.race([new Promise<"slept">((r) => setTimeout(() => r("slept"), msToWait)), refused]);
 let event: LoadReport["event"];
-if (scenario !== "steady") {
-  const chaosAt = startedAt + (rampS + durationS / 2) * 1000;
-  await new Promise((r) => setTimeout(r, chaosAt - Date.now()));
+if (scenario !== "steady" && (await sleep((rampS + durationS / 2) * 1000)) === "slept") {
+  const atS = () => (Date.now() - startedAt.getTime()) / 1000;
   event = await strikeBusiestNode(scenario, redisUrl!, adminToken).then(
-    (what) => ({ atS: (Date.now() - startedAt) / 1000, what }),
-    (err: Error) => ({ atS: (Date.now() - startedAt) / 1000, what: `failed: ${err.message}` }),
+    (what) => ({ atS: atS(), what }),
+    (err: Error) => ({ atS: atS(), what: `failed: ${err.message}` }),
   );
   process.stderr.write(`\n${event.what} at ${event.atS.toFixed(1)} s\n`);
 }
-await new Promise((r) => setTimeout(r, endAt - Date.now()));
+await sleep(endAt - Date.now());
 clearInterval(progress);
-await Promise.all(
-  workers.map(
-    (w) =>
-      new Promise<void>((resolve) => {
-        w.once("exit", () => resolve());
-        w.send("stop");
-        setTimeout(() => w.kill("SIGKILL"), 5000).unref();
-      }),
-  ),
-);
+await swarm.stop();
+// The workers' last samples close the run's last, partial second.
+swarm.tick();
 process.stderr.write("\n");
 
-const seconds = Math.max(1, (Date.now() - startedAt) / 1000);
+const seconds = Math.max(1, (Date.now() - startedAt.getTime()) / 1000);
 const report: LoadReport = {
   url,
+  startedAt: startedAt.toISOString(),
   bots: botCount,
+  fullBots,
   workers: workerCount,
   durationS,
-  connected: total("connected"),
-  failed: total("failed"),
-  dropped: total("dropped"),
-  reconnected: total("reconnected"),
+  connected: swarm.total("connected"),
+  failed: swarm.total("failed"),
+  dropped: swarm.total("dropped"),
+  reconnected: swarm.total("reconnected"),
   ackLatencyMs: {
-    p50: percentile(ackLatencies, 0.5),
-    p95: percentile(ackLatencies, 0.95),
-    p99: percentile(ackLatencies, 0.99),
-    max: ackLatencies.length ? Math.max(...ackLatencies) : Number.NaN,
-    samples: ackLatencies.length,
+    p50: quantileMs(swarm.acks, 0.5),
+    p95: quantileMs(swarm.acks, 0.95),
+    p99: quantileMs(swarm.acks, 0.99),
+    max: maxMs(swarm.acks),
+    samples: swarm.acks.totalCount,
   },
-  stateUpdatesPerSecond: stateFrames / seconds,
-  bytesPerSecondPerBot: bytes / seconds / Math.max(1, total("connected")),
-  longestGapMs,
-  lastError: [...latest.values()].map((s) => s.lastError).find((e) => e) ?? "",
+  stateUpdatesPerSecond: swarm.stateFrames / seconds,
+  bytesPerSecondPerBot: swarm.bytes / seconds / Math.max(1, swarm.total("leanConnected")),
+  longestGapMs: swarm.longestGapMs,
+  lastError: swarm.lastError,
   scenario,
   event,
-  recoveryMs: event ? recovery(reconnectedBotGaps) : undefined,
+  recoveryMs: event ? recovery(swarm.reconnectedBotGaps) : undefined,
+  stateLostTicks: event
+    ? {
+        moves: swarm.lostTicks.length,
+        p50: swarm.lostTicks.length ? percentile(swarm.lostTicks, 0.5) : null,
+        max: swarm.lostTicks.length ? Math.max(...swarm.lostTicks) : null,
+      }
+    : undefined,
+  botSide: { maxCpuPercent: swarm.maxWorkerCpuPercent, maxLoopDelayP99Ms: swarm.maxWorkerLoopDelayMs, saturatedSeconds: swarm.saturatedSeconds },
+  timeline: swarm.timeline,
 };
-const rows = [
-  ["bots connected / failed / dropped / reconnected", `${report.connected} / ${report.failed} / ${report.dropped} / ${report.reconnected}`],
-  ["input-to-ack latency p50 / p95 / p99 / max", `${ms(report.ackLatencyMs.p50)} / ${ms(report.ackLatencyMs.p95)} / ${ms(report.ackLatencyMs.p99)} / ${ms(report.ackLatencyMs.max)} (${report.ackLatencyMs.samples} inputs)`],
-  ["state updates per second (all bots)", report.stateUpdatesPerSecond.toFixed(0)],
-  ["bytes per second per bot", report.bytesPerSecondPerBot.toFixed(0)],
-  ["longest gap between two state updates of one bot", ms(report.longestGapMs)],
-  ...(report.event ? [["event", `${report.event.what} at ${report.event.atS.toFixed(1)} s`]] : []),
-  ...(report.recoveryMs
-    ? [["recovery of the bots whose room moved (count, p50 / p99 / max)", `${report.recoveryMs.bots}, ${ms(report.recoveryMs.p50)} / ${ms(report.recoveryMs.p99)} / ${ms(report.recoveryMs.max)}`]]
-    : []),
-];
+const rows = reportRows(report);
 process.stdout.write(`| measure | value |\n| --- | --- |\n${rows.map(([k, v]) => `| ${k} | ${v} |`).join("\n")}\n`);
+if (report.botSide.saturatedSeconds > 0) {
+  process.stdout.write(`warning: the bot processes were saturated for ${report.botSide.saturatedSeconds} s; the latencies above include the bots' own delay\n`);
+}
 if (report.lastError) process.stdout.write(`last join error: ${report.lastError}\n`);
-if (typeof flags.values.json === "string") {
-  mkdirSync(dirname(flags.values.json), { recursive: true });
-  writeFileSync(flags.values.json, `${JSON.stringify(report, null, 2)}\n`);
+if (report.connected === 0) process.stderr.write(`loadtest: no bot could join ${url}${report.lastError ? `: ${report.lastError}` : ""}\n`);
+if (typeof flags.values.json === "string") writeFileSync(flags.values.json, `${JSON.stringify(report, null, 2)}\n`);
+if (typeof flags.values.html === "string") {
+  writeFileSync(
+    flags.values.html,
+    renderHtmlReport({
+      title: `Locus load test: ${scenario}, ${botCount} bots`,
+      subtitle: `${url}, started ${report.startedAt}, ${rampS} s ramp + ${durationS} s`,
+      summary: rows,
+      timeline: report.timeline,
+      events: event ? [event] : [],
+    }),
+  );
 }
 process.exit(report.connected === 0 || report.event?.what.startsWith("failed") ? 1 : 0);

@@ -1,7 +1,7 @@
 /**
- * Real processes for tests, benchmarks and `npm run cluster`: Locus nodes, gateways and
- * redis-servers, each on a free port, killed by signal and stopped by pid, their output kept for
- * failure messages.
+ * Real processes for tests, benchmarks and `npm run cluster`: Locus nodes, gateways, the plain
+ * Colyseus baseline and redis-servers, each on a free port, killed by signal and stopped by pid,
+ * their output kept for failure messages.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { connect } from "node:net";
@@ -10,6 +10,7 @@ import { freePort } from "./ports.ts";
 
 const NODE_MAIN = fileURLToPath(new URL("../server/main.ts", import.meta.url));
 const GATEWAY_MAIN = fileURLToPath(new URL("../server/gateway/main.ts", import.meta.url));
+const BASELINE_MAIN = fileURLToPath(new URL("./baseline/plain-server.ts", import.meta.url));
 
 export interface RunningProcess {
   readonly port: number;
@@ -26,10 +27,15 @@ export interface RunningProcess {
 export type NodeProcess = RunningProcess;
 
 export interface StartOptions {
-  /** Pin the process to this CPU core with taskset, so benchmark clients do not share its core. */
-  readonly core?: number;
+  /** Pin the process to these CPUs (a taskset list, "0" or "0-1"), so benchmark clients do not share them. */
+  readonly cpus?: string;
   /** Use this port rather than a free one (to restart a process where it was). */
   readonly port?: number;
+}
+
+/** taskset execs the command, so the child's pid is the pinned process's own. */
+function pinned(options: StartOptions, command: string, args: string[]): [string, string[]] {
+  return options.cpus === undefined ? [command, args] : ["taskset", ["-c", options.cpus, command, ...args]];
 }
 
 function run(command: string, args: string[], env: Record<string, string>, port: number): Omit<RunningProcess, "url"> {
@@ -52,9 +58,7 @@ function run(command: string, args: string[], env: Record<string, string>, port:
 
 async function startScript(script: string, readyPath: string, env: Record<string, string>, options: StartOptions): Promise<RunningProcess> {
   const port = options.port ?? (await freePort());
-  const [command, args] =
-    options.core === undefined ? [process.execPath, [script]] : ["taskset", ["-c", String(options.core), process.execPath, script]];
-  const proc = run(command, args, { PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "info", ...env }, port);
+  const proc = run(...pinned(options, process.execPath, [script]), { PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "info", ...env }, port);
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitFor(async () => (await fetch(`${url}${readyPath}`).catch(() => undefined))?.ok === true, 20_000, () => `${script} did not become ready:\n${proc.output()}`);
@@ -75,6 +79,11 @@ export function startGatewayProcess(env: Record<string, string>, options: StartO
   return startScript(GATEWAY_MAIN, "/healthz", env, options);
 }
 
+/** The plain Colyseus baseline server (`loadtest/baseline/plain-server.ts`), ready once its /healthz answers. */
+export function startBaselineProcess(env: Record<string, string>, options: StartOptions = {}): Promise<RunningProcess> {
+  return startScript(BASELINE_MAIN, "/healthz", env, options);
+}
+
 export interface RedisProcess extends RunningProcess {
   readonly redisUrl: string;
 }
@@ -82,7 +91,7 @@ export interface RedisProcess extends RunningProcess {
 /** A private redis-server that keeps nothing on disk, ready once it answers PING. */
 export async function startRedis(options: StartOptions = {}): Promise<RedisProcess> {
   const port = options.port ?? (await freePort());
-  const proc = run("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {}, port);
+  const proc = run(...pinned(options, "redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]), {}, port);
   try {
     await waitFor(() => answersPing(port), 10_000, () => `redis-server did not start:\n${proc.output()}`);
   } catch (err) {

@@ -1,9 +1,7 @@
 /**
- * What the benchmarks share for their reports: percentiles, millisecond formatting, and writing
- * the Markdown both to its file and to the terminal.
+ * What the benchmarks share for their reports: percentiles of plain sample lists, and
+ * millisecond formatting.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
 
 /** The q-quantile (0 to 1) of a plain list of samples, nearest rank. */
 export function percentile(samples: readonly number[], q: number): number {
@@ -15,10 +13,4 @@ export function percentile(samples: readonly number[], q: number): number {
 
 export function ms(value: number): string {
   return `${value.toFixed(0)} ms`;
-}
-
-export function writeReport(path: string, markdown: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, markdown);
-  process.stdout.write(markdown);
 }

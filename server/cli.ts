@@ -16,11 +16,17 @@ export interface Flags<S extends FlagSpec> {
 }
 
 export function parseFlags<S extends FlagSpec>(program: string, spec: S, argv = process.argv.slice(2)): Flags<S> {
+  const usage = `flags:\n${Object.entries(spec)
+    .map(([k, v]) => `  --${k}${v.type === "string" ? " <value>" : ""}  ${v.help}`)
+    .join("\n")}\n`;
   const fail = (problem: string): never => {
-    const lines = Object.entries(spec).map(([k, v]) => `  --${k}${v.type === "string" ? " <value>" : ""}  ${v.help}`);
-    process.stderr.write(`${program}: ${problem}\n\nflags:\n${lines.join("\n")}\n`);
+    process.stderr.write(`${program}: ${problem}\n\n${usage}`);
     process.exit(2);
   };
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(`${program}\n\n${usage}`);
+    process.exit(0);
+  }
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({

@@ -128,6 +128,7 @@ export class Gateway {
     if (!target) return refuse(client, 503, `room ${roomId} has no live owner yet`);
     const upstream = await this.connectTo(target);
     if (!upstream) return this.onUpgradeRetry(req, client, head);
+    client.setNoDelay(true);
     const relay: Relay = { nodeId: target.nodeId, client, upstream };
     upstream.write(requestHead(req));
     if (head.length > 0) upstream.write(head);
@@ -156,7 +157,8 @@ export class Gateway {
   private connectTo(target: NodeRecord): Promise<Socket | undefined> {
     const url = new URL(target.address);
     return new Promise((resolve) => {
-      const socket = connect({ host: url.hostname, port: Number(url.port) });
+      // Game frames are small and timely: Nagle would hold an input back until the node ACKs the last one.
+      const socket = connect({ host: url.hostname, port: Number(url.port), noDelay: true });
       socket.once("connect", () => resolve(socket));
       socket.once("error", (err: NodeJS.ErrnoException) => {
         if (err.code === "ECONNREFUSED") this.refusedAt.set(target.nodeId, Date.now());

@@ -14,6 +14,7 @@ import { ArenaWorld } from "../game/arena-world.ts";
 import { Rng } from "../game/rng.ts";
 import { restoreWorld, snapshotWorld } from "../game/snapshot.ts";
 import type { NodeMetrics } from "../metrics.ts";
+import { InputBacklog } from "./input-backlog.ts";
 import { InputGuard, OFFENSE_CODE } from "./input-guard.ts";
 import type { HostedRoom, RoomHost } from "./room-host.ts";
 
@@ -77,6 +78,7 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
   /** Keyed by each client's decoded input instance, the one object the sanitizer is handed. */
   private readonly guards = new WeakMap<object, InputGuard>();
   private readonly stickOf = (sessionId: string): Stick => this.nextStick(sessionId);
+  private readonly backlogs = new Map<string, InputBacklog>();
   /** The reconnection token each seat's SDK holds now: a new one is issued on every join and reconnect. */
   private readonly tokens = new Map<string, string>();
   /** False while a rebuilt room waits for its players, and once it is frozen for a hand-off or fenced off. */
@@ -235,6 +237,7 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
         // A carried-over seat never joined this room, so no onLeave comes for it: free it here.
         this.tokens.delete(seat.sessionId);
         this.awaitedSeats.delete(seat.sessionId);
+        this.backlogs.delete(seat.sessionId);
         this.world.removePlayer(seat.sessionId);
         this.log.info({ event: "seat_expired", session: seat.sessionId }, "carried-over seat expired");
       },
@@ -281,6 +284,7 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
 
   override onLeave(client: Client, code?: number): void {
     this.tokens.delete(client.sessionId);
+    this.backlogs.delete(client.sessionId);
     if (!this.state.players.has(client.sessionId)) return;
     // A consented leave skips onDrop, so the client gauge is lowered here for it alone.
     if (code === ColyseusCloseCode.CONSENTED) this.deps.metrics.clients.dec();
@@ -345,6 +349,12 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     while (inputs.size > MAX_QUEUED_INPUTS) {
       inputs.next();
       this.deps.metrics.inputsRejected.inc({ reason: "input_flood" });
+    }
+    let backlog = this.backlogs.get(sessionId);
+    if (!backlog) this.backlogs.set(sessionId, (backlog = new InputBacklog(this.deps.tickHz)));
+    if (backlog.standing(inputs.size)) {
+      inputs.next();
+      this.deps.metrics.inputsRejected.inc({ reason: "standing_queue" });
     }
     return inputs.next();
   }

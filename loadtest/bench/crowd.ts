@@ -1,0 +1,78 @@
+/**
+ * A crowd of lean bots inside the benchmark's own process (which sits on its own core), grown in
+ * steps and measured in windows: input-to-ack latency as an HDR histogram, bytes per bot, and how
+ * late the crowd's own event loop ran, which says whether a figure is the server's or the bots'.
+ */
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { latencyHistogram, maxMs, quantileMs, recordMs } from "../latency-histogram.ts";
+import { LeanBot } from "../lean-bot.ts";
+
+export interface CrowdWindow {
+  readonly bots: number;
+  readonly seconds: number;
+  readonly ackP50Ms: number | null;
+  readonly ackP99Ms: number | null;
+  readonly ackMaxMs: number | null;
+  readonly bytesPerSecondPerBot: number;
+  /** The crowd's own event-loop delay p99: above a few milliseconds, its latencies are partly its own. */
+  readonly botLoopDelayP99Ms: number;
+  /** Bots that were dropped for good during the window. */
+  readonly dropped: number;
+}
+
+export class Crowd {
+  readonly bots: LeanBot[] = [];
+  private readonly url: string;
+  private readonly steering: NodeJS.Timeout[] = [];
+
+  constructor(url: string) {
+    this.url = url;
+  }
+
+  /** Joins bots until there are `total`, one after another as players arrive. */
+  async growTo(total: number): Promise<void> {
+    while (this.bots.length < total) {
+      const bot = await LeanBot.join({ url: this.url, name: `bench${this.bots.length}`, tickHz: 30 });
+      this.steering.push(setInterval(() => bot.steer(Math.random() * 2 - 1, Math.random() * 2 - 1), 500 + Math.random() * 1500));
+      this.bots.push(bot);
+    }
+  }
+
+  /** Measures the crowd for `seconds`, from a clean window. */
+  async measure(seconds: number): Promise<CrowdWindow> {
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    for (const b of this.bots) {
+      b.clearWindow();
+      b.bytesReceived = 0;
+    }
+    loop.enable();
+    const started = performance.now();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const elapsed = (performance.now() - started) / 1000;
+    loop.disable();
+    const acks = latencyHistogram();
+    let bytes = 0;
+    for (const b of this.bots) {
+      for (const l of b.ackLatencies) recordMs(acks, l);
+      bytes += b.bytesReceived;
+    }
+    const window: CrowdWindow = {
+      bots: this.bots.length,
+      seconds: elapsed,
+      ackP50Ms: quantileMs(acks, 0.5),
+      ackP99Ms: quantileMs(acks, 0.99),
+      ackMaxMs: maxMs(acks),
+      bytesPerSecondPerBot: bytes / elapsed / Math.max(1, this.bots.length),
+      botLoopDelayP99Ms: loop.percentile(99) / 1e6,
+      dropped: this.bots.filter((b) => b.leftWith !== undefined).length,
+    };
+    acks.destroy();
+    return window;
+  }
+
+  close(): void {
+    for (const t of this.steering) clearInterval(t);
+    for (const b of this.bots) b.close();
+    this.bots.length = 0;
+  }
+}

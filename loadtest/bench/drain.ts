@@ -1,0 +1,95 @@
+/**
+ * An operator drain: one node holding many rooms with lean bots playing in them, drained through
+ * its admin API into the other nodes. Measures each bot's hitch (the longest gap between two state
+ * frames while its room moved) and the total drain time. That a room resumes at the exact tick it
+ * froze at is proven by test/cluster-drain.test.ts with full clients.
+ */
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { type RunningProcess, startGatewayProcess, startNodeProcess, startRedis, waitFor } from "../processes.ts";
+import { LeanBot } from "../lean-bot.ts";
+import { BENCH_TOKEN } from "./capacity.ts";
+
+export interface DrainOptions {
+  readonly rooms: number;
+  readonly botsPerRoom: number;
+  /** Nodes that take the rooms. */
+  readonly takers: number;
+  readonly cpus: string | undefined;
+}
+
+export interface DrainRun {
+  readonly roomsMoved: number;
+  readonly roomsTotal: number;
+  readonly drainMs: number;
+  readonly allMovedMs: number;
+  readonly handOffMs: number[];
+  readonly hitchesMs: number[];
+  readonly botsLost: number;
+  readonly botLoopDelayP99Ms: number;
+  readonly botLoopDelayMaxMs: number;
+}
+
+interface DrainStatus {
+  readonly state: string;
+  readonly drainStartedAt: number;
+  readonly drainFinishedAt: number;
+  readonly handOffs: Record<string, { status: string; ms?: number }>;
+}
+
+export async function measureDrain(o: DrainOptions, progress: (line: string) => void): Promise<DrainRun> {
+  const redis = await startRedis({ cpus: o.cpus });
+  const everything: RunningProcess[] = [redis];
+  const bots: LeanBot[] = [];
+  const steering: NodeJS.Timeout[] = [];
+  const env = (nodeId: string) => ({ REDIS_URL: redis.redisUrl, NODE_ID: nodeId, ADMIN_TOKEN: BENCH_TOKEN, MAX_PLAYERS: String(o.botsPerRoom), LOG_LEVEL: "warn" });
+  const admin = { authorization: `Bearer ${BENCH_TOKEN}` };
+  try {
+    const drained = await startNodeProcess(env("n1"), { cpus: o.cpus });
+    everything.push(drained);
+    const gateway = await startGatewayProcess({ REDIS_URL: redis.redisUrl, LOG_LEVEL: "warn" }, { cpus: o.cpus });
+    everything.push(gateway);
+    progress(`joining ${o.rooms * o.botsPerRoom} bots into ${o.rooms} rooms on n1…`);
+    for (let i = 0; i < o.rooms * o.botsPerRoom; i++) {
+      const bot = await LeanBot.join({ url: gateway.url, name: `bot${i}`, tickHz: 30 });
+      steering.push(setInterval(() => bot.steer(Math.random() * 2 - 1, Math.random() * 2 - 1), 500 + Math.random() * 1000));
+      bots.push(bot);
+    }
+    for (let i = 2; i <= o.takers + 1; i++) everything.push(await startNodeProcess(env(`n${i}`), { cpus: o.cpus }));
+    await new Promise((r) => setTimeout(r, 1500));
+
+    // The bots measure the hitch on their own clock; how late their own event loop ran says how much of it is theirs.
+    const botLoop = monitorEventLoopDelay({ resolution: 5 });
+    botLoop.enable();
+    for (const b of bots) b.clearWindow();
+    const t0 = performance.now();
+    const res = await fetch(`${drained.url}/admin/drain`, { method: "POST", headers: admin });
+    if (res.status !== 202) throw new Error(`drain refused: ${res.status} ${await res.text()}`);
+    let status: DrainStatus | undefined;
+    await waitFor(async () => {
+      status = (await (await fetch(`${drained.url}/admin/status`, { headers: admin })).json()) as DrainStatus;
+      return status.state === "drained";
+    }, 120_000);
+    await waitFor(() => bots.every((b) => b.reconnects > 0), 30_000, () => "every bot reconnected to its room's new home");
+    const allMovedMs = performance.now() - t0;
+    botLoop.disable();
+    await new Promise((r) => setTimeout(r, 500));
+    const handOffs = Object.values(status!.handOffs);
+    const run: DrainRun = {
+      roomsMoved: handOffs.filter((h) => h.status === "moved").length,
+      roomsTotal: handOffs.length,
+      drainMs: status!.drainFinishedAt - status!.drainStartedAt,
+      allMovedMs,
+      handOffMs: handOffs.map((h) => h.ms ?? 0),
+      hitchesMs: bots.map((b) => b.longestGap()),
+      botsLost: bots.filter((b) => b.leftWith !== undefined).length,
+      botLoopDelayP99Ms: botLoop.percentile(99) / 1e6,
+      botLoopDelayMaxMs: botLoop.max / 1e6,
+    };
+    progress(`drained ${run.roomsMoved}/${run.roomsTotal} rooms in ${run.drainMs} ms`);
+    return run;
+  } finally {
+    for (const t of steering) clearInterval(t);
+    for (const b of bots) b.close();
+    await Promise.all(everything.map((p) => p.stop()));
+  }
+}

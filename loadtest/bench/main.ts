@@ -1,0 +1,174 @@
+/**
+ * `npm run bench`: measures where Locus stands on this machine and writes BENCHMARKS.md, with its
+ * plots as SVG files beside it. Servers run on the first core(s) and the benchmark's bots on the
+ * last (taskset) where the machine has two or more. Each section says the command that redoes it.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { parseFlags } from "../../server/cli.ts";
+import { startBaselineProcess, startNodeProcess, startRedis, type RunningProcess } from "../processes.ts";
+import { renderHtmlReport } from "../html-report.ts";
+import { svgLineChart } from "../svg-plot.ts";
+import { capacitySteps, measureCapacity, ROOM_SIZE, TICK_HZ, BENCH_TOKEN, type CapacityRun } from "./capacity.ts";
+import { measureChaosTimeline } from "./chaos-timeline.ts";
+import { measureCheckpointCost } from "./checkpoint-cost.ts";
+import { measureDrain } from "./drain.ts";
+import { measureFailover } from "./failover.ts";
+import { measureGatewayCost } from "./gateway-cost.ts";
+import { describeMachine, machineLine, pinSelf } from "./machine.ts";
+import { baselineProbe, locusProbe } from "./server-probe.ts";
+import { capacitySection, chaosTimelineSection, checkpointSection, drainSection, failoverSection, gatewaySection, type Plot, type SectionContext } from "./sections.ts";
+
+// The SDK announces every drop and reconnect on the console; with many bots that would bury the
+// progress, and the report counts them anyway.
+console.info = () => undefined;
+console.warn = () => undefined;
+
+const SECTIONS = ["capacity", "checkpoints", "gateway", "failover", "drain", "chaos"] as const;
+type Section = (typeof SECTIONS)[number];
+
+const spec = {
+  only: { type: "string", help: `comma-separated sections to run (default all): ${SECTIONS.join(",")}` },
+  seconds: { type: "string", help: "seconds each load step is measured (1 to 120, default 8)" },
+  "max-players": { type: "string", help: "capacity: the largest step to try (20 to 5000, default 1500)" },
+  players: { type: "string", help: "checkpoints, gateway and chaos: the fixed load, in players (10 to 2000, default 200)" },
+  rounds: { type: "string", help: "checkpoints and gateway: rounds of the alternated settings (1 to 10, default 3)" },
+  kills: { type: "string", help: "failover: nodes to SIGKILL one after another (1 to 200, default 20)" },
+  "failover-bots": { type: "string", help: "failover: full bots playing throughout (1 to 200, default 24)" },
+  "drain-rooms": { type: "string", help: "drain: rooms on the drained node, 2 bots each (1 to 500, default 50)" },
+  "chaos-seconds": { type: "string", help: "chaos: seconds of play after the ramp, a kill at a third and a drain at two thirds (6 to 600, default 45)" },
+  out: { type: "string", help: "the Markdown file to write (default BENCHMARKS.md); plots go to bench-plots/ beside it" },
+} as const;
+const program = "npm run bench --";
+const flags = parseFlags(program, spec);
+const only = typeof flags.values.only === "string" ? flags.values.only.split(",").map((s) => s.trim()) : [...SECTIONS];
+for (const s of only) if (!SECTIONS.includes(s as Section)) flags.fail(`--only takes ${SECTIONS.join(", ")}; got ${JSON.stringify(s)}`);
+const seconds = flags.int("seconds", 8, 1, 120);
+const maxPlayers = flags.int("max-players", 1500, 20, 5000);
+const players = flags.int("players", 200, 10, 2000);
+const rounds = flags.int("rounds", 3, 1, 10);
+const kills = flags.int("kills", 20, 1, 200);
+const failoverBots = flags.int("failover-bots", 24, 1, 200);
+const drainRooms = flags.int("drain-rooms", 50, 1, 500);
+const chaosSeconds = flags.int("chaos-seconds", 45, 6, 600);
+const out = typeof flags.values.out === "string" ? flags.values.out : "BENCHMARKS.md";
+const plotDir = join(dirname(out), "bench-plots");
+try {
+  mkdirSync(plotDir, { recursive: true });
+} catch (err) {
+  flags.fail(`cannot write beside ${out}: ${(err as Error).message}`);
+}
+
+const machine = describeMachine();
+pinSelf(machine);
+const ctx: SectionContext = {
+  machine: machineLine(machine),
+  date: new Date().toISOString().slice(0, 10),
+  pinning: machine.serverCpus
+    ? `servers on CPU ${machine.serverCpus}, the benchmark's bots on CPU ${machine.botCpus} (taskset)`
+    : "not pinned: this machine has one core, so servers and bots share it",
+};
+/** The cluster benchmarks run several nodes at once, which one core would not hold. */
+const clusterCtx: SectionContext = {
+  ...ctx,
+  pinning: machine.allCpus ? `cluster processes on every core, the benchmark's bots on CPU ${machine.botCpus} (taskset)` : ctx.pinning,
+};
+const progress = (line: string) => process.stderr.write(`${line}\n`);
+const started = Date.now();
+const parts: string[] = [];
+const plots: Plot[] = [];
+const run = (section: Section) => only.includes(section);
+const command = (args: string) => `npm run bench -- ${args}`;
+
+if (run("capacity")) {
+  const steps = capacitySteps(maxPlayers);
+  const runs: CapacityRun[] = [];
+  const targets: [string, () => Promise<{ url: string; probe: ReturnType<typeof locusProbe>; procs: RunningProcess[] }>][] = [
+    [
+      "plain Colyseus 0.18 (baseline)",
+      async () => {
+        const p = await startBaselineProcess({ TICK_HZ: String(TICK_HZ), MAX_PLAYERS: String(ROOM_SIZE) }, { cpus: machine.serverCpus });
+        return { url: p.url, probe: baselineProbe(p.url, p.child.pid!), procs: [p] };
+      },
+    ],
+    [
+      "Locus, single node",
+      async () => {
+        const p = await startNodeProcess({ MAX_PLAYERS: String(ROOM_SIZE), LOG_LEVEL: "warn" }, { cpus: machine.serverCpus });
+        return { url: p.url, probe: locusProbe(p.url, p.child.pid!), procs: [p] };
+      },
+    ],
+    [
+      "Locus, cluster node (Redis, leases, checkpoints every 1 s)",
+      async () => {
+        const redis = await startRedis({ cpus: machine.serverCpus });
+        const p = await startNodeProcess(
+          { REDIS_URL: redis.redisUrl, NODE_ID: "capacity", ADMIN_TOKEN: BENCH_TOKEN, MAX_PLAYERS: String(ROOM_SIZE), LOG_LEVEL: "warn" },
+          { cpus: machine.serverCpus },
+        );
+        return { url: p.url, probe: locusProbe(p.url, p.child.pid!), procs: [p, redis] };
+      },
+    ],
+  ];
+  for (const [name, start] of targets) {
+    const target = await start();
+    try {
+      runs.push(await measureCapacity(name, target, steps, seconds, progress));
+    } finally {
+      await Promise.all(target.procs.map((p) => p.stop()));
+    }
+  }
+  const section = capacitySection(runs, ctx, command(`--only capacity --seconds ${seconds} --max-players ${maxPlayers}`));
+  parts.push(section.markdown);
+  plots.push(...section.plots);
+}
+if (run("checkpoints")) {
+  const result = await measureCheckpointCost(players, seconds, rounds, { server: machine.serverCpus }, progress);
+  parts.push(checkpointSection(result, ctx, command(`--only checkpoints --players ${players} --seconds ${seconds} --rounds ${rounds}`)).markdown);
+}
+if (run("gateway")) {
+  const result = await measureGatewayCost(players, seconds, rounds, { server: machine.serverCpus }, progress);
+  parts.push(gatewaySection(result, ctx, command(`--only gateway --players ${players} --seconds ${seconds} --rounds ${rounds}`)).markdown);
+}
+if (run("failover")) {
+  const result = await measureFailover({ kills, bots: failoverBots, nodes: 3, roomSize: 6, cpus: machine.allCpus }, progress);
+  const section = failoverSection(result, clusterCtx, command(`--only failover --kills ${kills} --failover-bots ${failoverBots}`));
+  parts.push(section.markdown);
+  plots.push(...section.plots);
+}
+if (run("drain")) {
+  const result = await measureDrain({ rooms: drainRooms, botsPerRoom: 2, takers: 2, cpus: machine.allCpus }, progress);
+  const section = drainSection(result, { rooms: drainRooms, botsPerRoom: 2, takers: 2 }, clusterCtx, command(`--only drain --drain-rooms ${drainRooms}`));
+  parts.push(section.markdown);
+  plots.push(...section.plots);
+}
+
+if (run("chaos")) {
+  const result = await measureChaosTimeline({ bots: players, seconds: chaosSeconds, cpus: machine.allCpus }, progress);
+  const section = chaosTimelineSection(result, clusterCtx, command(`--only chaos --players ${players} --chaos-seconds ${chaosSeconds}`));
+  parts.push(section.markdown);
+  plots.push(...section.plots);
+  writeFileSync(
+    join(plotDir, "chaos-timeline.html"),
+    renderHtmlReport({
+      title: `Locus under chaos: ${players} bots, a SIGKILL and a drain`,
+      subtitle: `npm run bench, ${ctx.date}, ${ctx.machine}`,
+      summary: result.events.map((e) => [`event at ${e.atS.toFixed(1)} s`, e.what] as const),
+      timeline: result.timeline,
+      events: result.events,
+    }),
+  );
+}
+for (const plot of plots) writeFileSync(join(plotDir, plot.file), svgLineChart(plot.chart));
+const markdown = [
+  "# Locus benchmarks",
+  "",
+  `Measured by \`npm run bench\` on ${ctx.date}, in ${((Date.now() - started) / 60_000).toFixed(1)} minutes.`,
+  `Machine: ${ctx.machine}.`,
+  "Every figure comes from real processes on loopback: Locus nodes, gateways, redis-servers, the plain Colyseus baseline and lean bots (the players' wire traffic without state decoding) or, where the tick must be read, full bots on the game's own client library.",
+  "",
+  ...parts,
+].join("\n");
+writeFileSync(out, markdown);
+process.stdout.write(markdown);
+process.exit(0);

@@ -1,0 +1,328 @@
+/**
+ * BENCHMARKS.md's sections: each measurement's tables, written for a reader who compares, with
+ * the command that redoes it, and the plots to draw beside them.
+ */
+import { ms, percentile } from "../report.ts";
+import type { svgLineChart } from "../svg-plot.ts";
+import { BUDGET_MS, type CapacityRun, ROOM_SIZE, TICK_HZ } from "./capacity.ts";
+import type { ChaosTimelineRun } from "./chaos-timeline.ts";
+import { CHECKPOINT_SETTINGS, type CheckpointCostRun } from "./checkpoint-cost.ts";
+import type { DrainRun } from "./drain.ts";
+import { type KillResult, RECOVERY_LIMIT_MS } from "./failover.ts";
+import { GATEWAY_PATHS, type GatewayCostRun } from "./gateway-cost.ts";
+import type { LoadWindow } from "./load-window.ts";
+
+export interface SectionContext {
+  readonly machine: string;
+  readonly date: string;
+  readonly pinning: string;
+}
+
+export interface Plot {
+  /** File name inside bench-plots/. */
+  readonly file: string;
+  readonly chart: Parameters<typeof svgLineChart>[0];
+}
+
+export interface Section {
+  readonly markdown: string;
+  readonly plots: Plot[];
+}
+
+const TICK_MS = 1000 / TICK_HZ;
+const table = (header: readonly string[], rows: readonly (readonly string[])[]) =>
+  [`| ${header.join(" | ")} |`, `| ${header.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+const f1 = (n: number | null | undefined) => (n === null || n === undefined || !Number.isFinite(n) ? "n/a" : n.toFixed(1));
+const msOr = (n: number | null) => (n === null ? "n/a" : `${n.toFixed(1)} ms`);
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : "n/a");
+const header = (title: string, ctx: SectionContext, command: string) =>
+  [`## ${title}`, "", `Command: \`${command}\` · ${ctx.date} · ${ctx.machine} · ${ctx.pinning}.`, ""].join("\n");
+const cpuPercent = (w: LoadWindow) => (w.server.cpuSeconds / w.bots.seconds) * 100;
+const tickDue = (w: LoadWindow) => w.server.loopDelayP99Ms + w.server.tickP99Ms;
+
+export function capacitySection(runs: readonly CapacityRun[], ctx: SectionContext, command: string): Section {
+  const common = Math.min(...runs.map((r) => r.held));
+  const atCommon = runs.map((r) => r.steps.find((s) => s.players === common));
+  const baseline = atCommon[0];
+  const locus = atCommon[atCommon.length - 1];
+  const lines = [
+    header(`Players per core (${TICK_HZ} Hz, rooms of ${ROOM_SIZE})`, ctx, command),
+    `Each server runs alone on one core. Lean bots join ${ROOM_SIZE} to a room, step by step (about a quarter more each time), and every step is measured for the window the command gives after 2 s of settling. **Tick p99** is counted from when a tick fell due to when its patch left: the server's event-loop delay p99 (a due tick waits behind every other room on the core) plus its tick time p99 (simulation and patch). A step passes while that stays within half the ${TICK_MS.toFixed(1)} ms budget (${(BUDGET_MS / 2).toFixed(1)} ms) and no bot is dropped. The baseline is a plain Colyseus 0.18 room playing the same game (the same schema, rules and inputs) with Colyseus's own ${TICK_HZ} Hz patch timer and none of Locus's checkpoints, leases or gateway; CPU comes from /proc for every server alike.`,
+    "",
+    table(
+      ["server", "players held on one core", "stopped by", "CPU per player per tick there", "bytes/s per client there"],
+      runs.map((r) => {
+        const at = r.steps.find((s) => s.players === r.held);
+        return [r.name, `**${r.held}**`, r.stoppedBy, at ? `${at.cpuPerPlayerTickUs.toFixed(1)} µs` : "n/a", at ? at.bots.bytesPerSecondPerBot.toFixed(0) : "n/a"];
+      }),
+    ),
+    "",
+  ];
+  if (baseline && locus && common > 0) {
+    lines.push(
+      `Side by side at ${common} players (the largest step every server passed); the last column is Locus as a cluster node over the plain Colyseus room:`,
+      "",
+      table(
+        ["measure", ...runs.map((r) => r.name), "Locus cluster / baseline"],
+        [
+          ["server CPU, % of one core", ...atCommon.map((s) => f1(s?.cpuPercent)), ratio(locus.cpuPercent, baseline.cpuPercent)],
+          ["CPU per player per tick", ...atCommon.map((s) => `${f1(s?.cpuPerPlayerTickUs)} µs`), ratio(locus.cpuPerPlayerTickUs, baseline.cpuPerPlayerTickUs)],
+          ["tick p99 (due → patch sent)", ...atCommon.map((s) => msOr(s?.tickDueP99Ms ?? null)), ratio(locus.tickDueP99Ms, baseline.tickDueP99Ms)],
+          ["input-to-ack p50", ...atCommon.map((s) => msOr(s?.bots.ackP50Ms ?? null)), ratio(locus.bots.ackP50Ms ?? 0, baseline.bots.ackP50Ms ?? 0)],
+          ["input-to-ack p99", ...atCommon.map((s) => msOr(s?.bots.ackP99Ms ?? null)), ratio(locus.bots.ackP99Ms ?? 0, baseline.bots.ackP99Ms ?? 0)],
+          ["bytes per second per client", ...atCommon.map((s) => f1(s?.bots.bytesPerSecondPerBot)), ratio(locus.bots.bytesPerSecondPerBot, baseline.bots.bytesPerSecondPerBot)],
+        ],
+      ),
+      "",
+    );
+  }
+  lines.push("![tick p99 against players](bench-plots/capacity-tick-p99.svg)", "", "![server CPU against players](bench-plots/capacity-cpu.svg)", "");
+  for (const r of runs) {
+    lines.push(
+      `<details><summary>${r.name}: every step</summary>`,
+      "",
+      table(
+        ["players", "tick p99 (due → sent)", "loop delay p99", "tick time p99", "CPU %", "CPU per player-tick", "bytes/s per client", "ack p50", "ack p99", "bots' loop p99"],
+        r.steps.map((s) => [
+          String(s.players),
+          `${s.tickDueP99Ms.toFixed(1)} ms${s.pass ? "" : " ✗"}`,
+          `${s.server.loopDelayP99Ms.toFixed(1)} ms`,
+          `${s.server.tickP99Ms.toFixed(2)} ms`,
+          s.cpuPercent.toFixed(0),
+          `${s.cpuPerPlayerTickUs.toFixed(1)} µs`,
+          s.bots.bytesPerSecondPerBot.toFixed(0),
+          msOr(s.bots.ackP50Ms),
+          msOr(s.bots.ackP99Ms),
+          `${s.bots.botLoopDelayP99Ms.toFixed(1)} ms`,
+        ]),
+      ),
+      "",
+      "</details>",
+      "",
+    );
+  }
+  const series = (pick: (s: CapacityRun["steps"][number]) => number) => runs.map((r) => ({ name: r.name, points: r.steps.map((s) => [s.players, pick(s)] as const) }));
+  return {
+    markdown: lines.join("\n"),
+    plots: [
+      {
+        file: "capacity-tick-p99.svg",
+        chart: { title: `Tick p99 (due → patch sent) on one core, ${TICK_HZ} Hz, rooms of ${ROOM_SIZE}`, xLabel: "players", yLabel: "ms", series: series((s) => s.tickDueP99Ms), threshold: { y: BUDGET_MS / 2, label: "half the tick budget" } },
+      },
+      { file: "capacity-cpu.svg", chart: { title: "Server CPU on one core", xLabel: "players", yLabel: "% of one core", series: series((s) => s.cpuPercent) } },
+    ],
+  };
+}
+
+export function checkpointSection(run: CheckpointCostRun, ctx: SectionContext, command: string): Section {
+  const rows = CHECKPOINT_SETTINGS.map((setting, i) => {
+    const ws = run.windows[i]!;
+    const perSecond = mean(ws.map((w) => (w.server.checkpoints?.count ?? 0) / w.bots.seconds));
+    const count = ws.reduce((n, w) => n + (w.server.checkpoints?.count ?? 0), 0);
+    const bytes = ws.reduce((n, w) => n + (w.server.checkpoints?.bytes ?? 0), 0);
+    return {
+      setting,
+      cpu: mean(ws.map(cpuPercent)),
+      cells: [
+        setting.label,
+        ws.map((w) => cpuPercent(w).toFixed(1)).join(", "),
+        mean(ws.map(cpuPercent)).toFixed(1),
+        `${mean(ws.map(tickDue)).toFixed(1)} ms`,
+        perSecond.toFixed(1),
+        count > 0 ? `${(bytes / count).toFixed(0)} B` : "n/a",
+        mean(ws.map((w) => w.extraCpuPercent.redis ?? 0)).toFixed(1),
+        msOr(mean(ws.map((w) => w.bots.ackP99Ms ?? 0))),
+      ],
+      perSecond,
+    };
+  });
+  const [off, on, often] = rows as [(typeof rows)[number], (typeof rows)[number], (typeof rows)[number]];
+  const perCheckpointUs = often.perSecond - off.perSecond > 0 ? (((often.cpu - off.cpu) / 100) * 1e6) / (often.perSecond - off.perSecond) : Number.NaN;
+  const expectedAtDefault = (perCheckpointUs * on.perSecond) / 1e4;
+  return {
+    markdown: [
+      header("Checkpoint overhead", ctx, command),
+      `One cluster node on one core with ${run.players} players in rooms of ${ROOM_SIZE}: checkpoints off, at the default rate and ten times as often, alternated ${run.windows[0]!.length} times (the order reversed every other round; each window a fresh node and Redis). Redis shares the server core.`,
+      "",
+      table(["checkpoints", "node CPU % (each round)", "node CPU % (mean)", "tick p99 (due → sent)", "checkpoints written/s", "mean checkpoint size", "Redis CPU %", "ack p99"], rows.map((r) => r.cells)),
+      "",
+      `**Node CPU with checkpoints on / off: ${ratio(on.cpu, off.cpu)}**, from this run. The tenfold rate puts a price on each one: ${Number.isFinite(perCheckpointUs) ? `${perCheckpointUs.toFixed(0)} µs` : "n/a"} of node CPU per checkpoint written (snapshot, serialisation and the Redis call), so the default rate should cost about ${Number.isFinite(expectedAtDefault) ? expectedAtDefault.toFixed(1) : "n/a"} % of a core here; where the measured ratio strays further from 1 than that, it is the noise between fresh nodes.`,
+      "",
+    ].join("\n"),
+    plots: [],
+  };
+}
+
+export function gatewaySection(run: GatewayCostRun, ctx: SectionContext, command: string): Section {
+  const agg = GATEWAY_PATHS.map((path, i) => {
+    const ws = run.windows[i]!;
+    return {
+      path,
+      p50: mean(ws.map((w) => w.bots.ackP50Ms ?? 0)),
+      p99: mean(ws.map((w) => w.bots.ackP99Ms ?? 0)),
+      node: mean(ws.map(cpuPercent)),
+      gateway: mean(ws.map((w) => w.extraCpuPercent.gateway ?? 0)),
+      redis: mean(ws.map((w) => w.extraCpuPercent.redis ?? 0)),
+    };
+  });
+  const [direct, via] = agg as [(typeof agg)[number], (typeof agg)[number]];
+  const gatewayUsPerPlayerSecond = ((via.gateway - direct.gateway) / 100 / run.players) * 1e6;
+  return {
+    markdown: [
+      header("Gateway cost", ctx, command),
+      `One cluster node and one gateway on the server core, ${run.players} players in rooms of ${ROOM_SIZE}, joined directly to the node and through the gateway (which relays every websocket byte), alternated ${run.windows[0]!.length} times; the figures are means over the rounds.`,
+      "",
+      table(
+        ["path", "input-to-ack p50", "input-to-ack p99", "node CPU %", "gateway CPU %", "Redis CPU %"],
+        agg.map((a) => [a.path, `${a.p50.toFixed(1)} ms`, `${a.p99.toFixed(1)} ms`, a.node.toFixed(1), a.gateway.toFixed(1), a.redis.toFixed(1)]),
+      ),
+      "",
+      `**The gateway adds ${(via.p50 - direct.p50).toFixed(1)} ms at p50 and ${(via.p99 - direct.p99).toFixed(1)} ms at p99, and costs ${gatewayUsPerPlayerSecond.toFixed(0)} µs of CPU per player per second** (${(via.gateway - direct.gateway).toFixed(1)} % of a core for ${run.players} players, against the node's ${via.node.toFixed(1)} %).`,
+      "",
+    ].join("\n"),
+    plots: [],
+  };
+}
+
+export function failoverSection(results: readonly KillResult[], ctx: SectionContext, command: string): Section {
+  const all = results.flatMap((r) => r.recoveredMs);
+  const lost = results.flatMap((r) => r.lostTicks);
+  const failed = results.reduce((n, r) => n + r.failed, 0);
+  return {
+    markdown: [
+      header("Crash recovery (SIGKILL)", ctx, command),
+      "Three nodes (rooms of 6) and a gateway with full bots (the game's client library) spread over them; again and again the node holding the most bots is SIGKILLed and restarted empty under its name. Recovery: from the SIGKILL to the bot receiving state from the room's new node, in the same client Room object, without reloading. State lost: ticks between the last state the bot saw from the dead node and the first from the new one. CHECKPOINT_MS 1000, ROOM_LEASE_MS 5000, heartbeat 250 ms.",
+      "",
+      table(
+        ["measure", "value"],
+        [
+          ["kills", String(results.length)],
+          ["bot recoveries measured", `${all.length} (not recovered within ${RECOVERY_LIMIT_MS / 1000} s: ${failed})`],
+          ["**recovery p50**", `**${ms(percentile(all, 0.5))}**`],
+          ["recovery p95", ms(percentile(all, 0.95))],
+          ["**recovery p99**", `**${ms(percentile(all, 0.99))}**`],
+          ["recovery max", ms(Math.max(...all))],
+          ["state lost p50", `${percentile(lost, 0.5)} ticks (${ms(percentile(lost, 0.5) * TICK_MS)})`],
+          ["state lost max", `${Math.max(...lost)} ticks (${ms(Math.max(...lost) * TICK_MS)})`],
+        ],
+      ),
+      "",
+      "![recovery per kill](bench-plots/failover-recovery.svg)",
+      "",
+      "<details><summary>every kill</summary>",
+      "",
+      table(
+        ["kill", "node", "rooms", "bots", "recovery p50", "recovery max", "state lost max"],
+        results.map((r, i) => [
+          String(i + 1),
+          r.node,
+          String(r.rooms),
+          String(r.bots),
+          ms(percentile(r.recoveredMs, 0.5)),
+          ms(Math.max(...r.recoveredMs)),
+          `${Math.max(0, ...r.lostTicks)} ticks${r.failed ? ` (${r.failed} not recovered)` : ""}`,
+        ]),
+      ),
+      "",
+      "</details>",
+      "",
+    ].join("\n"),
+    plots: [
+      {
+        file: "failover-recovery.svg",
+        chart: {
+          title: "Recovery after SIGKILL, per kill",
+          xLabel: "kill",
+          yLabel: "ms",
+          series: [
+            { name: "p50 of the kill's bots", points: results.map((r, i) => [i + 1, percentile(r.recoveredMs, 0.5)] as const) },
+            { name: "max of the kill's bots", points: results.map((r, i) => [i + 1, Math.max(...r.recoveredMs)] as const) },
+          ],
+          threshold: { y: 1000, label: "1 s" },
+        },
+      },
+    ],
+  };
+}
+
+export function drainSection(run: DrainRun, o: { rooms: number; botsPerRoom: number; takers: number }, ctx: SectionContext, command: string): Section {
+  const sorted = [...run.hitchesMs].sort((a, b) => a - b);
+  return {
+    markdown: [
+      header("Operator drain", ctx, command),
+      `One node runs ${o.rooms} rooms with ${o.rooms * o.botsPerRoom} lean bots (through one gateway); ${o.takers} other nodes take the rooms when it is drained through its admin API. Hitch: the longest gap between two state frames a bot received from the drain's start on (normal: one tick, ${TICK_MS.toFixed(0)} ms). DRAIN_PARALLELISM 4.`,
+      "",
+      table(
+        ["measure", "value"],
+        [
+          ["rooms handed off", `${run.roomsMoved} of ${run.roomsTotal}`],
+          ["**drain time** (admin call to node drained)", `**${ms(run.drainMs)}**`],
+          ["until every bot had state from its new node", ms(run.allMovedMs)],
+          ["hand-off per room p50 / p99", `${ms(percentile(run.handOffMs, 0.5))} / ${ms(percentile(run.handOffMs, 0.99))}`],
+          ["**hitch p50**", `**${ms(percentile(run.hitchesMs, 0.5))}**`],
+          ["**hitch p99**", `**${ms(percentile(run.hitchesMs, 0.99))}**`],
+          ["hitch max", ms(Math.max(...run.hitchesMs))],
+          ["ticks lost", "0 (a room resumes at the tick it froze at: test/cluster-drain.test.ts)"],
+          ["bots that did not come back", String(run.botsLost)],
+          ["the bots' own event-loop delay during the drain, p99 / max", `${ms(run.botLoopDelayP99Ms)} / ${ms(run.botLoopDelayMaxMs)}`],
+        ],
+      ),
+      "",
+      "![drain hitch distribution](bench-plots/drain-hitch.svg)",
+      "",
+    ].join("\n"),
+    plots: [
+      {
+        file: "drain-hitch.svg",
+        chart: {
+          title: `Hitch per bot while ${o.rooms} rooms moved`,
+          xLabel: "bots, percent (sorted by hitch)",
+          yLabel: "ms",
+          series: [{ name: "hitch", points: sorted.map((h, i) => [((i + 1) / sorted.length) * 100, h] as const) }],
+          threshold: { y: 1000, label: "1 s" },
+        },
+      },
+    ],
+  };
+}
+
+export function chaosTimelineSection(run: ChaosTimelineRun, ctx: SectionContext, command: string): Section {
+  const markers = run.events.map((e) => ({ x: e.atS, label: e.what.split(" (")[0]! }));
+  const series = (name: string, pick: (p: ChaosTimelineRun["timeline"][number]) => number | null) => ({
+    name,
+    points: run.timeline.map((p) => [p.t, pick(p) ?? Number.NaN] as const),
+  });
+  return {
+    markdown: [
+      header("A bad day, second by second", ctx, command),
+      `The load test's own swarm (${run.bots} bots, 5 % of them on the full client library) plays on three nodes through a gateway. A third of the way in the busiest node is SIGKILLed; two thirds in the busiest survivor is drained. Each point is one second. The same run as an interactive page: [bench-plots/chaos-timeline.html](bench-plots/chaos-timeline.html) (self-contained, opens offline).`,
+      "",
+      table(
+        ["measure", "value"],
+        [
+          ...run.events.map((e) => [`event at ${e.atS.toFixed(1)} s`, e.what]),
+          ["bot reconnects (rooms moved)", String(run.reconnected)],
+          ["bots dropped for good", String(run.dropped)],
+          ["longest gap between two state updates of one bot", ms(run.longestGapMs)],
+          ["state lost per moved full bot (max)", run.lostTicks.length ? `${Math.max(...run.lostTicks)} ticks over ${run.lostTicks.length} moves` : "no full bot's room moved"],
+        ],
+      ),
+      "",
+      "![input-to-ack latency over time](bench-plots/chaos-latency.svg)",
+      "",
+      "![state updates per second over time](bench-plots/chaos-updates.svg)",
+      "",
+    ].join("\n"),
+    plots: [
+      {
+        file: "chaos-latency.svg",
+        chart: { title: "Input-to-ack latency, per second", xLabel: "seconds", yLabel: "ms", series: [series("p50", (p) => p.ackP50), series("p99", (p) => p.ackP99)], markers },
+      },
+      {
+        file: "chaos-updates.svg",
+        chart: { title: "State updates received per second (lean bots)", xLabel: "seconds", yLabel: "updates/s", series: [series("state updates", (p) => p.stateUpdates)], markers },
+      },
+    ],
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * A full bot: a player on the same headless client library as the browser game (prediction,
+ * reconciliation, state decoding), wandering at random. Because it decodes state it can see what
+ * lean bots cannot: when its room moves to another node, how many ticks of the room's history it
+ * lost (the last tick the old node showed it, minus the tick the new node resumed at).
+ */
+import { type ArenaSession, joinArena } from "../client/lib/node.ts";
+
+export class FullBot {
+  readonly session: ArenaSession;
+  reconnects = 0;
+  /** Set when the bot gave up: the close code that ended it. */
+  leftWith: number | undefined;
+  /** Ticks lost at each move of its room to another node. */
+  readonly lostTicks: number[] = [];
+  private nodeId = "";
+  private lastTick = 0;
+  private lastStateAt = 0;
+  private maxGap = 0;
+  private readonly wander: NodeJS.Timeout;
+
+  private constructor(session: ArenaSession) {
+    this.session = session;
+    const { room } = session;
+    room.onStateChange((state) => {
+      const now = performance.now();
+      if (this.lastStateAt > 0 && now - this.lastStateAt > this.maxGap) this.maxGap = now - this.lastStateAt;
+      this.lastStateAt = now;
+      if (this.nodeId && state.nodeId !== this.nodeId) this.lostTicks.push(Math.max(0, this.lastTick - state.tick));
+      this.nodeId = state.nodeId;
+      this.lastTick = state.tick;
+    });
+    room.onReconnect(() => this.reconnects++);
+    room.onLeave((code) => {
+      this.leftWith = code;
+    });
+    session.run(60);
+    this.wander = setInterval(() => {
+      session.stick.x = Math.random() * 2 - 1;
+      session.stick.y = Math.random() * 2 - 1;
+    }, 500 + Math.random() * 1500);
+  }
+
+  static async join(url: string, name: string): Promise<FullBot> {
+    return new FullBot(await joinArena({ url, name }));
+  }
+
+  /** The longest time without state over the whole run; one still open counts as far as it has run. */
+  longestGap(): number {
+    return this.lastStateAt === 0 ? 0 : Math.max(this.maxGap, performance.now() - this.lastStateAt);
+  }
+
+  close(): void {
+    clearInterval(this.wander);
+    void this.session.leave().catch(() => undefined);
+  }
+}

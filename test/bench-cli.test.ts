@@ -1,0 +1,58 @@
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const MAIN = fileURLToPath(new URL("../loadtest/bench/main.ts", import.meta.url));
+const run = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8", timeout: 20_000 });
+
+describe("bench CLI arguments", () => {
+  const cases: [string, string[], string][] = [
+    ["an unknown section", ["--only", "capacity,speed"], '--only takes capacity, checkpoints, gateway, failover, drain, chaos; got "speed"'],
+    ["a zero-second window", ["--seconds", "0"], "--seconds must be a whole number from 1 to 120"],
+    ["too few kills", ["--kills", "0"], "--kills must be a whole number from 1 to 200"],
+    ["an unknown flag", ["--fast"], "Unknown option '--fast'"],
+    ["an output nowhere writable", ["--out", "/dev/null/BENCHMARKS.md"], "cannot write beside /dev/null/BENCHMARKS.md"],
+  ];
+  for (const [what, args, message] of cases) {
+    it(`refuses ${what} with exit code 2 and a message`, () => {
+      const r = run(...args);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(message);
+    });
+  }
+});
+
+describe("a short real bench run", () => {
+  it("measures every section on real processes and writes BENCHMARKS.md with its plots", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "locus-bench-"));
+    const out = join(dir, "BENCHMARKS.md");
+    const child = spawn(
+      process.execPath,
+      [MAIN, "--seconds", "1", "--max-players", "20", "--players", "10", "--rounds", "1", "--kills", "1", "--failover-bots", "4", "--drain-rooms", "2", "--chaos-seconds", "6", "--out", out],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(code, stderr).toBe(0);
+    const md = readFileSync(out, "utf8");
+    for (const title of ["## Players per core", "## Checkpoint overhead", "## Gateway cost", "## Crash recovery (SIGKILL)", "## Operator drain", "## A bad day, second by second"]) {
+      expect(md).toContain(title);
+    }
+    // Each section says how to redo it, and the three servers of the capacity ramp all took load.
+    expect(md.match(/Command: `npm run bench -- --only /g)?.length).toBe(6);
+    for (const server of ["plain Colyseus 0.18 (baseline)", "Locus, single node", "Locus, cluster node"]) expect(md).toContain(`| ${server}`);
+    expect(md).toMatch(/\| kills \| 1 \|/);
+    expect(md).toMatch(/\| rooms handed off \| 2 of 2 \|/);
+    expect(md).toMatch(/\| event at [\d.]+ s \| killed n\d/);
+    expect(md).toMatch(/\| event at [\d.]+ s \| drained n\d/);
+    expect(readFileSync(join(dir, "bench-plots", "chaos-timeline.html"), "utf8")).toContain("Chart.js");
+    for (const plot of ["capacity-tick-p99.svg", "capacity-cpu.svg", "failover-recovery.svg", "drain-hitch.svg", "chaos-latency.svg", "chaos-updates.svg"]) {
+      expect(md).toContain(`(bench-plots/${plot})`);
+      expect(existsSync(join(dir, "bench-plots", plot))).toBe(true);
+    }
+  }, 240_000);
+});
