@@ -61,28 +61,22 @@ export async function measureCapacity(
     for (const players of steps) {
       await crowd.growTo(players);
       await new Promise((r) => setTimeout(r, SETTLE_MS));
-      await target.probe.start();
-      const bots = await crowd.measure(seconds);
-      const server = await target.probe.finish();
-      const tickDueP99Ms = server.loopDelayP99Ms + server.tickP99Ms;
-      const step: CapacityStep = {
-        players,
-        server,
-        bots,
-        tickDueP99Ms,
-        cpuPercent: (server.cpuSeconds / bots.seconds) * 100,
-        cpuPerPlayerTickUs: (server.cpuSeconds / (players * TICK_HZ * bots.seconds)) * 1e6,
-        pass: tickDueP99Ms <= BUDGET_MS / 2 && bots.dropped === 0,
-      };
+      // One window's p99 rests on its few worst moments (a GC pause, the machine's other work):
+      // a step fails only when a second window fails too.
+      let step = await measureStep(players, crowd, target, seconds);
+      if (!step.pass) {
+        const again = await measureStep(players, crowd, target, seconds);
+        if (again.pass || again.tickDueP99Ms > step.tickDueP99Ms) step = again;
+      }
       measured.push(step);
       progress(
-        `${name}: ${players} players, tick p99 ${tickDueP99Ms.toFixed(1)} ms (loop ${server.loopDelayP99Ms.toFixed(1)} + tick ${server.tickP99Ms.toFixed(2)}), CPU ${step.cpuPercent.toFixed(0)} %, ack p99 ${bots.ackP99Ms?.toFixed(0) ?? "n/a"} ms, bot loop p99 ${bots.botLoopDelayP99Ms.toFixed(1)} ms${step.pass ? "" : " — over"}`,
+        `${name}: ${players} players, tick p99 ${step.tickDueP99Ms.toFixed(1)} ms (loop ${step.server.loopDelayP99Ms.toFixed(1)} + tick ${step.server.tickP99Ms.toFixed(2)}), CPU ${step.cpuPercent.toFixed(0)} %, ack p99 ${step.bots.ackP99Ms?.toFixed(0) ?? "n/a"} ms, bot loop p99 ${step.bots.botLoopDelayP99Ms.toFixed(1)} ms${step.pass ? "" : " — over"}`,
       );
       if (!step.pass) {
         stoppedBy = "tick budget";
         break;
       }
-      if (bots.botLoopDelayP99Ms > BOTS_SATURATED_MS) {
+      if (step.bots.botLoopDelayP99Ms > BOTS_SATURATED_MS) {
         stoppedBy = "bots saturated";
         break;
       }
@@ -92,4 +86,20 @@ export async function measureCapacity(
   }
   const passing = measured.filter((s) => s.pass);
   return { name, steps: measured, held: passing.length ? passing[passing.length - 1]!.players : 0, stoppedBy };
+}
+
+async function measureStep(players: number, crowd: Crowd, target: CapacityTarget, seconds: number): Promise<CapacityStep> {
+  await target.probe.start();
+  const bots = await crowd.measure(seconds);
+  const server = await target.probe.finish();
+  const tickDueP99Ms = server.loopDelayP99Ms + server.tickP99Ms;
+  return {
+    players,
+    server,
+    bots,
+    tickDueP99Ms,
+    cpuPercent: (server.cpuSeconds / bots.seconds) * 100,
+    cpuPerPlayerTickUs: (server.cpuSeconds / (players * TICK_HZ * bots.seconds)) * 1e6,
+    pass: tickDueP99Ms <= BUDGET_MS / 2 && bots.dropped === 0,
+  };
 }
