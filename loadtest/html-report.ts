@@ -49,7 +49,7 @@ ${rows}
 <section><h2>Input-to-ack latency (ms)</h2><div class="chart"><canvas id="latency"></canvas></div></section>
 <section><h2>Connected bots</h2><div class="chart"><canvas id="connected"></canvas></div></section>
 <section><h2>Bytes per second received per bot</h2><div class="chart"><canvas id="bytes"></canvas></div></section>
-<section><h2>State updates per second (all bots)</h2><div class="chart"><canvas id="updates"></canvas></div></section>
+<section><h2>State updates per second (lean bots)</h2><div class="chart"><canvas id="updates"></canvas></div></section>
 <script>${chartJsSource()}</script>
 <script>const REPORT = ${scriptSafeJson(data)};
 ${CHARTS_SCRIPT}</script>

@@ -41,8 +41,8 @@ interface OwnedRoom {
 
 /**
  * The checkpoint interval is cut into slices of at least this long, and each room writes in its
- * own slice: checkpointing every room at once stalls the event loop (and every room's next tick)
- * for the sum of their serialisations, which at 60 rooms passed half a tick.
+ * own slice: checkpointing every room at once would stall the event loop (and every room's next
+ * tick) for the sum of their serialisations.
  */
 const MIN_CHECKPOINT_SLICE_MS = 50;
 const MAX_CHECKPOINT_SLICES = 10;
