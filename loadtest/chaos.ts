@@ -2,6 +2,7 @@
  * The load test's chaos: striking the busiest node of a cluster on this machine, and reading the
  * moved bots' recovery from their longest waits for state.
  */
+import { readFileSync } from "node:fs";
 import { Redis } from "ioredis";
 import { readNodes } from "../server/cluster/node-registry.ts";
 import { percentile } from "./report.ts";
@@ -29,15 +30,25 @@ export async function strikeBusiestNode(kind: "kill-node" | "drain-node", redisA
     await redis.connect();
     const busiest = (await readNodes(redis)).filter((n) => n.state === "ready").sort((a, b) => b.players - a.players)[0];
     if (!busiest) throw new Error("no ready node");
+    if (!LOOPBACK.test(new URL(busiest.address).hostname)) throw new Error(`${busiest.nodeId} is not on this machine`);
     if (kind === "kill-node") {
-      if (!LOOPBACK.test(new URL(busiest.address).hostname)) throw new Error(`${busiest.nodeId} is not on this machine`);
+      // A stale record, or a pid from another namespace, must never hit some other process.
+      if (!isLocusNode(busiest.pid)) throw new Error(`pid ${busiest.pid} of ${busiest.nodeId} is not a Locus node on this machine`);
       process.kill(busiest.pid, "SIGKILL");
       return `killed ${busiest.nodeId} (pid ${busiest.pid}, ${busiest.players} players, ${busiest.rooms} rooms)`;
     }
-    const res = await fetch(`${busiest.address}/admin/drain`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`${busiest.address}/admin/drain`, { method: "POST", headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
     if (res.status !== 202) throw new Error(`${busiest.nodeId} refused the drain: ${res.status} ${await res.text()}`);
     return `drained ${busiest.nodeId} (${busiest.players} players, ${busiest.rooms} rooms)`;
   } finally {
     redis.disconnect();
+  }
+}
+
+function isLocusNode(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").some((arg) => arg.endsWith("server/main.ts"));
+  } catch {
+    return false;
   }
 }

@@ -6,6 +6,8 @@
  */
 import { type ArenaSession, joinArena } from "../client/lib/node.ts";
 
+const JOIN_TIMEOUT_MS = 10_000;
+
 export class FullBot {
   readonly session: ArenaSession;
   reconnects = 0;
@@ -41,13 +43,28 @@ export class FullBot {
     }, 500 + Math.random() * 1500);
   }
 
+  /** Joins through the game's client library; a join that hangs fails after JOIN_TIMEOUT_MS instead. */
   static async join(url: string, name: string): Promise<FullBot> {
-    return new FullBot(await joinArena({ url, name }));
+    let timer: NodeJS.Timeout | undefined;
+    const joining = joinArena({ url, name });
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`join timed out after ${JOIN_TIMEOUT_MS} ms`)), JOIN_TIMEOUT_MS);
+    });
+    try {
+      return new FullBot(await Promise.race([joining, timedOut]));
+    } catch (err) {
+      // A join that lands after its deadline leaves at once rather than playing unseen.
+      void joining.then((session) => session.leave(), () => undefined);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
-  /** The longest time without state over the whole run; one still open counts as far as it has run. */
+  /** The longest time without state over the whole run; one still open counts as far as it has run, unless the bot has left. */
   longestGap(): number {
-    return this.lastStateAt === 0 ? 0 : Math.max(this.maxGap, performance.now() - this.lastStateAt);
+    if (this.lastStateAt === 0) return 0;
+    return Math.max(this.maxGap, this.leftWith === undefined ? performance.now() - this.lastStateAt : 0);
   }
 
   close(): void {

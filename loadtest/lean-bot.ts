@@ -20,6 +20,8 @@ const SENT_RING = 256;
 /** Close codes after which a Colyseus SDK reconnects, and so does a lean bot. */
 const DROP_CODES = new Set([1001, 1005, 1006, 4010]);
 const MAX_RETRIES = 15;
+/** A matchmaking call or a socket that has not joined by then has failed, rather than hanging the swarm. */
+const JOIN_TIMEOUT_MS = 10_000;
 /** Inputs a late timer may send at once to catch up with the clock. */
 const MAX_CATCH_UP = 3;
 
@@ -74,12 +76,18 @@ export class LeanBot {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ name: options.name }),
+      signal: AbortSignal.timeout(JOIN_TIMEOUT_MS),
     });
     const seat = (await res.json()) as { roomId?: string; sessionId?: string; processId?: string; error?: string; message?: string };
     if (!res.ok || !seat.roomId || !seat.sessionId) throw new Error(`join refused (${res.status}): ${seat.message ?? seat.error ?? "no seat"}`);
     const base = options.url.replace(/^http/, "ws");
     const bot = new LeanBot(`${base}/${seat.processId}/${seat.roomId}?sessionId=${seat.sessionId}`, seat.roomId, options.tickHz);
-    await bot.connect(bot.socketUrl);
+    try {
+      await bot.connect(bot.socketUrl);
+    } catch (err) {
+      bot.close();
+      throw err;
+    }
     return bot;
   }
 
@@ -98,10 +106,13 @@ export class LeanBot {
 
   /**
    * The longest gap between two state frames that ended in this window, in milliseconds; a gap
-   * that began in an earlier window counts whole. A gap still open counts as far as it has run.
+   * that began in an earlier window counts whole. A gap still open counts as far as it has run,
+   * unless the bot is gone for good: then it is no longer waiting for anything.
    */
   longestGap(): number {
-    return this.lastStateAt === 0 ? 0 : Math.max(this.maxGap, performance.now() - this.lastStateAt);
+    if (this.lastStateAt === 0) return 0;
+    const open = this.leftWith === undefined && !this.stopped ? performance.now() - this.lastStateAt : 0;
+    return Math.max(this.maxGap, open);
   }
 
   close(): void {
@@ -112,10 +123,11 @@ export class LeanBot {
 
   private connect(url: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url);
+      const ws = new WebSocket(url, { handshakeTimeout: JOIN_TIMEOUT_MS });
       ws.binaryType = "nodebuffer";
       this.ws = ws;
       let joined = false;
+      const giveUp = setTimeout(() => ws.terminate(), JOIN_TIMEOUT_MS);
       ws.on("message", (data: Buffer) => {
         this.bytesReceived += data.byteLength;
         const code = data[0]! & CODE_MASK;
@@ -131,12 +143,14 @@ export class LeanBot {
           this.acked = 0;
           ws.send(Uint8Array.of(JOIN_ROOM));
           joined = true;
+          clearTimeout(giveUp);
           this.retries = 0;
           resolve();
         }
       });
       ws.on("error", () => undefined);
       ws.on("close", (closeCode: number) => {
+        clearTimeout(giveUp);
         if (!joined) reject(new Error(`socket closed (${closeCode}) before joining`));
         if (this.stopped) return;
         if (DROP_CODES.has(closeCode) && this.token && this.retries < MAX_RETRIES) {
@@ -153,6 +167,7 @@ export class LeanBot {
   private retry(): void {
     const delay = Math.min(5000, 2 ** ++this.retries * 5);
     setTimeout(() => {
+      if (this.stopped) return;
       this.encoder.reset();
       this.connect(`${this.socketUrl}&reconnectionToken=${this.token}&skipHandshake=true`).then(
         () => this.reconnects++,

@@ -35,14 +35,16 @@ export type { LoadReport } from "./load-report.ts";
 
 const program = "npm run loadtest --";
 const flags = parseFlags(program, spec);
+if (flags.positionals.length > 0) flags.fail(`unexpected argument ${JSON.stringify(flags.positionals[0])}; every setting is a --flag`);
 const url = typeof flags.values.url === "string" ? flags.values.url.replace(/\/$/, "") : flags.fail("--url is required");
 let host: string;
 try {
   const parsed = new URL(url);
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error("not http");
+  if (parsed.pathname !== "/" || parsed.search || parsed.hash) throw new Error("not a bare address");
   host = parsed.hostname;
 } catch {
-  flags.fail(`--url must be an http:// URL, got ${JSON.stringify(url)}`);
+  flags.fail(`--url must be an http:// URL with no path or query, got ${JSON.stringify(url)}`);
 }
 if (!LOOPBACK.test(host!)) flags.fail(`--url must point at this machine (localhost, 127.x.x.x or [::1]), not ${host!}`);
 const SCENARIOS = ["steady", "kill-node", "drain-node"] as const;
@@ -50,6 +52,15 @@ const scenario = SCENARIOS.find((s) => s === (flags.values.scenario ?? "steady")
 const redisUrl = (flags.values.redis as string | undefined) ?? process.env.REDIS_URL;
 const adminToken = (flags.values.token as string | undefined) ?? process.env.ADMIN_TOKEN;
 if (scenario !== "steady" && !(redisUrl && /^rediss?:\/\/\S+$/.test(redisUrl))) flags.fail(`--scenario ${scenario} needs the cluster's Redis: --redis redis://… or REDIS_URL`);
+if (scenario !== "steady") {
+  let redisHost = "";
+  try {
+    redisHost = new URL(redisUrl!).hostname;
+  } catch {
+    flags.fail(`--redis must be a redis:// URL, got ${JSON.stringify(redisUrl)}`);
+  }
+  if (!LOOPBACK.test(redisHost)) flags.fail(`--redis must point at this machine (localhost, 127.x.x.x or [::1]), not ${redisHost}`);
+}
 if (scenario === "drain-node" && !adminToken) flags.fail("--scenario drain-node needs the admin token: --token … or ADMIN_TOKEN");
 const botCount = flags.int("bots", 50, 1, 5000);
 const fullBots = flags.int("full-bots", Math.max(1, Math.round(botCount * 0.05)), 0, 200);
@@ -80,8 +91,11 @@ let warned = false;
 let allRefused: (why: "refused") => void = () => undefined;
 /** Resolves when every bot's join was refused: nothing is left to measure, and the report should say why now. */
 const refused = new Promise<"refused">((resolve) => (allRefused = resolve));
-const progress = setInterval(() => {
-  const p = swarm.tick();
+let ticking: Promise<void> = Promise.resolve();
+const progress = setInterval(() => (ticking = ticking.then(showProgress)), 1000);
+
+async function showProgress(): Promise<void> {
+  const p = await swarm.tick();
   if (swarm.total("failed") >= botCount) allRefused("refused");
   const left = Math.max(0, Math.round((endAt - Date.now()) / 1000));
   const saturated = swarm.saturatedSeconds > 0 ? `, BOTS SATURATED ${swarm.saturatedSeconds} s` : "";
@@ -92,7 +106,7 @@ const progress = setInterval(() => {
     warned = true;
     process.stderr.write(`\nloadtest: a bot process is saturated (CPU ${swarm.maxWorkerCpuPercent.toFixed(0)} %, event-loop delay p99 ${ms(swarm.maxWorkerLoopDelayMs)}); latencies now include the bots' own delay: use more --workers, fewer --bots, or another machine\n`);
   }
-}, 1000);
+}
 
 /** Waits, unless every join is refused first. */
 const sleep = (msToWait: number) => Promise.race([new Promise<"slept">((r) => setTimeout(() => r("slept"), msToWait)), refused]);
@@ -107,12 +121,16 @@ if (scenario !== "steady" && (await sleep((rampS + durationS / 2) * 1000)) === "
 }
 await sleep(endAt - Date.now());
 clearInterval(progress);
+await ticking;
 await swarm.stop();
 // The workers' last samples close the run's last, partial second.
-swarm.tick();
+await swarm.tick();
 process.stderr.write("\n");
 
-const seconds = Math.max(1, (Date.now() - startedAt.getTime()) / 1000);
+// Rates are averaged over the full-load seconds, not the ramp or the stop.
+const fullLoad = swarm.timeline.filter((p) => p.t > rampS + 1 && p.connected > 0);
+const rated = fullLoad.length > 0 ? fullLoad : swarm.timeline.filter((p) => p.connected > 0);
+const meanOf = (pick: (p: (typeof rated)[number]) => number) => (rated.length ? rated.reduce((n, p) => n + pick(p), 0) / rated.length : 0);
 const report: LoadReport = {
   url,
   startedAt: startedAt.toISOString(),
@@ -131,8 +149,8 @@ const report: LoadReport = {
     max: maxMs(swarm.acks),
     samples: swarm.acks.totalCount,
   },
-  stateUpdatesPerSecond: swarm.stateFrames / seconds,
-  bytesPerSecondPerBot: swarm.bytes / seconds / Math.max(1, swarm.total("leanConnected")),
+  stateUpdatesPerSecond: meanOf((p) => p.stateUpdates),
+  bytesPerSecondPerBot: meanOf((p) => p.bytesPerBot),
   longestGapMs: swarm.longestGapMs,
   lastError: swarm.lastError,
   scenario,

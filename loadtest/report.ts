@@ -11,6 +11,7 @@ export function percentile(samples: readonly number[], q: number): number {
   return sorted[rank]!;
 }
 
+/** Milliseconds for a report; an empty measurement (NaN, ±Infinity from an empty list) reads n/a. */
 export function ms(value: number): string {
-  return `${value.toFixed(0)} ms`;
+  return Number.isFinite(value) ? `${value.toFixed(0)} ms` : "n/a";
 }

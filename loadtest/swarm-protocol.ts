@@ -15,7 +15,7 @@ export interface WorkerOrders {
   readonly tickHz: number;
 }
 
-/** Sent by a worker once a second, and once more when told to stop. */
+/** Sent by a worker when the parent asks for one ("sample", once a second), and when told to "stop". */
 export interface SwarmSample {
   /** Bots connected now (a gauge). */
   connected: number;

@@ -1,12 +1,12 @@
 /**
  * One process of the bot swarm: joins its share of lean bots (and of full bots, which decode
- * state and so can tell how much a moved room lost), steers them at random, and sends the parent
- * one sample a second over IPC. Started by loadtest/main.ts, never by hand.
+ * state and so can tell how much a moved room lost), steers them at random, and answers the
+ * parent's call for a sample (once a second) over IPC. Started by loadtest/main.ts, never by hand.
  */
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import { FullBot } from "./full-bot.ts";
 import { encode, latencyHistogram, recordMs } from "./latency-histogram.ts";
 import { LeanBot } from "./lean-bot.ts";
+import { LoopDelay } from "./loop-delay.ts";
 import type { SwarmSample, WorkerOrders } from "./swarm-protocol.ts";
 
 const orders = JSON.parse(process.env.LOCUS_SWARM_ORDERS ?? "null") as WorkerOrders | null;
@@ -28,8 +28,7 @@ const startedAt = Date.now();
 /** Each lean bot's longest gap over the whole run, kept across the one-second windows. */
 const runGaps: number[] = [];
 const acks = latencyHistogram();
-const loop = monitorEventLoopDelay({ resolution: 10 });
-loop.enable();
+const loop = new LoopDelay(10);
 let cpuMark = process.cpuUsage();
 let wallMark = performance.now();
 
@@ -60,7 +59,7 @@ function sample(last = false): SwarmSample {
   cpuMark = process.cpuUsage();
   const cpuPercent = ((cpu.user + cpu.system) / 1000 / Math.max(1, now - wallMark)) * 100;
   wallMark = now;
-  const loopDelayP99Ms = loop.percentile(99) / 1e6;
+  const loopDelayP99Ms = loop.p99Ms();
   loop.reset();
   const s: SwarmSample = {
     connected: 0,
@@ -106,16 +105,17 @@ function sample(last = false): SwarmSample {
   return s;
 }
 
-const timer = setInterval(() => process.send!(sample()), 1000);
 void joinAll(orders);
 process.on("message", (message: unknown) => {
-  if (message !== "stop") return;
-  clearInterval(timer);
-  process.send!(sample(true), () => {
-    for (const b of bots) b.close();
-    for (const f of fullBots) f.close();
-    process.exit(0);
-  });
+  if (message === "sample") {
+    process.send!(sample());
+  } else if (message === "stop") {
+    process.send!(sample(true), () => {
+      for (const b of bots) b.close();
+      for (const f of fullBots) f.close();
+      process.exit(0);
+    });
+  }
 });
 // The swarm stops by itself even if its parent is gone: every load loop is bounded in time.
 setTimeout(() => process.exit(0), orders.durationMs + orders.rampMs + 30_000).unref();

@@ -13,6 +13,9 @@ const WORKER = fileURLToPath(new URL("./swarm-worker.ts", import.meta.url));
 /** A worker busier than this, or whose event loop runs this late, is measuring itself as much as the server. */
 export const SATURATED_CPU_PERCENT = 90;
 export const SATURATED_LOOP_DELAY_MS = 50;
+/** A worker busy enough to miss this is counted in the next window instead. */
+const SAMPLE_WAIT_MS = 800;
+const STOP_WAIT_MS = 5000;
 
 export interface SwarmOptions {
   readonly url: string;
@@ -29,8 +32,6 @@ export class Swarm {
   /** Every input-to-ack latency of the run, in microseconds. */
   readonly acks: Histogram = latencyHistogram();
   readonly timeline: TimelinePoint[] = [];
-  stateFrames = 0;
-  bytes = 0;
   longestGapMs = 0;
   /** Seconds in which some worker was saturated, and the worst it got. */
   saturatedSeconds = 0;
@@ -45,6 +46,8 @@ export class Swarm {
   private windowSaturated = false;
   private readonly children: ChildProcess[];
   private readonly startedAt = performance.now();
+  /** Per worker, what to call when its next sample arrives: the parent asks, so every window holds one sample of each. */
+  private readonly awaiting = new Map<number, () => void>();
 
   constructor(options: SwarmOptions) {
     const share = (n: number, w: number) => Math.floor(n / options.workers) + (w < n % options.workers ? 1 : 0);
@@ -59,7 +62,14 @@ export class Swarm {
         tickHz: 30,
       };
       const child = fork(WORKER, [], { env: { ...process.env, LOCUS_SWARM_ORDERS: JSON.stringify(orders) }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
-      child.on("message", (s: SwarmSample) => this.absorb(worker, s));
+      child.on("message", (s: SwarmSample) => {
+        this.absorb(worker, s);
+        const done = this.awaiting.get(worker);
+        this.awaiting.delete(worker);
+        done?.();
+      });
+      // A worker that died already shows in its last sample's gauges; a send to it must not take the parent down.
+      child.on("error", () => undefined);
       return child;
     });
   }
@@ -74,8 +84,9 @@ export class Swarm {
     return [...this.latest.values()].map((s) => s.lastError).find((e) => e) ?? "";
   }
 
-  /** Closes the current one-second window into a timeline point, and returns it. */
-  tick(): TimelinePoint {
+  /** Asks every worker for its sample (answers within SAMPLE_WAIT_MS), then closes the window into a timeline point. */
+  async tick(): Promise<TimelinePoint> {
+    await this.ask("sample", SAMPLE_WAIT_MS);
     const point: TimelinePoint = {
       t: Math.round((performance.now() - this.startedAt) / 100) / 10,
       connected: this.total("connected"),
@@ -94,16 +105,24 @@ export class Swarm {
     return point;
   }
 
-  /** Asks every worker for its last sample and waits for them to end (SIGKILL after 5 s). */
+  /** Asks every worker for its last sample (the one that carries the per-bot results), then lets them end. */
   async stop(): Promise<void> {
-    await Promise.all(
+    await this.ask("stop", STOP_WAIT_MS);
+    for (const child of this.children) if (child.exitCode === null) setTimeout(() => child.kill("SIGKILL"), STOP_WAIT_MS).unref();
+  }
+
+  private ask(message: "sample" | "stop", waitMs: number): Promise<unknown> {
+    return Promise.all(
       this.children.map(
-        (child) =>
+        (child, worker) =>
           new Promise<void>((resolve) => {
-            if (child.exitCode !== null) return resolve();
-            child.once("exit", () => resolve());
-            child.send("stop");
-            setTimeout(() => child.kill("SIGKILL"), 5000).unref();
+            if (!child.connected) return resolve();
+            const timer = setTimeout(resolve, waitMs);
+            this.awaiting.set(worker, () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            child.send(message);
           }),
       ),
     );
@@ -115,8 +134,6 @@ export class Swarm {
       addEncoded(this.acks, s.ackHistogram);
       addEncoded(this.window, s.ackHistogram);
     }
-    this.stateFrames += s.stateFrames;
-    this.bytes += s.bytes;
     this.windowFrames += s.stateFrames;
     this.windowBytes += s.bytes;
     this.longestGapMs = Math.max(this.longestGapMs, s.longestGapMs);

@@ -32,7 +32,7 @@ export interface CapacityRun {
   readonly steps: CapacityStep[];
   /** The most players of a passing step, 0 when none passed. */
   readonly held: number;
-  readonly stoppedBy: "tick budget" | "bots saturated" | "largest step";
+  readonly stoppedBy: "tick budget" | "a bot dropped" | "bots saturated" | "largest step";
 }
 
 export interface CapacityTarget {
@@ -73,11 +73,8 @@ export async function measureCapacity(
         `${name}: ${players} players, tick p99 ${step.tickDueP99Ms.toFixed(1)} ms (loop ${step.server.loopDelayP99Ms.toFixed(1)} + tick ${step.server.tickP99Ms.toFixed(2)}), CPU ${step.cpuPercent.toFixed(0)} %, ack p99 ${step.bots.ackP99Ms?.toFixed(0) ?? "n/a"} ms, bot loop p99 ${step.bots.botLoopDelayP99Ms.toFixed(1)} ms${step.pass ? "" : " — over"}`,
       );
       if (!step.pass) {
-        stoppedBy = "tick budget";
-        break;
-      }
-      if (step.bots.botLoopDelayP99Ms > BOTS_SATURATED_MS) {
-        stoppedBy = "bots saturated";
+        // A step measured by saturated bots says nothing about the server, so it never counts as held.
+        stoppedBy = step.bots.dropped > 0 ? "a bot dropped" : step.bots.botLoopDelayP99Ms > BOTS_SATURATED_MS ? "bots saturated" : "tick budget";
         break;
       }
     }
@@ -100,6 +97,6 @@ async function measureStep(players: number, crowd: Crowd, target: CapacityTarget
     tickDueP99Ms,
     cpuPercent: (server.cpuSeconds / bots.seconds) * 100,
     cpuPerPlayerTickUs: (server.cpuSeconds / (players * TICK_HZ * bots.seconds)) * 1e6,
-    pass: tickDueP99Ms <= BUDGET_MS / 2 && bots.dropped === 0,
+    pass: tickDueP99Ms <= BUDGET_MS / 2 && bots.dropped === 0 && bots.botLoopDelayP99Ms <= BOTS_SATURATED_MS,
   };
 }

@@ -34,7 +34,8 @@ export async function measureChaosTimeline(o: { bots: number; seconds: number; c
     const fullBots = Math.max(1, Math.round(o.bots * 0.05));
     const swarm = new Swarm({ url: gateway.url, bots: o.bots - fullBots, fullBots, workers: 1, rampMs: RAMP_S * 1000, durationMs: o.seconds * 1000 });
     const startedAt = performance.now();
-    const ticker = setInterval(() => swarm.tick(), 1000);
+    let ticking: Promise<unknown> = Promise.resolve();
+    const ticker = setInterval(() => (ticking = ticking.then(() => swarm.tick())), 1000);
     const events: TimelineEvent[] = [];
     const strikeAt = async (atS: number, kind: "kill-node" | "drain-node") => {
       await new Promise((r) => setTimeout(r, startedAt + atS * 1000 - performance.now()));
@@ -48,7 +49,9 @@ export async function measureChaosTimeline(o: { bots: number; seconds: number; c
       await new Promise((r) => setTimeout(r, startedAt + (RAMP_S + o.seconds) * 1000 - performance.now()));
     } finally {
       clearInterval(ticker);
+      await ticking;
       await swarm.stop();
+      await swarm.tick();
     }
     return {
       bots: o.bots,

@@ -3,9 +3,9 @@
  * steps and measured in windows: input-to-ack latency as an HDR histogram, bytes per bot, and how
  * late the crowd's own event loop ran, which says whether a figure is the server's or the bots'.
  */
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import { latencyHistogram, maxMs, quantileMs, recordMs } from "../latency-histogram.ts";
 import { LeanBot } from "../lean-bot.ts";
+import { LoopDelay } from "../loop-delay.ts";
 
 export interface CrowdWindow {
   readonly bots: number;
@@ -40,16 +40,16 @@ export class Crowd {
 
   /** Measures the crowd for `seconds`, from a clean window. */
   async measure(seconds: number): Promise<CrowdWindow> {
-    const loop = monitorEventLoopDelay({ resolution: 5 });
+    const droppedBefore = this.droppedCount();
     for (const b of this.bots) {
       b.clearWindow();
       b.bytesReceived = 0;
     }
-    loop.enable();
+    const loop = new LoopDelay(5);
     const started = performance.now();
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const elapsed = (performance.now() - started) / 1000;
-    loop.disable();
+    loop.stop();
     const acks = latencyHistogram();
     let bytes = 0;
     for (const b of this.bots) {
@@ -63,11 +63,15 @@ export class Crowd {
       ackP99Ms: quantileMs(acks, 0.99),
       ackMaxMs: maxMs(acks),
       bytesPerSecondPerBot: bytes / elapsed / Math.max(1, this.bots.length),
-      botLoopDelayP99Ms: loop.percentile(99) / 1e6,
-      dropped: this.bots.filter((b) => b.leftWith !== undefined).length,
+      botLoopDelayP99Ms: loop.p99Ms(),
+      dropped: this.droppedCount() - droppedBefore,
     };
     acks.destroy();
     return window;
+  }
+
+  private droppedCount(): number {
+    return this.bots.filter((b) => b.leftWith !== undefined).length;
   }
 
   close(): void {

@@ -4,9 +4,9 @@
  * frames while its room moved) and the total drain time. That a room resumes at the exact tick it
  * froze at is proven by test/cluster-drain.test.ts with full clients.
  */
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import { type RunningProcess, startGatewayProcess, startNodeProcess, startRedis, waitFor } from "../processes.ts";
 import { LeanBot } from "../lean-bot.ts";
+import { LoopDelay } from "../loop-delay.ts";
 import { BENCH_TOKEN } from "./capacity.ts";
 
 export interface DrainOptions {
@@ -58,8 +58,7 @@ export async function measureDrain(o: DrainOptions, progress: (line: string) => 
     await new Promise((r) => setTimeout(r, 1500));
 
     // The bots measure the hitch on their own clock; how late their own event loop ran says how much of it is theirs.
-    const botLoop = monitorEventLoopDelay({ resolution: 5 });
-    botLoop.enable();
+    const botLoop = new LoopDelay(5);
     for (const b of bots) b.clearWindow();
     const t0 = performance.now();
     const res = await fetch(`${drained.url}/admin/drain`, { method: "POST", headers: admin });
@@ -71,7 +70,7 @@ export async function measureDrain(o: DrainOptions, progress: (line: string) => 
     }, 120_000);
     await waitFor(() => bots.every((b) => b.reconnects > 0), 30_000, () => "every bot reconnected to its room's new home");
     const allMovedMs = performance.now() - t0;
-    botLoop.disable();
+    botLoop.stop();
     await new Promise((r) => setTimeout(r, 500));
     const handOffs = Object.values(status!.handOffs);
     const run: DrainRun = {
@@ -82,8 +81,8 @@ export async function measureDrain(o: DrainOptions, progress: (line: string) => 
       handOffMs: handOffs.map((h) => h.ms ?? 0),
       hitchesMs: bots.map((b) => b.longestGap()),
       botsLost: bots.filter((b) => b.leftWith !== undefined).length,
-      botLoopDelayP99Ms: botLoop.percentile(99) / 1e6,
-      botLoopDelayMaxMs: botLoop.max / 1e6,
+      botLoopDelayP99Ms: botLoop.p99Ms(),
+      botLoopDelayMaxMs: botLoop.maxMs(),
     };
     progress(`drained ${run.roomsMoved}/${run.roomsTotal} rooms in ${run.drainMs} ms`);
     return run;

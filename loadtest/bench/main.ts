@@ -41,6 +41,7 @@ const spec = {
 } as const;
 const program = "npm run bench --";
 const flags = parseFlags(program, spec);
+if (flags.positionals.length > 0) flags.fail(`unexpected argument ${JSON.stringify(flags.positionals[0])}; every setting is a --flag`);
 const only = typeof flags.values.only === "string" ? flags.values.only.split(",").map((s) => s.trim()) : [...SECTIONS];
 for (const s of only) if (!SECTIONS.includes(s as Section)) flags.fail(`--only takes ${SECTIONS.join(", ")}; got ${JSON.stringify(s)}`);
 const seconds = flags.int("seconds", 8, 1, 120);
@@ -77,10 +78,22 @@ const progress = (line: string) => process.stderr.write(`${line}\n`);
 const started = Date.now();
 const parts: string[] = [];
 const plots: Plot[] = [];
-const run = (section: Section) => only.includes(section);
+let failures = 0;
+/** Runs one section if it was asked for; a section that fails says so in the report, and the others still run. */
+async function attempt(section: Section, measure: () => Promise<void>): Promise<void> {
+  if (!only.includes(section)) return;
+  try {
+    await measure();
+  } catch (err) {
+    failures++;
+    const message = (err as Error).message;
+    progress(`${section}: FAILED: ${message}`);
+    parts.push(`## ${section}: failed\n\nThis section did not finish: ${message}\n`);
+  }
+}
 const command = (args: string) => `npm run bench -- ${args}`;
 
-if (run("capacity")) {
+await attempt("capacity", async () => {
   const steps = capacitySteps(maxPlayers);
   const runs: CapacityRun[] = [];
   const targets: [string, () => Promise<{ url: string; probe: ReturnType<typeof locusProbe>; procs: RunningProcess[] }>][] = [
@@ -121,29 +134,29 @@ if (run("capacity")) {
   const section = capacitySection(runs, ctx, command(`--only capacity --seconds ${seconds} --max-players ${maxPlayers}`));
   parts.push(section.markdown);
   plots.push(...section.plots);
-}
-if (run("checkpoints")) {
+});
+await attempt("checkpoints", async () => {
   const result = await measureCheckpointCost(players, seconds, rounds, { server: machine.serverCpus }, progress);
   parts.push(checkpointSection(result, ctx, command(`--only checkpoints --players ${players} --seconds ${seconds} --rounds ${rounds}`)).markdown);
-}
-if (run("gateway")) {
+});
+await attempt("gateway", async () => {
   const result = await measureGatewayCost(players, seconds, rounds, { server: machine.serverCpus }, progress);
   parts.push(gatewaySection(result, ctx, command(`--only gateway --players ${players} --seconds ${seconds} --rounds ${rounds}`)).markdown);
-}
-if (run("failover")) {
+});
+await attempt("failover", async () => {
   const result = await measureFailover({ kills, bots: failoverBots, nodes: 3, roomSize: 6, cpus: machine.allCpus }, progress);
   const section = failoverSection(result, clusterCtx, command(`--only failover --kills ${kills} --failover-bots ${failoverBots}`));
   parts.push(section.markdown);
   plots.push(...section.plots);
-}
-if (run("drain")) {
+});
+await attempt("drain", async () => {
   const result = await measureDrain({ rooms: drainRooms, botsPerRoom: 2, takers: 2, cpus: machine.allCpus }, progress);
   const section = drainSection(result, { rooms: drainRooms, botsPerRoom: 2, takers: 2 }, clusterCtx, command(`--only drain --drain-rooms ${drainRooms}`));
   parts.push(section.markdown);
   plots.push(...section.plots);
-}
+});
 
-if (run("chaos")) {
+await attempt("chaos", async () => {
   const result = await measureChaosTimeline({ bots: players, seconds: chaosSeconds, cpus: machine.allCpus }, progress);
   const section = chaosTimelineSection(result, clusterCtx, command(`--only chaos --players ${players} --chaos-seconds ${chaosSeconds}`));
   parts.push(section.markdown);
@@ -158,7 +171,7 @@ if (run("chaos")) {
       events: result.events,
     }),
   );
-}
+});
 for (const plot of plots) writeFileSync(join(plotDir, plot.file), svgLineChart(plot.chart));
 const markdown = [
   "# Locus benchmarks",
@@ -171,4 +184,4 @@ const markdown = [
 ].join("\n");
 writeFileSync(out, markdown);
 process.stdout.write(markdown);
-process.exit(0);
+process.exit(failures > 0 ? 1 : 0);

@@ -4,15 +4,13 @@
  * A Locus node answers from its Prometheus metrics, the plain Colyseus baseline from its /stats;
  * the CPU of both comes from /proc.
  */
+import { beyondSampling } from "../loop-delay.ts";
 import { bucketDelta, bucketQuantile, histogramBuckets, sampleValue } from "../prometheus.ts";
 import { cpuSeconds } from "./process-cpu.ts";
 
-/**
- * Both servers sample their event loop every 10 ms, and Node's histogram records the whole
- * interval, so an idle loop reads 10 ms: the delay a tick suffers is what lies beyond that.
- */
+/** Both servers sample their event loop every 10 ms. */
 const LOOP_SAMPLING_MS = 10;
-const loopDelay = (sampledP99Ms: number | null) => Math.max(0, (sampledP99Ms ?? LOOP_SAMPLING_MS) - LOOP_SAMPLING_MS);
+const loopDelay = (sampledP99Ms: number | null) => beyondSampling(sampledP99Ms ?? LOOP_SAMPLING_MS, LOOP_SAMPLING_MS);
 
 export interface ServerWindow {
   readonly ticks: number;

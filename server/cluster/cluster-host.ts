@@ -35,14 +35,15 @@ interface OwnedRoom {
   deadline: number;
   writing: boolean;
   fenced: boolean;
-  /** Which slice of the checkpoint interval this room writes in. */
-  readonly slot: number;
+  /** When this room's next periodic checkpoint is due (local clock). */
+  checkpointDueAt: number;
 }
 
 /**
- * The checkpoint interval is cut into slices of at least this long, and each room writes in its
- * own slice: checkpointing every room at once would stall the event loop (and every room's next
- * tick) for the sum of their serialisations.
+ * The checkpoint interval is cut into slices of at least this long, and rooms' due times are
+ * spread over them: checkpointing every room at once would stall the event loop (and every room's
+ * next tick) for the sum of their serialisations. Each room keeps its own due time, so a late
+ * timer or a write still in flight delays it by a slice, never by a whole interval.
  */
 const MIN_CHECKPOINT_SLICE_MS = 50;
 const MAX_CHECKPOINT_SLICES = 10;
@@ -54,8 +55,8 @@ export class ClusterRoomHost implements RoomHost {
   private readonly claimed = new Map<string, { epoch: number; checkpoint: Checkpoint | undefined }>();
   private readonly renewEveryMs: number;
   private readonly checkpointSlices: number;
+  private readonly checkpointSliceMs: number;
   private nextSlot = 0;
-  private slice = 0;
   private timers: NodeJS.Timeout[] = [];
   private renewing = false;
   private readonly ownerWaiters = new Map<string, (nodeId: string) => void>();
@@ -67,11 +68,12 @@ export class ClusterRoomHost implements RoomHost {
     // Several renewals fit in one lease, so one lost round trip never costs a room.
     this.renewEveryMs = Math.max(100, Math.floor(options.leaseMs / 5));
     this.checkpointSlices = Math.max(1, Math.min(MAX_CHECKPOINT_SLICES, Math.floor(options.checkpointMs / MIN_CHECKPOINT_SLICE_MS)));
+    this.checkpointSliceMs = options.checkpointMs / this.checkpointSlices;
   }
 
   start(): void {
     this.timers.push(setInterval(() => void this.renewAll(), this.renewEveryMs));
-    this.timers.push(setInterval(() => this.checkpointSlice(), this.o.checkpointMs / this.checkpointSlices));
+    this.timers.push(setInterval(() => this.checkpointDue(), this.checkpointSliceMs));
   }
 
   stop(): void {
@@ -132,7 +134,8 @@ export class ClusterRoomHost implements RoomHost {
       deadline: Date.now() + this.o.leaseMs - this.renewEveryMs,
       writing: false,
       fenced: false,
-      slot: this.nextSlot++ % this.checkpointSlices,
+      // Within one interval of the checkpoint written below, at the next slice in turn.
+      checkpointDueAt: Date.now() + ((this.nextSlot++ % this.checkpointSlices) + 1) * this.checkpointSliceMs,
     };
     this.owned.set(room.roomId, entry);
     this.writeCheckpoint(entry);
@@ -317,10 +320,15 @@ export class ClusterRoomHost implements RoomHost {
     }
   }
 
-  /** Every room still writes once per CHECKPOINT_MS: its slice comes round once per interval. */
-  private checkpointSlice(): void {
-    const slot = this.slice++ % this.checkpointSlices;
-    for (const e of this.owned.values()) if (e.slot === slot) this.writeCheckpoint(e);
+  private checkpointDue(): void {
+    const now = Date.now();
+    for (const e of this.owned.values()) {
+      if (e.checkpointDueAt > now || e.writing || e.fenced) continue;
+      e.checkpointDueAt += this.o.checkpointMs;
+      // A node that fell a whole interval behind starts afresh rather than writing a backlog.
+      if (e.checkpointDueAt <= now) e.checkpointDueAt = now + this.o.checkpointMs;
+      this.writeCheckpoint(e);
+    }
   }
 
   private writeCheckpoint(e: OwnedRoom): void {

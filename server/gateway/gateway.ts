@@ -128,7 +128,6 @@ export class Gateway {
     if (!target) return refuse(client, 503, `room ${roomId} has no live owner yet`);
     const upstream = await this.connectTo(target);
     if (!upstream) return this.onUpgradeRetry(req, client, head);
-    client.setNoDelay(true);
     const relay: Relay = { nodeId: target.nodeId, client, upstream };
     upstream.write(requestHead(req));
     if (head.length > 0) upstream.write(head);
