@@ -31,6 +31,8 @@ export interface LoadReport {
   readonly recoveryMs: Recovery | undefined;
   /** Chaos scenarios: per move of a full bot's room, the ticks of history the room lost (0 on a drain). */
   readonly stateLostTicks: { moves: number; p50: number | null; max: number | null } | undefined;
+  /** Chaos scenarios: the raw figures behind the two above, one per moved bot and one per move. */
+  readonly perBot: { readonly recoveryMs: readonly number[]; readonly stateLostTicks: readonly number[] } | undefined;
   /** How hard the bot processes themselves worked: if they saturate, the latencies are partly theirs. */
   readonly botSide: { maxCpuPercent: number; maxLoopDelayP99Ms: number; saturatedSeconds: number };
   readonly timeline: readonly TimelinePoint[];

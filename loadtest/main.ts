@@ -163,6 +163,7 @@ const report: LoadReport = {
         max: swarm.lostTicks.length ? Math.max(...swarm.lostTicks) : null,
       }
     : undefined,
+  perBot: event ? { recoveryMs: swarm.reconnectedBotGaps, stateLostTicks: swarm.lostTicks } : undefined,
   botSide: { maxCpuPercent: swarm.maxWorkerCpuPercent, maxLoopDelayP99Ms: swarm.maxWorkerLoopDelayMs, saturatedSeconds: swarm.saturatedSeconds },
   timeline: swarm.timeline,
 };

@@ -126,6 +126,8 @@ describe("chaos scenarios against a real cluster", () => {
         expect(report.connected).toBe(8);
         // Every bot decodes state here, so the busiest node's bots all saw their room move.
         expect(report.stateLostTicks!.moves).toBe(report.recoveryMs!.bots);
+        expect(report.perBot!.recoveryMs).toHaveLength(report.recoveryMs!.bots);
+        expect(Math.max(...report.perBot!.stateLostTicks)).toBe(report.stateLostTicks!.max);
         if (scenario === "drain-node") expect(report.stateLostTicks!.max).toBe(0);
       } finally {
         await cluster.stop();
