@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { CHROMIUM_PATH, launchBrowser } from "../test/helpers/browser.ts";
+import { launchBrowser } from "../test/helpers/browser.ts";
 import { renderHtmlReport } from "./html-report.ts";
 import type { TimelinePoint } from "./timeline.ts";
 
@@ -61,7 +61,7 @@ describe("renderHtmlReport", () => {
   });
 });
 
-describe.skipIf(!existsSync(CHROMIUM_PATH))("renderHtmlReport in Chromium", () => {
+describe("renderHtmlReport in Chromium", () => {
   it("draws every chart with the network cut off", async () => {
     const dir = mkdtempSync(join(tmpdir(), "locus-report-"));
     const file = join(dir, "report.html");

@@ -49,6 +49,7 @@ export class LeanBot {
   private token = "";
   private ws: WebSocket | undefined;
   private inputTimer: NodeJS.Timeout | undefined;
+  private wanderTimer: NodeJS.Timeout | undefined;
   private retries = 0;
   private stopped = false;
   /** Inputs sent and acknowledged on the current connection: the server counts afresh on each. */
@@ -115,9 +116,15 @@ export class LeanBot {
     return Math.max(this.maxGap, open);
   }
 
+  /** Walks at random as a player does: a new stick every half second to two seconds, until closed. */
+  wander(): void {
+    this.wanderTimer ??= setInterval(() => this.steer(Math.random() * 2 - 1, Math.random() * 2 - 1), 500 + Math.random() * 1500);
+  }
+
   close(): void {
     this.stopped = true;
     clearInterval(this.inputTimer);
+    clearInterval(this.wanderTimer);
     this.ws?.close(4000);
   }
 

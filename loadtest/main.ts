@@ -14,7 +14,7 @@ import { LOOPBACK, recovery, strikeBusiestNode } from "./chaos.ts";
 import { renderHtmlReport } from "./html-report.ts";
 import { maxMs, quantileMs } from "./latency-histogram.ts";
 import { type LoadReport, reportRows } from "./load-report.ts";
-import { ms, percentile } from "./report.ts";
+import { markdownTable, ms, percentile } from "./report.ts";
 import { Swarm } from "./swarm.ts";
 
 const spec = {
@@ -35,7 +35,6 @@ export type { LoadReport } from "./load-report.ts";
 
 const program = "npm run loadtest --";
 const flags = parseFlags(program, spec);
-if (flags.positionals.length > 0) flags.fail(`unexpected argument ${JSON.stringify(flags.positionals[0])}; every setting is a --flag`);
 const url = typeof flags.values.url === "string" ? flags.values.url.replace(/\/$/, "") : flags.fail("--url is required");
 let host: string;
 try {
@@ -168,7 +167,7 @@ const report: LoadReport = {
   timeline: swarm.timeline,
 };
 const rows = reportRows(report);
-process.stdout.write(`| measure | value |\n| --- | --- |\n${rows.map(([k, v]) => `| ${k} | ${v} |`).join("\n")}\n`);
+process.stdout.write(`${markdownTable(["measure", "value"], rows)}\n`);
 if (report.botSide.saturatedSeconds > 0) {
   process.stdout.write(`warning: the bot processes were saturated for ${report.botSide.saturatedSeconds} s; the latencies above include the bots' own delay\n`);
 }

@@ -1,6 +1,6 @@
 /**
- * What the benchmarks share for their reports: percentiles of plain sample lists, and
- * millisecond formatting.
+ * What the benchmarks share for their reports: percentiles of plain sample lists, millisecond
+ * formatting and Markdown tables.
  */
 
 /** The q-quantile (0 to 1) of a plain list of samples, nearest rank. */
@@ -14,4 +14,8 @@ export function percentile(samples: readonly number[], q: number): number {
 /** Milliseconds for a report; an empty measurement (NaN, ±Infinity from an empty list) reads n/a. */
 export function ms(value: number): string {
   return Number.isFinite(value) ? `${value.toFixed(0)} ms` : "n/a";
+}
+
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  return [`| ${header.join(" | ")} |`, `| ${header.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 }

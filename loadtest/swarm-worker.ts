@@ -41,7 +41,7 @@ async function joinAll(o: WorkerOrders): Promise<void> {
     try {
       if (i < o.bots) {
         const bot = await LeanBot.join({ url: o.url, name: `bot${o.worker}-${i}`, tickHz: o.tickHz });
-        setInterval(() => bot.steer(Math.random() * 2 - 1, Math.random() * 2 - 1), 500 + Math.random() * 1500).unref();
+        bot.wander();
         bots.push(bot);
       } else {
         fullBots.push(await FullBot.join(o.url, `full${o.worker}-${i - o.bots}`));

@@ -15,7 +15,13 @@ export interface Flags<S extends FlagSpec> {
   fail(problem: string): never;
 }
 
-export function parseFlags<S extends FlagSpec>(program: string, spec: S, argv = process.argv.slice(2)): Flags<S> {
+export interface FlagOptions {
+  /** The command takes bare arguments (ops' `drain <node>`); elsewhere a stray one is refused, not ignored. */
+  readonly positionals?: boolean;
+}
+
+export function parseFlags<S extends FlagSpec>(program: string, spec: S, options: FlagOptions = {}): Flags<S> {
+  const argv = process.argv.slice(2);
   const usage = `flags:\n${Object.entries(spec)
     .map(([k, v]) => `  --${k}${v.type === "string" ? " <value>" : ""}  ${v.help}`)
     .join("\n")}\n`;
@@ -38,6 +44,7 @@ export function parseFlags<S extends FlagSpec>(program: string, spec: S, argv = 
   } catch (err) {
     return fail((err as Error).message);
   }
+  if (!options.positionals && parsed.positionals.length > 0) fail(`unexpected argument ${JSON.stringify(parsed.positionals[0])}; every setting is a --flag`);
   const values = parsed.values as Record<keyof S & string, string | boolean | undefined>;
   return {
     values,

@@ -4,7 +4,7 @@
  * tick is counted from when it fell due to when its patch went out: the event loop's delay (the
  * tick waits behind every other room on the core) plus the tick's own time.
  */
-import { Crowd, type CrowdWindow } from "./crowd.ts";
+import { Crowd, type CrowdWindow, SETTLE_MS } from "./crowd.ts";
 import type { ServerProbe, ServerWindow } from "./server-probe.ts";
 
 export const TICK_HZ = 30;
@@ -13,8 +13,7 @@ export const BUDGET_MS = 1000 / TICK_HZ;
 /** The admin token of the benchmarks' throwaway clusters, which live only on loopback for one run. */
 export const BENCH_TOKEN = "locus-benchmark-throwaway-token";
 /** A bot loop later than this means the crowd, not the server, is what is being measured. */
-const BOTS_SATURATED_MS = 20;
-const SETTLE_MS = 2000;
+export const BOTS_SATURATED_MS = 20;
 
 export interface CapacityStep {
   readonly players: number;

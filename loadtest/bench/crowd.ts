@@ -7,6 +7,9 @@ import { latencyHistogram, maxMs, quantileMs, recordMs } from "../latency-histog
 import { LeanBot } from "../lean-bot.ts";
 import { LoopDelay } from "../loop-delay.ts";
 
+/** Between the last join and a measurement: new rooms start, and the bots' first inputs drain. */
+export const SETTLE_MS = 2000;
+
 export interface CrowdWindow {
   readonly bots: number;
   readonly seconds: number;
@@ -23,7 +26,6 @@ export interface CrowdWindow {
 export class Crowd {
   readonly bots: LeanBot[] = [];
   private readonly url: string;
-  private readonly steering: NodeJS.Timeout[] = [];
 
   constructor(url: string) {
     this.url = url;
@@ -33,7 +35,7 @@ export class Crowd {
   async growTo(total: number): Promise<void> {
     while (this.bots.length < total) {
       const bot = await LeanBot.join({ url: this.url, name: `bench${this.bots.length}`, tickHz: 30 });
-      this.steering.push(setInterval(() => bot.steer(Math.random() * 2 - 1, Math.random() * 2 - 1), 500 + Math.random() * 1500));
+      bot.wander();
       this.bots.push(bot);
     }
   }
@@ -75,7 +77,6 @@ export class Crowd {
   }
 
   close(): void {
-    for (const t of this.steering) clearInterval(t);
     for (const b of this.bots) b.close();
     this.bots.length = 0;
   }

@@ -5,9 +5,9 @@
  * froze at is proven by test/cluster-drain.test.ts with full clients.
  */
 import { type RunningProcess, startGatewayProcess, startNodeProcess, startRedis, waitFor } from "../processes.ts";
-import { LeanBot } from "../lean-bot.ts";
 import { LoopDelay } from "../loop-delay.ts";
 import { BENCH_TOKEN } from "./capacity.ts";
+import { Crowd } from "./crowd.ts";
 
 export interface DrainOptions {
   readonly rooms: number;
@@ -39,8 +39,7 @@ interface DrainStatus {
 export async function measureDrain(o: DrainOptions, progress: (line: string) => void): Promise<DrainRun> {
   const redis = await startRedis({ cpus: o.cpus });
   const everything: RunningProcess[] = [redis];
-  const bots: LeanBot[] = [];
-  const steering: NodeJS.Timeout[] = [];
+  let crowd: Crowd | undefined;
   const env = (nodeId: string) => ({ REDIS_URL: redis.redisUrl, NODE_ID: nodeId, ADMIN_TOKEN: BENCH_TOKEN, MAX_PLAYERS: String(o.botsPerRoom), LOG_LEVEL: "warn" });
   const admin = { authorization: `Bearer ${BENCH_TOKEN}` };
   try {
@@ -49,11 +48,9 @@ export async function measureDrain(o: DrainOptions, progress: (line: string) => 
     const gateway = await startGatewayProcess({ REDIS_URL: redis.redisUrl, LOG_LEVEL: "warn" }, { cpus: o.cpus });
     everything.push(gateway);
     progress(`joining ${o.rooms * o.botsPerRoom} bots into ${o.rooms} rooms on n1…`);
-    for (let i = 0; i < o.rooms * o.botsPerRoom; i++) {
-      const bot = await LeanBot.join({ url: gateway.url, name: `bot${i}`, tickHz: 30 });
-      steering.push(setInterval(() => bot.steer(Math.random() * 2 - 1, Math.random() * 2 - 1), 500 + Math.random() * 1000));
-      bots.push(bot);
-    }
+    crowd = new Crowd(gateway.url);
+    await crowd.growTo(o.rooms * o.botsPerRoom);
+    const { bots } = crowd;
     for (let i = 2; i <= o.takers + 1; i++) everything.push(await startNodeProcess(env(`n${i}`), { cpus: o.cpus }));
     await new Promise((r) => setTimeout(r, 1500));
 
@@ -87,8 +84,7 @@ export async function measureDrain(o: DrainOptions, progress: (line: string) => 
     progress(`drained ${run.roomsMoved}/${run.roomsTotal} rooms in ${run.drainMs} ms`);
     return run;
   } finally {
-    for (const t of steering) clearInterval(t);
-    for (const b of bots) b.close();
+    crowd?.close();
     await Promise.all(everything.map((p) => p.stop()));
   }
 }

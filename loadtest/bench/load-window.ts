@@ -3,10 +3,8 @@
  * measured from both sides for a window, then leaves. The A/B comparisons (checkpoints off and on,
  * direct and through the gateway) are made of these.
  */
-import { Crowd, type CrowdWindow } from "./crowd.ts";
+import { Crowd, type CrowdWindow, SETTLE_MS } from "./crowd.ts";
 import type { ServerProbe, ServerWindow } from "./server-probe.ts";
-
-const SETTLE_MS = 2000;
 
 export interface LoadWindow {
   readonly bots: CrowdWindow;

@@ -41,7 +41,6 @@ const spec = {
 } as const;
 const program = "npm run bench --";
 const flags = parseFlags(program, spec);
-if (flags.positionals.length > 0) flags.fail(`unexpected argument ${JSON.stringify(flags.positionals[0])}; every setting is a --flag`);
 const only = typeof flags.values.only === "string" ? flags.values.only.split(",").map((s) => s.trim()) : [...SECTIONS];
 for (const s of only) if (!SECTIONS.includes(s as Section)) flags.fail(`--only takes ${SECTIONS.join(", ")}; got ${JSON.stringify(s)}`);
 const seconds = flags.int("seconds", 8, 1, 120);

@@ -2,11 +2,12 @@
  * BENCHMARKS.md's sections: each measurement's tables, written for a reader who compares, with
  * the command that redoes it, and the plots to draw beside them.
  */
-import { ms, percentile } from "../report.ts";
+import { markdownTable as table, ms, percentile } from "../report.ts";
 import type { svgLineChart } from "../svg-plot.ts";
-import { BUDGET_MS, type CapacityRun, ROOM_SIZE, TICK_HZ } from "./capacity.ts";
+import { BOTS_SATURATED_MS, BUDGET_MS, type CapacityRun, ROOM_SIZE, TICK_HZ } from "./capacity.ts";
 import type { ChaosTimelineRun } from "./chaos-timeline.ts";
 import { CHECKPOINT_SETTINGS, type CheckpointCostRun } from "./checkpoint-cost.ts";
+import { SETTLE_MS } from "./crowd.ts";
 import type { DrainRun } from "./drain.ts";
 import { type KillResult, RECOVERY_LIMIT_MS } from "./failover.ts";
 import { GATEWAY_PATHS, type GatewayCostRun } from "./gateway-cost.ts";
@@ -30,8 +31,6 @@ export interface Section {
 }
 
 const TICK_MS = 1000 / TICK_HZ;
-const table = (header: readonly string[], rows: readonly (readonly string[])[]) =>
-  [`| ${header.join(" | ")} |`, `| ${header.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 const f1 = (n: number | null | undefined) => (n === null || n === undefined || !Number.isFinite(n) ? "n/a" : n.toFixed(1));
 const msOr = (n: number | null) => (n === null ? "n/a" : `${n.toFixed(1)} ms`);
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -48,7 +47,7 @@ export function capacitySection(runs: readonly CapacityRun[], ctx: SectionContex
   const locus = atCommon[atCommon.length - 1];
   const lines = [
     header(`Players per core (${TICK_HZ} Hz, rooms of ${ROOM_SIZE})`, ctx, command),
-    `Each server runs alone on one core. Lean bots join ${ROOM_SIZE} to a room, step by step (about a quarter more each time), and every step is measured for the window the command gives after 2 s of settling. **Tick p99** is counted from when a tick fell due to when its patch left: the server's event-loop delay p99 (a due tick waits behind every other room on the core) plus its tick time p99 (simulation and patch). A step passes while that stays within half the ${TICK_MS.toFixed(1)} ms budget (${(BUDGET_MS / 2).toFixed(1)} ms), no bot is dropped and the bots' own event loop is not saturated (p99 within 20 ms); since one window's p99 rests on its few worst moments, a step that fails is measured a second time and fails only if that window fails too (the table shows the passing window, or the worse failing one). Even so the held step can move by one either way between runs on the same machine; CPU per player per tick is the steadier measure of overhead. The baseline is a plain Colyseus 0.18 room playing the same game (the same schema, rules and inputs) with Colyseus's own ${TICK_HZ} Hz patch timer and none of Locus's checkpoints, leases or gateway; CPU comes from /proc for every server alike.`,
+    `Each server runs alone on one core. Lean bots join ${ROOM_SIZE} to a room, step by step (about a quarter more each time), and every step is measured for the window the command gives after ${SETTLE_MS / 1000} s of settling. **Tick p99** is counted from when a tick fell due to when its patch left: the server's event-loop delay p99 (a due tick waits behind every other room on the core) plus its tick time p99 (simulation and patch). A step passes while that stays within half the ${TICK_MS.toFixed(1)} ms budget (${(BUDGET_MS / 2).toFixed(1)} ms), no bot is dropped and the bots' own event loop is not saturated (p99 within ${BOTS_SATURATED_MS} ms); since one window's p99 rests on its few worst moments, a step that fails is measured a second time and fails only if that window fails too (the table shows the passing window, or the worse failing one). Even so the held step can move by one either way between runs on the same machine; CPU per player per tick is the steadier measure of overhead. The baseline is a plain Colyseus 0.18 room playing the same game (the same schema, rules and inputs) with Colyseus's own ${TICK_HZ} Hz patch timer and none of Locus's checkpoints, leases or gateway; CPU comes from /proc for every server alike.`,
     "",
     table(
       ["server", "players held on one core", "stopped by", "CPU per player per tick there", "bytes/s per client there"],

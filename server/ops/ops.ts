@@ -17,7 +17,7 @@ const spec = {
   token: { type: "string", help: "admin token (default: $ADMIN_TOKEN)" },
 } as const;
 const program = "npm run ops -- <nodes | rooms | drain <node> | undrain <node>>";
-const flags = parseFlags(program, spec);
+const flags = parseFlags(program, spec, { positionals: true });
 const [command, target, ...extra] = flags.positionals;
 const redisUrl = (flags.values.redis as string | undefined) ?? process.env.REDIS_URL;
 const token = (flags.values.token as string | undefined) ?? process.env.ADMIN_TOKEN;
