@@ -30,6 +30,8 @@ export interface LeanBotOptions {
   readonly url: string;
   readonly name: string;
   readonly tickHz: number;
+  /** Join this room rather than matchmaking into any arena with room. */
+  readonly roomId?: string;
 }
 
 export class LeanBot {
@@ -71,9 +73,10 @@ export class LeanBot {
     this.inputTimer = setInterval(() => this.sendDueInputs(), 1000 / tickHz);
   }
 
-  /** Matchmakes into any arena with room and connects; resolves once the server has said JOIN_ROOM. */
+  /** Matchmakes into any arena with room (or the given one) and connects; resolves once the server has said JOIN_ROOM. */
   static async join(options: LeanBotOptions): Promise<LeanBot> {
-    const res = await fetch(`${options.url}/matchmake/joinOrCreate/arena`, {
+    const route = options.roomId === undefined ? "joinOrCreate/arena" : `joinById/${options.roomId}`;
+    const res = await fetch(`${options.url}/matchmake/${route}`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ name: options.name }),
