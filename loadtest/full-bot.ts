@@ -5,6 +5,7 @@
  * lost (the last tick the old node showed it, minus the tick the new node resumed at).
  */
 import { type ArenaSession, joinArena } from "../client/lib/node.ts";
+import { honouringRetryAfter, TooManyJoins } from "./retry-after.ts";
 
 const JOIN_TIMEOUT_MS = 10_000;
 
@@ -43,10 +44,21 @@ export class FullBot {
     }, 500 + Math.random() * 1500);
   }
 
-  /** Joins through the game's client library; a join that hangs fails after JOIN_TIMEOUT_MS instead. */
+  /**
+   * Joins through the game's client library; a join that hangs fails after JOIN_TIMEOUT_MS
+   * instead. A 429 is waited out: the SDK drops the Retry-After header, so for a second, the least
+   * any Retry-After asks.
+   */
   static async join(url: string, name: string): Promise<FullBot> {
+    return honouringRetryAfter(() => FullBot.joinOnce(url, name));
+  }
+
+  private static async joinOnce(url: string, name: string): Promise<FullBot> {
     let timer: NodeJS.Timeout | undefined;
-    const joining = joinArena({ url, name });
+    const joining = joinArena({ url, name }).catch((err: unknown) => {
+      if ((err as { code?: unknown }).code === 429) throw new TooManyJoins((err as Error).message, 1);
+      throw err;
+    });
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`join timed out after ${JOIN_TIMEOUT_MS} ms`)), JOIN_TIMEOUT_MS);
     });

@@ -7,6 +7,7 @@
 import { InputEncoder } from "@colyseus/schema/input";
 import { WebSocket } from "ws";
 import { MoveInput } from "../shared/schema.ts";
+import { honouringRetryAfter, retryAfterSeconds, TooManyJoins } from "./retry-after.ts";
 
 const JOIN_ROOM = 10;
 const ROOM_STATE = 14;
@@ -73,17 +74,12 @@ export class LeanBot {
     this.inputTimer = setInterval(() => this.sendDueInputs(), 1000 / tickHz);
   }
 
-  /** Matchmakes into any arena with room (or the given one) and connects; resolves once the server has said JOIN_ROOM. */
+  /**
+   * Matchmakes into any arena with room (or the given one) and connects; resolves once the server
+   * has said JOIN_ROOM. A 429 is waited out as its Retry-After asks, a few times, before it fails.
+   */
   static async join(options: LeanBotOptions): Promise<LeanBot> {
-    const route = options.roomId === undefined ? "joinOrCreate/arena" : `joinById/${options.roomId}`;
-    const res = await fetch(`${options.url}/matchmake/${route}`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ name: options.name }),
-      signal: AbortSignal.timeout(JOIN_TIMEOUT_MS),
-    });
-    const seat = (await res.json()) as { roomId?: string; sessionId?: string; processId?: string; error?: string; message?: string };
-    if (!res.ok || !seat.roomId || !seat.sessionId) throw new Error(`join refused (${res.status}): ${seat.message ?? seat.error ?? "no seat"}`);
+    const seat = await honouringRetryAfter(() => LeanBot.reserve(options));
     const base = options.url.replace(/^http/, "ws");
     const bot = new LeanBot(`${base}/${seat.processId}/${seat.roomId}?sessionId=${seat.sessionId}`, seat.roomId, options.tickHz);
     try {
@@ -93,6 +89,21 @@ export class LeanBot {
       throw err;
     }
     return bot;
+  }
+
+  private static async reserve(options: LeanBotOptions): Promise<{ roomId: string; sessionId: string; processId?: string }> {
+    const route = options.roomId === undefined ? "joinOrCreate/arena" : `joinById/${options.roomId}`;
+    const res = await fetch(`${options.url}/matchmake/${route}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: options.name }),
+      signal: AbortSignal.timeout(JOIN_TIMEOUT_MS),
+    });
+    const seat = (await res.json()) as { roomId?: string; sessionId?: string; processId?: string; error?: string; message?: string };
+    if (res.ok && seat.roomId && seat.sessionId) return { roomId: seat.roomId, sessionId: seat.sessionId, processId: seat.processId };
+    const message = `join refused (${res.status}): ${seat.message ?? seat.error ?? "no seat"}`;
+    if (res.status === 429) throw new TooManyJoins(message, retryAfterSeconds(res.headers.get("retry-after")));
+    throw new Error(message);
   }
 
   /** Steers the bot: the stick sent with every input from now on. */

@@ -26,6 +26,13 @@ export interface RunningProcess {
 
 export type NodeProcess = RunningProcess;
 
+/**
+ * Where a load generator on this machine connects from: every bot of a swarm or a benchmark is
+ * one client address. `LIMIT_EXEMPT_IPS` set to it lifts the per-address limits (sockets, joins,
+ * pending seats) that are sized for the players behind one NAT, not for hundreds of bots.
+ */
+export const LOAD_GENERATOR_ADDRESSES = "127.0.0.1, ::1";
+
 export interface StartOptions {
   /** Pin the process to these CPUs (a taskset list, "0" or "0-1"), so benchmark clients do not share them. */
   readonly cpus?: string;

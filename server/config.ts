@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { DEFAULT_MAX_PLAYERS, DEFAULT_TICK_HZ } from "../shared/constants.ts";
+import { type EdgeSettings, readEdgeSettings } from "./edge/edge-settings.ts";
 
 export interface NodeConfig {
   readonly port: number;
@@ -31,6 +32,14 @@ export interface NodeConfig {
   readonly drainTimeoutMs: number;
   /** Rooms handed off at once during a drain. */
   readonly drainParallelism: number;
+  /** The public edge's limits: body size, timeouts, sockets and joins per address, trusted proxies. */
+  readonly edge: EdgeSettings;
+  /** Seats one client address may hold reserved and not yet connected in one room. */
+  readonly maxPendingSeatsPerIp: number;
+  /** How long a reserved seat waits for its player's socket, in seconds. */
+  readonly seatReservationSeconds: number;
+  /** Rooms this node runs at most; past it, new rooms are refused with 503. */
+  readonly maxRoomsPerNode: number;
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -64,6 +73,10 @@ export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeC
     adminToken: read.optional("ADMIN_TOKEN", /^[\x21-\x7e]{16,256}$/, "16 to 256 printable ASCII characters, no spaces"),
     drainTimeoutMs: read.int("DRAIN_TIMEOUT_MS", 30_000, 1000, 600_000),
     drainParallelism: read.int("DRAIN_PARALLELISM", 4, 1, 64),
+    edge: readEdgeSettings(read, problems),
+    maxPendingSeatsPerIp: read.int("MAX_PENDING_SEATS_PER_IP", 4, 1, 64),
+    seatReservationSeconds: read.int("SEAT_RESERVATION_SECONDS", 8, 1, 60),
+    maxRoomsPerNode: read.int("MAX_ROOMS_PER_NODE", 200, 1, 100_000),
   };
   if (config.redisUrl && !config.adminToken && !problems.some((p) => p.startsWith("ADMIN_TOKEN"))) {
     problems.push("ADMIN_TOKEN is required in cluster mode (REDIS_URL set): operators drain nodes through the admin API with it");
@@ -120,6 +133,18 @@ export class EnvReader {
       return undefined;
     }
     return v;
+  }
+
+  /** A value `parse` turns into a setting, or a problem naming what `parse` expected. */
+  parsed<T>(name: string, fallback: T, parse: (text: string) => { ok: true; value: T } | { ok: false; error: string }): T {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    const result = parse(v);
+    if (!result.ok) {
+      this.problems.push(`${name}=${JSON.stringify(v)}: ${result.error}`);
+      return fallback;
+    }
+    return result.value;
   }
 
   oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {

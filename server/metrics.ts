@@ -20,6 +20,7 @@ export interface NodeMetrics {
   readonly checkpointWriteSeconds: Histogram;
   readonly leaseRenewalFailures: Counter;
   readonly fencedWrites: Counter;
+  readonly edgeRefusals: Counter<"reason">;
 }
 
 /** Tick time buckets, in seconds: fine below a millisecond, where a healthy room lives. */
@@ -95,6 +96,12 @@ export function createNodeMetrics(labels: { node: string }): NodeMetrics {
     fencedWrites: new Counter({
       name: "locus_fenced_writes_total",
       help: "Checkpoint writes and renewals refused because another node holds a newer epoch.",
+      registers: [registry],
+    }),
+    edgeRefusals: new Counter({
+      name: "locus_edge_refusals_total",
+      help: "Requests, sockets, seats and rooms refused by the public edge's limits, by reason.",
+      labelNames: ["reason"],
       registers: [registry],
     }),
   };

@@ -11,6 +11,11 @@ import type { Logger } from "pino";
 import { ROOM_NAME } from "../shared/constants.ts";
 import { MAX_MESSAGE_BYTES } from "../shared/protocol.ts";
 import type { NodeConfig } from "./config.ts";
+import { Edge } from "./edge/edge.ts";
+import { guardNodeServer } from "./edge/node-edge.ts";
+import { PendingSeatLimit } from "./edge/pending-seats.ts";
+import { RefusalLog } from "./edge/refusal-log.ts";
+import { RoomCap } from "./edge/room-cap.ts";
 import { adminRouter } from "./http/admin.ts";
 import { createHttpApp } from "./http/routes.ts";
 import { createNodeMetrics, type NodeMetrics } from "./metrics.ts";
@@ -36,6 +41,9 @@ const NOT_CLUSTERED = "this node is not in a cluster (no REDIS_URL): there is no
 
 export async function startNode(config: NodeConfig, log: Logger): Promise<LocusNode> {
   const metrics = createNodeMetrics({ node: config.nodeId });
+  const refusals = new RefusalLog({ log, counter: metrics.edgeRefusals });
+  const edge = new Edge(config.edge, refusals);
+  const roomCap = new RoomCap(config.maxRoomsPerNode, refusals, config.nodeId);
   let listening = false;
   const cluster: ClusterMode | undefined = config.redisUrl
     ? startClusterMode({
@@ -45,12 +53,13 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
         checkpointMs: config.checkpointMs,
         drainTimeoutMs: config.drainTimeoutMs,
         drainParallelism: config.drainParallelism,
+        roomCap,
         metrics,
         log,
       })
     : undefined;
   await cluster?.ready();
-  const host: RoomHost = cluster?.host ?? new LocalRoomHost();
+  const host: RoomHost = cluster?.host ?? new LocalRoomHost(roomCap);
   const status = () => {
     const drain = cluster?.drain.status();
     return {
@@ -92,7 +101,8 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
       },
     }),
   });
-  const httpServer = createServer(app);
+  const httpServer = createServer(edge.serverOptions, app);
+  guardNodeServer(httpServer, edge);
   const server = new Server({
     transport: new WebSocketTransport({
       server: httpServer,
@@ -112,6 +122,8 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
       tickHz: config.tickHz,
       maxPlayers: config.maxPlayers,
       seatHoldSeconds: config.seatHoldSeconds,
+      seatReservationSeconds: config.seatReservationSeconds,
+      pendingSeats: new PendingSeatLimit(config.maxPendingSeatsPerIp, config.edge.limitExemptIps, refusals),
       metrics,
       log,
       host,
@@ -132,6 +144,7 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
     clearTimeout(timer);
     if (outcome === "deadline") log.warn({ event: "shutdown_deadline", deadlineMs }, "rooms did not close in time; stopping anyway");
     await cluster?.stop();
+    refusals.stop();
     httpServer.closeAllConnections();
   };
 

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseFlags } from "../../server/cli.ts";
-import { startBaselineProcess, startNodeProcess, startRedis, type RunningProcess } from "../processes.ts";
+import { LOAD_GENERATOR_ADDRESSES, startBaselineProcess, startNodeProcess, startRedis, type RunningProcess } from "../processes.ts";
 import { renderHtmlReport } from "../html-report.ts";
 import { svgLineChart } from "../svg-plot.ts";
 import { capacitySteps, measureCapacity, ROOM_SIZE, TICK_HZ, BENCH_TOKEN, type CapacityRun } from "./capacity.ts";
@@ -23,6 +23,8 @@ import { capacitySection, chaosTimelineSection, checkpointSection, drainSection,
 // progress, and the report counts them anyway.
 console.info = () => undefined;
 console.warn = () => undefined;
+// Every node and gateway the bench starts inherits it: the bots are hundreds of players on one address.
+process.env.LIMIT_EXEMPT_IPS ??= LOAD_GENERATOR_ADDRESSES;
 
 const SECTIONS = ["capacity", "checkpoints", "gateway", "failover", "drain", "chaos"] as const;
 type Section = (typeof SECTIONS)[number];

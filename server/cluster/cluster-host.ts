@@ -8,6 +8,7 @@
 import { matchMaker, ServerError } from "@colyseus/core";
 import type { Logger } from "pino";
 import { ROOM_NAME } from "../../shared/constants.ts";
+import type { RoomCap } from "../edge/room-cap.ts";
 import type { NodeMetrics } from "../metrics.ts";
 import type { HostedRoom, RoomHost } from "../rooms/room-host.ts";
 import { type Checkpoint, CheckpointError, parseCheckpoint } from "./checkpoint.ts";
@@ -22,6 +23,8 @@ export interface ClusterHostOptions {
   readonly nodeId: string;
   readonly leaseMs: number;
   readonly checkpointMs: number;
+  /** New rooms past it are refused; rooms rebuilt from a checkpoint are not. */
+  readonly roomCap: RoomCap;
   readonly metrics: NodeMetrics;
   readonly log: Logger;
   /** Rooms or players came or went: the node's published load should follow at once. */
@@ -110,6 +113,8 @@ export class ClusterRoomHost implements RoomHost {
     // Colyseus's RedisDriver does not keep chosen ids unique (colyseus#978): the claim does, and
     // the placeholder stops a second create here from slipping in while the first one's claim is in flight.
     if (claim || this.owned.has(roomId)) throw new ServerError(409, `room ${roomId} already exists`);
+    // Claims in flight count: a burst of creates must not slip past the cap before any of them started.
+    this.o.roomCap.check(this.owned.size + this.claimed.size);
     const placeholder = { epoch: 0, checkpoint: undefined };
     this.claimed.set(roomId, placeholder);
     const epoch = await this.claim(roomId, "new").catch((err: unknown) => {

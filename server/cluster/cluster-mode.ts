@@ -9,6 +9,7 @@ import { RedisDriver } from "@colyseus/redis-driver";
 import { RedisPresence } from "@colyseus/redis-presence";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
+import type { RoomCap } from "../edge/room-cap.ts";
 import type { NodeMetrics } from "../metrics.ts";
 import { ClusterRoomHost } from "./cluster-host.ts";
 import { type Heartbeat, leastLoaded, type NodeState, readNodes, startHeartbeat } from "./node-registry.ts";
@@ -33,6 +34,7 @@ export interface ClusterModeOptions {
   readonly checkpointMs: number;
   readonly drainTimeoutMs: number;
   readonly drainParallelism: number;
+  readonly roomCap: RoomCap;
   readonly metrics: NodeMetrics;
   readonly log: Logger;
 }
@@ -70,6 +72,7 @@ export function startClusterMode(options: ClusterModeOptions) {
     nodeId,
     leaseMs: options.leaseMs,
     checkpointMs: options.checkpointMs,
+    roomCap: options.roomCap,
     metrics: options.metrics,
     log,
     onLoadChange: () => heartbeat?.beatSoon(),
@@ -114,7 +117,13 @@ export function startClusterMode(options: ClusterModeOptions) {
     serverOptions: {
       presence: new RedisPresence(redisUrl),
       driver: new RedisDriver(redisUrl),
-      selectProcessIdToCreateRoom: async () => leastLoaded(await readNodes(redis))?.processId ?? matchMaker.processId,
+      selectProcessIdToCreateRoom: async () => {
+        const target = leastLoaded(await readNodes(redis));
+        // Refused here, on the node that took the request, the 503 reaches the client intact;
+        // the chosen node would refuse it too, but its error loses its status crossing IPC.
+        if (target) options.roomCap.check(target.rooms, target.nodeId);
+        return target?.processId ?? matchMaker.processId;
+      },
     },
 
     /** Refuses (503, so the SDK retries) a reconnect for a room this node does not hold yet. */

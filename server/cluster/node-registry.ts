@@ -36,9 +36,13 @@ export async function readNodes(redis: Redis): Promise<NodeRecord[]> {
   return nodes;
 }
 
-/** Load order: fewest players first, then fewest rooms (a new room has none yet), then by id. */
+/**
+ * Load order: fewest rooms first, then fewest players, then by id. Rooms come first because a
+ * room costs its tick with or without players and is where the next players will go: counted by
+ * players, a burst of creates (rooms with nobody in them yet) would all land on one node.
+ */
 export function byLoad(a: NodeRecord, b: NodeRecord): number {
-  return a.players - b.players || a.rooms - b.rooms || a.nodeId.localeCompare(b.nodeId);
+  return a.rooms - b.rooms || a.players - b.players || a.nodeId.localeCompare(b.nodeId);
 }
 
 /** The ready node with the least load: where a new room goes. */

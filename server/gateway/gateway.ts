@@ -8,10 +8,15 @@
  */
 import { createServer, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from "node:http";
 import { connect, type Socket } from "node:net";
+import { ErrorCode } from "@colyseus/core";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { leastLoaded, type NodeRecord, readNodes } from "../cluster/node-registry.ts";
-import { channels, keys, type OwnershipChange } from "../cluster/redis-keys.ts";
+import { channels, type OwnershipChange } from "../cluster/redis-keys.ts";
+import { appendForwardedFor } from "../edge/client-address.ts";
+import { answer, type Edge, type Refusal, refuseUpgrade } from "../edge/edge.ts";
+import { watchBodySize } from "../edge/request-body.ts";
+import { type OwnerAnswer, RoomOwners } from "./room-owners.ts";
 
 export interface GatewayOptions {
   readonly redis: Redis;
@@ -19,6 +24,10 @@ export interface GatewayOptions {
   readonly log: Logger;
   /** How long a socket or join for a room with no live owner waits for another node to take it over. */
   readonly holdMs: number;
+  /** Sockets and joins held at once for rooms with no live owner. */
+  readonly maxHeld: number;
+  /** The public edge's limits, as on a node. */
+  readonly edge: Edge;
 }
 
 interface Relay {
@@ -29,27 +38,20 @@ interface Relay {
 
 const ROOM_PATH = /^\/[A-Za-z0-9_-]+\/([A-Za-z0-9_-]+)$/;
 const ROOM_MATCHMAKE = /^\/matchmake\/(?:joinById|reconnect)\/([A-Za-z0-9_-]+)$/;
-/** Between two looks in Redis for a room's owner while holding a player; an ownership message cuts the wait short. */
-const POLL_MS = 100;
-/** How long a held player waits for a room's owner before the gateway asks every node to look for orphans. */
-const ASK_FOR_REBUILD_AFTER_MS = 250;
 /** Before retrying a node that refused a connection. */
 const RETRY_MS = 10;
-/** Longer than a node record's TTL, so a dead node's last record is never trusted again. */
-const REFUSAL_MEMORY_MS = 2000;
 
 export class Gateway {
   readonly server: Server;
   private readonly o: GatewayOptions;
   private readonly relays = new Map<string, Set<Relay>>();
-  /** Players held for a room with no live owner, woken by the room's next ownership message. */
-  private readonly ownerWaiters = new Map<string, Set<() => void>>();
-  /** Nodes whose port just refused us: dead, whatever their record says until it lapses. */
-  private readonly refusedAt = new Map<string, number>();
+  private readonly owners: RoomOwners;
 
   constructor(options: GatewayOptions) {
     this.o = options;
-    this.server = createServer((req, res) => void this.onRequest(req, res));
+    this.owners = new RoomOwners({ redis: options.redis, holdMs: options.holdMs, maxHeld: options.maxHeld });
+    this.server = createServer(options.edge.serverOptions, (req, res) => void this.onRequest(req, res));
+    options.edge.watch(this.server);
     this.server.on("upgrade", (req, socket: Socket, head: Buffer) => void this.onUpgrade(req, socket, head));
     options.subscriber.on("message", (channel: string, message: string) => {
       if (channel === channels.ownership) this.onOwnershipChange(message);
@@ -76,6 +78,8 @@ export class Gateway {
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const address = this.o.edge.admitRequest(req, res);
+    if (address === undefined) return;
     const path = (req.url ?? "/").split("?")[0]!;
     if (path === "/healthz") return json(res, 200, { status: "ok", role: "gateway" });
     if (path === "/readyz") {
@@ -87,21 +91,27 @@ export class Gateway {
     }
     try {
       const roomId = ROOM_MATCHMAKE.exec(path)?.[1];
-      const target = roomId ? await this.ownerOf(roomId) : leastLoaded(await this.nodes());
-      if (!target) {
-        return json(res, 503, { error: roomId ? `room ${roomId} is not available right now; try again` : "no node is ready to take players" });
+      if (!roomId) {
+        const target = leastLoaded(await this.nodes());
+        if (!target) return json(res, 503, { error: "no node is ready to take players" });
+        return this.proxyHttp(req, res, target, address);
       }
-      this.proxyHttp(req, res, target);
+      const found = await this.owners.find(roomId);
+      if (found.kind === "owner") return this.proxyHttp(req, res, found.node, address);
+      const refusal = this.ownerRefusal(found, roomId, address);
+      // An unknown room gets the status Colyseus answers it with, so the SDK reads it the same way.
+      answer(res, { ...refusal, status: found.kind === "unknown" ? ErrorCode.MATCHMAKE_INVALID_ROOM_ID : refusal.status }, false);
     } catch (err) {
       this.o.log.warn({ event: "gateway_request_failed", path, err }, "request failed");
       json(res, 503, { error: "the cluster could not be reached; try again shortly" });
     }
   }
 
-  private proxyHttp(req: IncomingMessage, res: ServerResponse, target: NodeRecord): void {
+  private proxyHttp(req: IncomingMessage, res: ServerResponse, target: NodeRecord, address: string): void {
     const url = new URL(target.address);
+    const headers = { ...req.headers, "x-forwarded-for": this.forwardedFor(req) };
     const upstream = httpRequest(
-      { host: url.hostname, port: url.port, method: req.method, path: req.url, headers: req.headers },
+      { host: url.hostname, port: url.port, method: req.method, path: req.url, headers },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
@@ -111,25 +121,36 @@ export class Gateway {
       if (!res.headersSent) json(res, 503, { error: `node ${target.nodeId} did not answer; try again` });
       else res.destroy();
     });
+    // A client that went away mid-request (a trickled body cut by the timeout) takes its upstream with it.
+    res.once("close", () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+    watchBodySize(req, this.o.edge.settings.maxBodyBytes, () => {
+      upstream.destroy();
+      this.o.edge.refuseBody(res, address);
+    });
     req.pipe(upstream);
   }
 
-  private async onUpgrade(req: IncomingMessage, client: Socket, head: Buffer): Promise<void> {
+  private onUpgrade(req: IncomingMessage, client: Socket, head: Buffer): void {
     if (client.listenerCount("error") === 0) client.on("error", () => client.destroy());
+    const address = this.o.edge.admitUpgrade(req, client);
+    if (address === undefined) return;
     const roomId = ROOM_PATH.exec((req.url ?? "").split("?")[0]!)?.[1];
-    if (!roomId) return refuse(client, 404, "not a room socket");
-    let target: NodeRecord | undefined;
-    try {
-      target = await this.ownerOf(roomId);
-    } catch {
-      target = undefined;
-    }
+    if (!roomId) return refuseUpgrade(client, { status: 404, message: "not a room socket" });
+    void this.relay(req, client, head, roomId, address);
+  }
+
+  private async relay(req: IncomingMessage, client: Socket, head: Buffer, roomId: string, address: string): Promise<void> {
+    const found = await this.owners.find(roomId);
+    if (client.destroyed) return;
     // 503 is what a Colyseus SDK reads as a dropped connection worth retrying.
-    if (!target) return refuse(client, 503, `room ${roomId} has no live owner yet`);
+    if (found.kind !== "owner") return refuseUpgrade(client, this.ownerRefusal(found, roomId, address));
+    const target = found.node;
     const upstream = await this.connectTo(target);
-    if (!upstream) return this.onUpgradeRetry(req, client, head);
+    if (!upstream) return this.relayRetry(req, client, head, roomId, address);
     const relay: Relay = { nodeId: target.nodeId, client, upstream };
-    upstream.write(requestHead(req));
+    upstream.write(requestHead(req, this.forwardedFor(req)));
     if (head.length > 0) upstream.write(head);
     client.pipe(upstream).pipe(client);
     const end = () => {
@@ -147,10 +168,29 @@ export class Gateway {
   }
 
   /** The owner refused the connection (it just died): look the room up again while the hold lasts. */
-  private async onUpgradeRetry(req: IncomingMessage, client: Socket, head: Buffer): Promise<void> {
+  private async relayRetry(req: IncomingMessage, client: Socket, head: Buffer, roomId: string, address: string): Promise<void> {
     if (client.destroyed) return;
     await new Promise((r) => setTimeout(r, RETRY_MS));
-    return this.onUpgrade(req, client, head);
+    return this.relay(req, client, head, roomId, address);
+  }
+
+  /** What a caller for a room without a live owner is told, counted and logged once per offender. */
+  private ownerRefusal(found: Exclude<OwnerAnswer, { kind: "owner" }>, roomId: string, address: string): Refusal {
+    if (found.kind === "unavailable") return { status: 503, message: `room ${roomId} has no live owner yet; try again` };
+    if (found.kind === "unknown") {
+      const message = `room "${roomId}" not found`;
+      this.o.edge.refused("unknown_room", address, message);
+      return { status: 404, message };
+    }
+    const message = `the gateway already holds ${this.o.maxHeld} connections for rooms being moved (GATEWAY_MAX_HELD); try again`;
+    this.o.edge.refused("holds_full", address, message);
+    return { status: 503, message };
+  }
+
+  /** What the next hop gets as X-Forwarded-For: what came in, and the peer this gateway saw. */
+  private forwardedFor(req: IncomingMessage): string {
+    const incoming = req.headers["x-forwarded-for"];
+    return appendForwardedFor(Array.isArray(incoming) ? incoming.join(", ") : incoming, this.o.edge.peerOf(req.socket) ?? "");
   }
 
   private connectTo(target: NodeRecord): Promise<Socket | undefined> {
@@ -160,7 +200,7 @@ export class Gateway {
       const socket = connect({ host: url.hostname, port: Number(url.port), noDelay: true });
       socket.once("connect", () => resolve(socket));
       socket.once("error", (err: NodeJS.ErrnoException) => {
-        if (err.code === "ECONNREFUSED") this.refusedAt.set(target.nodeId, Date.now());
+        if (err.code === "ECONNREFUSED") this.owners.nodeRefused(target.nodeId);
         resolve(undefined);
       });
     });
@@ -174,11 +214,7 @@ export class Gateway {
     } catch {
       return;
     }
-    const waiters = this.ownerWaiters.get(change.roomId);
-    if (waiters) {
-      this.ownerWaiters.delete(change.roomId);
-      for (const wake of waiters) wake();
-    }
+    this.owners.ownershipChanged(change.roomId);
     const set = this.relays.get(change.roomId);
     if (!set) return;
     for (const r of set) {
@@ -189,61 +225,18 @@ export class Gateway {
     }
   }
 
-  /**
-   * The node that owns a room and is alive, waiting up to holdMs for a takeover when there is
-   * none; past a moment, every node is asked to scan for orphans at once, so a room nobody picked
-   * up yet is rebuilt on demand.
-   */
-  private async ownerOf(roomId: string): Promise<NodeRecord | undefined> {
-    const until = Date.now() + this.o.holdMs;
-    const askAt = Date.now() + ASK_FOR_REBUILD_AFTER_MS;
-    let asked = false;
-    for (;;) {
-      const owner = await this.o.redis.get(keys.owner(roomId));
-      if (owner) {
-        const nodeId = owner.split(" ")[0]!;
-        const record = (Date.now() - (this.refusedAt.get(nodeId) ?? 0)) > REFUSAL_MEMORY_MS ? await this.o.redis.get(keys.node(nodeId)) : null;
-        if (record) return JSON.parse(record) as NodeRecord;
-      }
-      // A room being handed on has no owner for a few milliseconds: ask for a rebuild only when
-      // the wait outlasts that, rather than have every node scan for every early reconnect.
-      if (!asked && Date.now() >= askAt) {
-        asked = true;
-        await this.o.redis.publish(channels.rehydrate, JSON.stringify({ roomId }));
-      }
-      if (Date.now() >= until) return undefined;
-      await this.ownershipOrTimeout(roomId, Math.min(POLL_MS, until - Date.now()));
-    }
-  }
-
-  private ownershipOrTimeout(roomId: string, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      let waiters = this.ownerWaiters.get(roomId);
-      if (!waiters) this.ownerWaiters.set(roomId, (waiters = new Set()));
-      const wake = () => {
-        clearTimeout(timer);
-        waiters!.delete(wake);
-        if (waiters!.size === 0 && this.ownerWaiters.get(roomId) === waiters) this.ownerWaiters.delete(roomId);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      waiters.add(wake);
-    });
-  }
-
   private nodes(): Promise<NodeRecord[]> {
     return readNodes(this.o.redis).catch(() => []);
   }
 }
 
-function requestHead(req: IncomingMessage): string {
+/** The upgrade request as the node gets it: the client's own headers, X-Forwarded-For extended. */
+function requestHead(req: IncomingMessage, forwardedFor: string): string {
   let head = `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`;
-  for (let i = 0; i < req.rawHeaders.length; i += 2) head += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
-  return `${head}\r\n`;
-}
-
-function refuse(socket: Socket, status: number, reason: string): void {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    if (req.rawHeaders[i]!.toLowerCase() !== "x-forwarded-for") head += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
+  }
+  return `${head}X-Forwarded-For: ${forwardedFor}\r\n\r\n`;
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

@@ -1,9 +1,12 @@
 /**
- * `npm run gateway`: the cluster's public address. Reads PORT, HOST, REDIS_URL, GATEWAY_HOLD_MS
- * and LOG_LEVEL from the environment.
+ * `npm run gateway`: the cluster's public address. Reads PORT, HOST, REDIS_URL, GATEWAY_HOLD_MS,
+ * GATEWAY_MAX_HELD, the public edge's limits (as a node does) and LOG_LEVEL from the environment.
  */
 import { ConfigError, EnvReader, LOG_LEVELS } from "../config.ts";
 import { connectRedis } from "../cluster/cluster-mode.ts";
+import { Edge } from "../edge/edge.ts";
+import { readEdgeSettings } from "../edge/edge-settings.ts";
+import { RefusalLog } from "../edge/refusal-log.ts";
 import { createLogger } from "../log.ts";
 import { Gateway } from "./gateway.ts";
 
@@ -13,6 +16,8 @@ const port = read.int("PORT", 2567, 0, 65535);
 const host = read.string("HOST", "0.0.0.0", /^[\w.:-]+$/, "a host name or IP address");
 const redisUrl = read.optional("REDIS_URL", /^rediss?:\/\/\S+$/, "a redis:// or rediss:// URL");
 const holdMs = read.int("GATEWAY_HOLD_MS", 5000, 0, 60_000);
+const maxHeld = read.int("GATEWAY_MAX_HELD", 4096, 1, 1_000_000);
+const edgeSettings = readEdgeSettings(read, problems);
 const logLevel = read.oneOf("LOG_LEVEL", "info", LOG_LEVELS);
 if (!redisUrl) problems.push("REDIS_URL is required: the gateway finds rooms and nodes in Redis");
 if (problems.length > 0) {
@@ -27,6 +32,8 @@ const gateway = new Gateway({
   subscriber: connectRedis(redisUrl!, log, "locus-gateway-sub", "subscriber"),
   log,
   holdMs,
+  maxHeld,
+  edge: new Edge(edgeSettings, new RefusalLog({ log })),
 });
 const bound = await gateway.listen(port, host);
 log.info({ event: "gateway_started", port: bound }, `Locus gateway listening on http://localhost:${bound}`);

@@ -3,13 +3,15 @@
  * fixed rate, and sends each client its patch at the end of the step that produced it (not on
  * Colyseus's separate patch timer, which ships state about one tick late).
  */
-import { type Client, ClientState, CloseCode as ColyseusCloseCode, matchMaker, Room, ServerError } from "@colyseus/core";
+import { type AuthContext, type Client, ClientState, CloseCode as ColyseusCloseCode, matchMaker, Room, ServerError } from "@colyseus/core";
 import { $changes } from "@colyseus/schema";
 import type { Logger } from "pino";
 import { clampAxis, type Stick } from "../../shared/physics.ts";
 import { JoinErrorCode, parseJoinOptions, parseRoomIdOption } from "../../shared/protocol.ts";
 import { ArenaState, MoveInput } from "../../shared/schema.ts";
 import { CHECKPOINT_FORMAT, type Checkpoint, type SeatCheckpoint } from "../cluster/checkpoint.ts";
+import { guardSeatReservations } from "../colyseus-internals.ts";
+import type { PendingSeatLimit, SeatAuth } from "../edge/pending-seats.ts";
 import { ArenaWorld } from "../game/arena-world.ts";
 import { Rng } from "../game/rng.ts";
 import { restoreWorld, snapshotWorld } from "../game/snapshot.ts";
@@ -24,6 +26,10 @@ export interface ArenaRoomDeps {
   readonly maxPlayers: number;
   /** How long a dropped player's seat is held for its SDK to reconnect. */
   readonly seatHoldSeconds: number;
+  /** How long a reserved seat waits for its player's socket. */
+  readonly seatReservationSeconds: number;
+  /** How many of those one client address may hold in one room. */
+  readonly pendingSeats: PendingSeatLimit;
   readonly metrics: NodeMetrics;
   readonly log: Logger;
   readonly host: RoomHost;
@@ -54,10 +60,10 @@ export function arenaRoom(deps: ArenaRoomDeps): typeof ArenaRoom {
   return class BoundArenaRoom extends ArenaRoom {
     override readonly deps = deps;
 
-    static override async onAuth(token: string, options: unknown): Promise<true> {
+    static override async onAuth(token: string, options: unknown, context?: AuthContext): Promise<SeatAuth> {
       const refusal = deps.host.joinRefusal();
       if (refusal) throw new ServerError(503, refusal);
-      return ArenaRoom.onAuth(token, options);
+      return ArenaRoom.onAuth(token, options, context);
     }
   };
 }
@@ -92,13 +98,16 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
   /** Set once onCreate has finished: a room refused half way has nothing to count or release. */
   private live = false;
 
-  /** Join options are checked before a seat is reserved, so a bad name never creates a room. */
-  static override async onAuth(_token: string, options: unknown): Promise<true> {
+  /**
+   * Join options are checked before a seat is reserved, so a bad name never creates a room. The
+   * seat remembers who asked for it (the address the node's edge resolved), for the pending-seat limit.
+   */
+  static override async onAuth(_token: string, options: unknown, context?: AuthContext): Promise<SeatAuth> {
     const parsed = parseJoinOptions(options);
     if (!parsed.ok) throw new ServerError(JoinErrorCode.INVALID_OPTIONS, parsed.error);
     const roomId = parseRoomIdOption(options);
     if (!roomId.ok) throw new ServerError(JoinErrorCode.INVALID_OPTIONS, roomId.error);
-    return true;
+    return { address: context?.ip };
   }
 
   override async onCreate(options: unknown): Promise<void> {
@@ -108,6 +117,8 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     this.log = deps.log.child({ room: this.roomId });
     if (!requested.ok) throw new ServerError(JoinErrorCode.INVALID_OPTIONS, requested.error);
     this.maxClients = deps.maxPlayers;
+    this.seatReservationTimeout = deps.seatReservationSeconds;
+    guardSeatReservations(this, (seat, pending) => deps.pendingSeats.refuses(this.roomId, seat, pending));
     const checkpoint = await deps.host.admit(this.roomId);
     if (checkpoint) {
       this.restore(checkpoint);

@@ -4,6 +4,7 @@
  * so the room itself never talks to Redis.
  */
 import type { Checkpoint } from "../cluster/checkpoint.ts";
+import type { RoomCap } from "../edge/room-cap.ts";
 
 export interface HostedRoom {
   readonly roomId: string;
@@ -35,12 +36,22 @@ export interface RoomHost {
 /** Single-node mode: every room is new, nothing outlives the process. */
 export class LocalRoomHost implements RoomHost {
   readonly rooms = new Set<HostedRoom>();
+  private readonly cap: RoomCap;
+  /** Rooms admitted whose onCreate has not finished yet: they count against the cap too. */
+  private starting = 0;
+
+  constructor(cap: RoomCap) {
+    this.cap = cap;
+  }
 
   async admit(): Promise<undefined> {
+    this.cap.check(this.rooms.size + this.starting);
+    this.starting++;
     return undefined;
   }
 
   started(room: HostedRoom): void {
+    this.starting--;
     this.rooms.add(room);
   }
 

@@ -1,0 +1,198 @@
+/**
+ * The limits a public listener applies before anything else reads a request, shared by the node
+ * and the gateway: sockets per client address and in total, declared body size, and matchmaking
+ * requests per address per second. Each refusal gets a short answer its sender can read (HTTP
+ * 413, 429 with `Retry-After`, 503) and is counted and logged once per offender per interval.
+ * Addresses are the resolved client's (`client-address.ts`), so limits hold behind a gateway.
+ */
+import { type IncomingMessage, type Server, type ServerOptions, type ServerResponse, STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
+import { limitKey, normalizeAddress, resolveClientAddress } from "./client-address.ts";
+import type { EdgeSettings } from "./edge-settings.ts";
+import type { RefusalLog, RefusalReason } from "./refusal-log.ts";
+import { type SocketRefusal, SocketLimits } from "./socket-limits.ts";
+import { TokenBuckets } from "./token-buckets.ts";
+
+/** Node checks its header and request timeouts this often (its own default is every 30 s). */
+const TIMEOUT_CHECK_MS = 1000;
+/** A refused connection may send its request this long to be told why, then it is cut. */
+const REFUSED_SOCKET_GRACE_MS = 1000;
+/** Refused connections waiting to be told why at once; past this they are cut without a word. */
+const MAX_REFUSED_WAITING = 100;
+/** Addresses whose matchmaking rate is remembered at once (about 100 bytes each). */
+const MAX_JOIN_BUCKETS = 100_000;
+
+/** What a refused request or upgrade is told. */
+export interface Refusal {
+  readonly status: number;
+  readonly message: string;
+  readonly retryAfterSeconds?: number;
+}
+
+interface SocketState {
+  readonly peer: string;
+  /** Set when the connection was refused: it is answered with this and closed. */
+  readonly refusal: Refusal | undefined;
+}
+
+export class Edge {
+  readonly settings: EdgeSettings;
+  readonly refusals: RefusalLog;
+  private readonly limits: SocketLimits;
+  private readonly joins: TokenBuckets;
+  private readonly sockets = new WeakMap<Socket, SocketState>();
+  private refusedWaiting = 0;
+
+  constructor(settings: EdgeSettings, refusals: RefusalLog) {
+    this.settings = settings;
+    this.refusals = refusals;
+    this.limits = new SocketLimits(settings.maxSockets, settings.maxSocketsPerIp);
+    this.joins = new TokenBuckets(settings.joinsPerIpPerSecond, settings.joinBurstPerIp, MAX_JOIN_BUCKETS);
+  }
+
+  /** For `http.createServer`: Node's own timeouts cut a trickled request's headers or body. */
+  get serverOptions(): ServerOptions {
+    return { headersTimeout: this.settings.headersTimeoutMs, requestTimeout: this.settings.requestTimeoutMs, connectionsCheckingInterval: TIMEOUT_CHECK_MS };
+  }
+
+  /** Counts the server's connections from now on; call before it listens. */
+  watch(server: Server): void {
+    server.on("connection", (socket: Socket) => this.onConnection(socket));
+  }
+
+  /** Lets a request through, resolving its client's address, or answers it with a refusal and returns undefined. */
+  admitRequest(req: IncomingMessage, res: ServerResponse): string | undefined {
+    const state = this.sockets.get(req.socket);
+    if (!state) {
+      res.destroy();
+      return undefined;
+    }
+    if (state.refusal) {
+      answer(res, state.refusal, true);
+      return undefined;
+    }
+    const address = this.clientAddress(req, state.peer);
+    if (Number(req.headers["content-length"] ?? 0) > this.settings.maxBodyBytes) {
+      this.refuseBody(res, address);
+      return undefined;
+    }
+    if (req.method === "POST" && req.url?.startsWith("/matchmake/") && !this.settings.limitExemptIps.has(address)) {
+      const waitSeconds = this.joins.take(limitKey(address), performance.now());
+      if (waitSeconds > 0) {
+        const { joinsPerIpPerSecond, joinBurstPerIp } = this.settings;
+        const refusal = { status: 429, message: `too many joins from ${address}: at most ${joinsPerIpPerSecond} a second after a burst of ${joinBurstPerIp}; retry in ${waitSeconds} s`, retryAfterSeconds: waitSeconds };
+        this.refusals.refused("joins_per_ip", address, refusal.message);
+        answer(res, refusal, false);
+        return undefined;
+      }
+    }
+    return address;
+  }
+
+  /**
+   * Lets a websocket upgrade through, resolving its client's address and counting the socket
+   * against it when a trusted proxy opened it, or answers it before the handshake and returns undefined.
+   */
+  admitUpgrade(req: IncomingMessage, socket: Socket): string | undefined {
+    const state = this.sockets.get(socket);
+    if (!state) {
+      socket.destroy();
+      return undefined;
+    }
+    if (state.refusal) {
+      refuseUpgrade(socket, state.refusal);
+      return undefined;
+    }
+    const address = this.clientAddress(req, state.peer);
+    // A direct client's socket was counted against it when accepted.
+    if (!this.settings.trustedProxies.has(state.peer) || this.settings.limitExemptIps.has(address)) return address;
+    const key = limitKey(address);
+    const refused = this.limits.open(key, false);
+    if (refused) {
+      refuseUpgrade(socket, this.socketRefusal(refused, address));
+      return undefined;
+    }
+    socket.once("close", () => this.limits.close(key, false));
+    return address;
+  }
+
+  /** A body grew past MAX_BODY_BYTES while it streamed in: 413, and the connection is closed. */
+  refuseBody(res: ServerResponse, address: string): void {
+    const message = `request body over ${this.settings.maxBodyBytes} bytes`;
+    this.refusals.refused("body_too_large", address, message);
+    if (res.headersSent) res.destroy();
+    else answer(res, { status: 413, message }, true);
+  }
+
+  /** Counts and logs a refusal decided elsewhere (a room, the gateway's holds). */
+  refused(reason: RefusalReason, address: string, message: string): void {
+    this.refusals.refused(reason, address, message);
+  }
+
+  /** The client behind a request (its socket's peer, or who a trusted proxy says it forwards). */
+  clientAddress(req: IncomingMessage, peer: string): string {
+    const forwarded = req.headers["x-forwarded-for"];
+    return resolveClientAddress(peer, Array.isArray(forwarded) ? forwarded.join(",") : forwarded, this.settings.trustedProxies);
+  }
+
+  /** The socket's peer, normalized, as this edge recorded it when the connection came in. */
+  peerOf(socket: Socket): string | undefined {
+    return this.sockets.get(socket)?.peer;
+  }
+
+  private onConnection(socket: Socket): void {
+    const peer = normalizeAddress(socket.remoteAddress ?? "");
+    if (!peer) {
+      socket.destroy();
+      return;
+    }
+    const { trustedProxies, limitExemptIps } = this.settings;
+    const key = trustedProxies.has(peer) || limitExemptIps.has(peer) ? undefined : limitKey(peer);
+    const refused = this.limits.open(key, true);
+    if (!refused) {
+      this.sockets.set(socket, { peer, refusal: undefined });
+      socket.once("close", () => this.limits.close(key, true));
+      return;
+    }
+    const refusal = this.socketRefusal(refused, peer);
+    if (this.refusedWaiting >= MAX_REFUSED_WAITING) {
+      socket.destroy();
+      return;
+    }
+    this.refusedWaiting++;
+    this.sockets.set(socket, { peer, refusal });
+    const timer = setTimeout(() => socket.destroy(), REFUSED_SOCKET_GRACE_MS);
+    socket.once("close", () => {
+      clearTimeout(timer);
+      this.refusedWaiting--;
+    });
+  }
+
+  private socketRefusal(reason: SocketRefusal, address: string): Refusal {
+    const refusal =
+      reason === "sockets_per_ip"
+        ? { status: 429, message: `too many connections from ${address}: at most ${this.settings.maxSocketsPerIp} at once` }
+        : { status: 503, message: `the server holds its most connections (${this.settings.maxSockets}); try again shortly` };
+    this.refusals.refused(reason, address, refusal.message);
+    return refusal;
+  }
+}
+
+/** Answers a plain HTTP request with `{ code, error }`, the shape Colyseus's SDK reads a matchmaking error from. */
+export function answer(res: ServerResponse, refusal: Refusal, close: boolean): void {
+  const body = JSON.stringify({ code: refusal.status, error: refusal.message });
+  res.writeHead(refusal.status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(body),
+    ...(refusal.retryAfterSeconds === undefined ? {} : { "retry-after": String(refusal.retryAfterSeconds) }),
+    ...(close ? { connection: "close" } : {}),
+  });
+  res.end(body);
+}
+
+/** Answers a websocket upgrade with a plain HTTP refusal before any handshake, and closes the socket. */
+export function refuseUpgrade(socket: Socket, refusal: Refusal): void {
+  const body = JSON.stringify({ code: refusal.status, error: refusal.message });
+  const retry = refusal.retryAfterSeconds === undefined ? "" : `Retry-After: ${refusal.retryAfterSeconds}\r\n`;
+  socket.end(`HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status] ?? "Refused"}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${retry}\r\n${body}`);
+}

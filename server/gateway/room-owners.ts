@@ -1,0 +1,157 @@
+/**
+ * Where each room lives now, as the gateway needs it for every websocket and every request that
+ * names a room. A room id that is not a live room (`locus:rooms`) is refused at once. A live room
+ * with no live owner (its node just died, or is handing it on) holds its callers until another
+ * node takes it over, up to GATEWAY_HOLD_MS: and however many callers wait for one room, they
+ * share one lookup in Redis per ownership change (woken by `locus:ownership`, or a slow poll
+ * should that message be missed), and one request to the nodes to rebuild it. The number of
+ * callers held at once is capped (GATEWAY_MAX_HELD); past it a caller is turned away at once.
+ */
+import type { Redis } from "ioredis";
+import type { NodeRecord } from "../cluster/node-registry.ts";
+import { channels, keys, type RehydrateRequest } from "../cluster/redis-keys.ts";
+
+export type OwnerAnswer =
+  | { readonly kind: "owner"; readonly node: NodeRecord }
+  /** Not a live room: made up, or finished. */
+  | { readonly kind: "unknown" }
+  /** Too many callers held already. */
+  | { readonly kind: "busy" }
+  /** Held for GATEWAY_HOLD_MS and nobody took the room over. */
+  | { readonly kind: "unavailable" };
+
+export interface RoomOwnersOptions {
+  readonly redis: Redis;
+  /** How long a caller waits for a room with no live owner. */
+  readonly holdMs: number;
+  /** Callers held at once, all rooms together. */
+  readonly maxHeld: number;
+}
+
+type Lookup = OwnerAnswer | { readonly kind: "none" };
+
+interface Hold {
+  readonly roomId: string;
+  readonly waiters: Set<(answer: OwnerAnswer) => void>;
+  looking: boolean;
+  /** An ownership change came while a lookup was in flight: look once more after it. */
+  again: boolean;
+  readonly timers: NodeJS.Timeout[];
+}
+
+/** A held room is looked up again this often when no ownership message comes (one was missed, or its stalled owner woke up). */
+const HOLD_POLL_MS = 500;
+/** A room being handed on has no owner for a few milliseconds: only a longer wait asks every node to look for orphans. */
+const ASK_FOR_REBUILD_AFTER_MS = 250;
+/** Longer than a node record's TTL, so a dead node's last record is never trusted again. */
+const REFUSAL_MEMORY_MS = 2000;
+
+export class RoomOwners {
+  private readonly o: RoomOwnersOptions;
+  private readonly holds = new Map<string, Hold>();
+  /** Lookups in flight, shared by every caller asking for the same room at once. */
+  private readonly looking = new Map<string, Promise<Lookup>>();
+  /** Nodes whose port just refused a connection: dead, whatever their record says until it lapses. */
+  private readonly refusedAt = new Map<string, number>();
+  private held = 0;
+
+  constructor(options: RoomOwnersOptions) {
+    this.o = options;
+  }
+
+  /** The room's live owner, at once when it has one, after a hold when it is being taken over. */
+  async find(roomId: string): Promise<OwnerAnswer> {
+    const hold = this.holds.get(roomId);
+    if (hold) return this.wait(hold);
+    const found = await this.look(roomId);
+    if (found.kind !== "none") return found;
+    return this.wait(this.holds.get(roomId) ?? this.startHold(roomId));
+  }
+
+  /** `locus:ownership` said the room has a new owner: the callers held for it look once, together. */
+  ownershipChanged(roomId: string): void {
+    const hold = this.holds.get(roomId);
+    if (hold) void this.relook(hold);
+  }
+
+  /** A node's port refused a connection: it is gone, so its rooms are looked up as ownerless for a while. */
+  nodeRefused(nodeId: string): void {
+    this.refusedAt.set(nodeId, Date.now());
+  }
+
+  get heldCount(): number {
+    return this.held;
+  }
+
+  private wait(hold: Hold): Promise<OwnerAnswer> {
+    if (this.held >= this.o.maxHeld) return Promise.resolve({ kind: "busy" });
+    this.held++;
+    return new Promise((resolve) => {
+      const settle = (answer: OwnerAnswer) => {
+        clearTimeout(timer);
+        if (!hold.waiters.delete(settle)) return;
+        this.held--;
+        if (hold.waiters.size === 0) this.endHold(hold);
+        resolve(answer);
+      };
+      const timer = setTimeout(() => settle({ kind: "unavailable" }), this.o.holdMs);
+      hold.waiters.add(settle);
+    });
+  }
+
+  private startHold(roomId: string): Hold {
+    const hold: Hold = { roomId, waiters: new Set(), looking: false, again: false, timers: [] };
+    hold.timers.push(
+      setInterval(() => void this.relook(hold), HOLD_POLL_MS),
+      setTimeout(() => {
+        const request: RehydrateRequest = { roomId };
+        this.o.redis.publish(channels.rehydrate, JSON.stringify(request)).catch(() => undefined);
+      }, ASK_FOR_REBUILD_AFTER_MS),
+    );
+    this.holds.set(roomId, hold);
+    return hold;
+  }
+
+  private endHold(hold: Hold): void {
+    for (const t of hold.timers) clearTimeout(t);
+    if (this.holds.get(hold.roomId) === hold) this.holds.delete(hold.roomId);
+  }
+
+  private async relook(hold: Hold): Promise<void> {
+    if (hold.looking) {
+      hold.again = true;
+      return;
+    }
+    hold.looking = true;
+    const found = await this.look(hold.roomId);
+    hold.looking = false;
+    if (found.kind === "owner" || found.kind === "unknown") {
+      for (const settle of [...hold.waiters]) settle(found);
+    } else if (hold.again) {
+      hold.again = false;
+      await this.relook(hold);
+    }
+  }
+
+  private look(roomId: string): Promise<Lookup> {
+    let lookup = this.looking.get(roomId);
+    if (!lookup) {
+      lookup = this.lookInRedis(roomId).catch((): Lookup => ({ kind: "none" }));
+      this.looking.set(roomId, lookup);
+      void lookup.finally(() => this.looking.delete(roomId));
+    }
+    return lookup;
+  }
+
+  /** One round trip for membership and owner, one more for a live owner's record. */
+  private async lookInRedis(roomId: string): Promise<Lookup> {
+    const replies = await this.o.redis.multi().sismember(keys.rooms, roomId).get(keys.owner(roomId)).exec();
+    const [member, owner] = (replies ?? []).map(([err, value]) => (err ? undefined : value)) as [number | undefined, string | null | undefined];
+    if (member === 0) return { kind: "unknown" };
+    if (!owner) return { kind: "none" };
+    const nodeId = owner.split(" ")[0]!;
+    if (Date.now() - (this.refusedAt.get(nodeId) ?? 0) <= REFUSAL_MEMORY_MS) return { kind: "none" };
+    const record = await this.o.redis.get(keys.node(nodeId));
+    return record ? { kind: "owner", node: JSON.parse(record) as NodeRecord } : { kind: "none" };
+  }
+}
