@@ -21,6 +21,12 @@ const REFUSED_SOCKET_GRACE_MS = 1000;
 const MAX_REFUSED_WAITING = 100;
 /** Addresses whose matchmaking rate is remembered at once (about 100 bytes each). */
 const MAX_JOIN_BUCKETS = 100_000;
+/**
+ * A refused connection is closed this long after its answer, reading nothing more meanwhile: a
+ * client still writing a body then reads the answer before the reset, and whatever more it sends
+ * waits in the kernel's buffer, never in this process's memory.
+ */
+const LINGER_MS = 1000;
 
 /** What a refused request or upgrade is told. */
 export interface Refusal {
@@ -68,12 +74,12 @@ export class Edge {
       return undefined;
     }
     if (state.refusal) {
-      answer(res, state.refusal, true);
+      refuseOnSocket(req.socket, state.refusal);
       return undefined;
     }
     const address = this.clientAddress(req, state.peer);
     if (Number(req.headers["content-length"] ?? 0) > this.settings.maxBodyBytes) {
-      this.refuseBody(res, address);
+      this.refuseBody(req, address);
       return undefined;
     }
     if (req.method === "POST" && req.url?.startsWith("/matchmake/") && !this.settings.limitExemptIps.has(address)) {
@@ -82,7 +88,7 @@ export class Edge {
         const { joinsPerIpPerSecond, joinBurstPerIp } = this.settings;
         const refusal = { status: 429, message: `too many joins from ${address}: at most ${joinsPerIpPerSecond} a second after a burst of ${joinBurstPerIp}; retry in ${waitSeconds} s`, retryAfterSeconds: waitSeconds };
         this.refusals.refused("joins_per_ip", address, refusal.message);
-        answer(res, refusal, false);
+        answer(res, refusal);
         return undefined;
       }
     }
@@ -100,7 +106,7 @@ export class Edge {
       return undefined;
     }
     if (state.refusal) {
-      refuseUpgrade(socket, state.refusal);
+      refuseOnSocket(socket, state.refusal);
       return undefined;
     }
     const address = this.clientAddress(req, state.peer);
@@ -109,19 +115,19 @@ export class Edge {
     const key = limitKey(address);
     const refused = this.limits.open(key, false);
     if (refused) {
-      refuseUpgrade(socket, this.socketRefusal(refused, address));
+      refuseOnSocket(socket, this.socketRefusal(refused, address));
       return undefined;
     }
     socket.once("close", () => this.limits.close(key, false));
     return address;
   }
 
-  /** A body grew past MAX_BODY_BYTES while it streamed in: 413, and the connection is closed. */
-  refuseBody(res: ServerResponse, address: string): void {
+  /** A body declared or grown past MAX_BODY_BYTES: 413, and the connection is closed. */
+  refuseBody(req: IncomingMessage, address: string): void {
     const message = `request body over ${this.settings.maxBodyBytes} bytes`;
     this.refusals.refused("body_too_large", address, message);
-    if (res.headersSent) res.destroy();
-    else answer(res, { status: 413, message }, true);
+    req.pause();
+    refuseOnSocket(req.socket, { status: 413, message });
   }
 
   /** Counts and logs a refusal decided elsewhere (a room, the gateway's holds). */
@@ -178,21 +184,29 @@ export class Edge {
   }
 }
 
-/** Answers a plain HTTP request with `{ code, error }`, the shape Colyseus's SDK reads a matchmaking error from. */
-export function answer(res: ServerResponse, refusal: Refusal, close: boolean): void {
+/**
+ * Answers a plain HTTP request with `{ code, error }`, the shape Colyseus's SDK reads a
+ * matchmaking error from; the connection stays open for the client's next request.
+ */
+export function answer(res: ServerResponse, refusal: Refusal): void {
   const body = JSON.stringify({ code: refusal.status, error: refusal.message });
   res.writeHead(refusal.status, {
     "content-type": "application/json",
     "content-length": Buffer.byteLength(body),
     ...(refusal.retryAfterSeconds === undefined ? {} : { "retry-after": String(refusal.retryAfterSeconds) }),
-    ...(close ? { connection: "close" } : {}),
   });
   res.end(body);
 }
 
-/** Answers a websocket upgrade with a plain HTTP refusal before any handshake, and closes the socket. */
-export function refuseUpgrade(socket: Socket, refusal: Refusal): void {
+/**
+ * Answers on the raw socket (a request whose connection is refused or whose body is too large, or
+ * a websocket upgrade before any handshake) and closes the connection after LINGER_MS, reading
+ * nothing more from it.
+ */
+export function refuseOnSocket(socket: Socket, refusal: Refusal): void {
   const body = JSON.stringify({ code: refusal.status, error: refusal.message });
   const retry = refusal.retryAfterSeconds === undefined ? "" : `Retry-After: ${refusal.retryAfterSeconds}\r\n`;
+  socket.pause();
   socket.end(`HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status] ?? "Refused"}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${retry}\r\n${body}`);
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }

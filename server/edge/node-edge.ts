@@ -36,7 +36,7 @@ function admitRequest(edge: Edge, req: IncomingMessage, res: ServerResponse, pas
   if (!hasBody(req)) return pass();
   readBodyWithin(req, edge.settings.maxBodyBytes).then(
     (body) => {
-      if (body === undefined) return edge.refuseBody(res, address);
+      if (body === undefined) return edge.refuseBody(req, address);
       handBodyToColyseus(req, body);
       pass();
     },

@@ -14,7 +14,7 @@ import type { Logger } from "pino";
 import { leastLoaded, type NodeRecord, readNodes } from "../cluster/node-registry.ts";
 import { channels, type OwnershipChange } from "../cluster/redis-keys.ts";
 import { appendForwardedFor } from "../edge/client-address.ts";
-import { answer, type Edge, type Refusal, refuseUpgrade } from "../edge/edge.ts";
+import { answer, type Edge, type Refusal, refuseOnSocket } from "../edge/edge.ts";
 import { watchBodySize } from "../edge/request-body.ts";
 import { type OwnerAnswer, RoomOwners } from "./room-owners.ts";
 
@@ -100,7 +100,7 @@ export class Gateway {
       if (found.kind === "owner") return this.proxyHttp(req, res, found.node, address);
       const refusal = this.ownerRefusal(found, roomId, address);
       // An unknown room gets the status Colyseus answers it with, so the SDK reads it the same way.
-      answer(res, { ...refusal, status: found.kind === "unknown" ? ErrorCode.MATCHMAKE_INVALID_ROOM_ID : refusal.status }, false);
+      answer(res, { ...refusal, status: found.kind === "unknown" ? ErrorCode.MATCHMAKE_INVALID_ROOM_ID : refusal.status });
     } catch (err) {
       this.o.log.warn({ event: "gateway_request_failed", path, err }, "request failed");
       json(res, 503, { error: "the cluster could not be reached; try again shortly" });
@@ -117,7 +117,9 @@ export class Gateway {
         answer.pipe(res);
       },
     );
+    let tooLarge = false;
     upstream.on("error", () => {
+      if (tooLarge) return;
       if (!res.headersSent) json(res, 503, { error: `node ${target.nodeId} did not answer; try again` });
       else res.destroy();
     });
@@ -126,8 +128,9 @@ export class Gateway {
       if (!res.writableFinished) upstream.destroy();
     });
     watchBodySize(req, this.o.edge.settings.maxBodyBytes, () => {
+      tooLarge = true;
       upstream.destroy();
-      this.o.edge.refuseBody(res, address);
+      this.o.edge.refuseBody(req, address);
     });
     req.pipe(upstream);
   }
@@ -137,7 +140,7 @@ export class Gateway {
     const address = this.o.edge.admitUpgrade(req, client);
     if (address === undefined) return;
     const roomId = ROOM_PATH.exec((req.url ?? "").split("?")[0]!)?.[1];
-    if (!roomId) return refuseUpgrade(client, { status: 404, message: "not a room socket" });
+    if (!roomId) return refuseOnSocket(client, { status: 404, message: "not a room socket" });
     void this.relay(req, client, head, roomId, address);
   }
 
@@ -145,7 +148,7 @@ export class Gateway {
     const found = await this.owners.find(roomId);
     if (client.destroyed) return;
     // 503 is what a Colyseus SDK reads as a dropped connection worth retrying.
-    if (found.kind !== "owner") return refuseUpgrade(client, this.ownerRefusal(found, roomId, address));
+    if (found.kind !== "owner") return refuseOnSocket(client, this.ownerRefusal(found, roomId, address));
     const target = found.node;
     const upstream = await this.connectTo(target);
     if (!upstream) return this.relayRetry(req, client, head, roomId, address);

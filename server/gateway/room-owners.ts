@@ -145,7 +145,7 @@ export class RoomOwners {
 
   /** One round trip for membership and owner, one more for a live owner's record. */
   private async lookInRedis(roomId: string): Promise<Lookup> {
-    const replies = await this.o.redis.multi().sismember(keys.rooms, roomId).get(keys.owner(roomId)).exec();
+    const replies = await this.o.redis.pipeline().sismember(keys.rooms, roomId).get(keys.owner(roomId)).exec();
     const [member, owner] = (replies ?? []).map(([err, value]) => (err ? undefined : value)) as [number | undefined, string | null | undefined];
     if (member === 0) return { kind: "unknown" };
     if (!owner) return { kind: "none" };
