@@ -12,7 +12,7 @@ import type { Logger } from "pino";
 import type { RoomCap } from "../edge/room-cap.ts";
 import type { NodeMetrics } from "../metrics.ts";
 import { ClusterRoomHost } from "./cluster-host.ts";
-import { type Heartbeat, leastLoaded, type NodeState, readNodes, startHeartbeat } from "./node-registry.ts";
+import { type Heartbeat, type NodeState, placeNewRoom, readNodes, startHeartbeat } from "./node-registry.ts";
 import { Drain } from "./drain.ts";
 import { OrphanWatch } from "./orphan-watch.ts";
 import { type AdoptRequest, channels, type OwnershipChange, type RehydrateRequest } from "./redis-keys.ts";
@@ -118,10 +118,10 @@ export function startClusterMode(options: ClusterModeOptions) {
       presence: new RedisPresence(redisUrl),
       driver: new RedisDriver(redisUrl),
       selectProcessIdToCreateRoom: async () => {
-        const target = leastLoaded(await readNodes(redis));
-        // Refused here, on the node that took the request, the 503 reaches the client intact;
-        // the chosen node would refuse it too, but its error loses its status crossing IPC.
-        if (target) options.roomCap.check(target.rooms, target.nodeId);
+        const target = placeNewRoom(await readNodes(redis), nodeId);
+        // This node checks its own count exactly when it admits the room. Another node is checked
+        // here, where a refusal reaches the client as a 503: its own would lose the status crossing IPC.
+        if (target && target.nodeId !== nodeId) options.roomCap.check(target.rooms, target.nodeId);
         return target?.processId ?? matchMaker.processId;
       },
     },
