@@ -77,13 +77,13 @@ async function gatewayCommands(redis: Redis): Promise<{ commands: string[][]; st
 
 describe("a create storm", () => {
   it("is refused per address with 429, spreads rooms over the nodes by room count, and stops each node at MAX_ROOMS_PER_NODE", async () => {
-    const cap = 30;
+    const cap = 20;
     const { c, redis } = await cluster(2, { MAX_ROOMS_PER_NODE: String(cap) });
     const players = await honest(c.gateway.url);
     const home = c.node((await ownerOf(redis, players.roomId))!);
     const answers: Answer[] = [];
     const most = new Map<string, number>();
-    await underAttack("200 creates from 4 addresses through the gateway", home, players, async () => {
+    await underAttack("160 creates from 4 addresses through the gateway", home, players, async () => {
       let storming = true;
       const sampler = (async () => {
         while (storming) {
@@ -95,14 +95,15 @@ describe("a create storm", () => {
         }
       })();
       const addresses = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"];
-      answers.push(...(await Promise.all(addresses.flatMap((from) => Array.from({ length: 50 }, () => matchmake(c.gateway.url, "create/arena", from))))));
+      answers.push(...(await Promise.all(addresses.flatMap((from) => Array.from({ length: 40 }, () => matchmake(c.gateway.url, "create/arena", from))))));
       storming = false;
       await sampler;
     });
     const count = (status: number) => answers.filter((a) => a.status === status).length;
-    expect(count(200) + count(429) + count(503), JSON.stringify(answers.filter((a) => ![200, 429, 503].includes(a.status)).slice(0, 3))).toBe(200);
+    measured.push(`create storm: ${[200, 429, 503, 523].map((s) => `${count(s)} × ${s}`).join(", ")}; most rooms n1 ${most.get("n1")}, n2 ${most.get("n2")}`);
+    expect(count(200) + count(429) + count(503), JSON.stringify(answers.filter((a) => ![200, 429, 503].includes(a.status)).slice(0, 3))).toBe(160);
     // Each address gets its burst (30) and a few more as its bucket refills; the rest are told when to come back.
-    expect(count(429)).toBeGreaterThanOrEqual(4 * 10);
+    expect(count(429)).toBeGreaterThanOrEqual(4 * 5);
     expect(answers.filter((a) => a.status === 429).every((a) => Number(a.headers["retry-after"]) >= 1)).toBe(true);
     // More creates passed than both nodes hold: the rest were refused with the cap's message.
     expect(count(503)).toBeGreaterThan(0);

@@ -84,8 +84,9 @@ export class ClusterRoomHost implements RoomHost {
     this.timers = [];
   }
 
+  /** Rooms running here and being started here: placement must see a burst of creates as it lands. */
   get roomCount(): number {
-    return this.owned.size;
+    return this.owned.size + this.claimed.size;
   }
 
   get playerCount(): number {
@@ -114,9 +115,10 @@ export class ClusterRoomHost implements RoomHost {
     // the placeholder stops a second create here from slipping in while the first one's claim is in flight.
     if (claim || this.owned.has(roomId)) throw new ServerError(409, `room ${roomId} already exists`);
     // Claims in flight count: a burst of creates must not slip past the cap before any of them started.
-    this.o.roomCap.check(this.owned.size + this.claimed.size);
+    this.o.roomCap.check(this.roomCount);
     const placeholder = { epoch: 0, checkpoint: undefined };
     this.claimed.set(roomId, placeholder);
+    this.o.onLoadChange();
     const epoch = await this.claim(roomId, "new").catch((err: unknown) => {
       this.claimed.delete(roomId);
       throw err;

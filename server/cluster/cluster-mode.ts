@@ -12,7 +12,7 @@ import type { Logger } from "pino";
 import type { RoomCap } from "../edge/room-cap.ts";
 import type { NodeMetrics } from "../metrics.ts";
 import { ClusterRoomHost } from "./cluster-host.ts";
-import { type Heartbeat, type NodeState, placeNewRoom, readNodes, startHeartbeat } from "./node-registry.ts";
+import { type Heartbeat, type NodeState, readNodes, startHeartbeat } from "./node-registry.ts";
 import { Drain } from "./drain.ts";
 import { OrphanWatch } from "./orphan-watch.ts";
 import { type AdoptRequest, channels, type OwnershipChange, type RehydrateRequest } from "./redis-keys.ts";
@@ -117,13 +117,11 @@ export function startClusterMode(options: ClusterModeOptions) {
     serverOptions: {
       presence: new RedisPresence(redisUrl),
       driver: new RedisDriver(redisUrl),
-      selectProcessIdToCreateRoom: async () => {
-        const target = placeNewRoom(await readNodes(redis), nodeId);
-        // This node checks its own count exactly when it admits the room. Another node is checked
-        // here, where a refusal reaches the client as a 503: its own would lose the status crossing IPC.
-        if (target && target.nodeId !== nodeId) options.roomCap.check(target.rooms, target.nodeId);
-        return target?.processId ?? matchMaker.processId;
-      },
+      // The gateway sent the request to the node with the fewest rooms: the room is made here, where
+      // MAX_ROOMS_PER_NODE is checked against this node's own exact count (not another's,
+      // a heartbeat old) and its refusal stays a 503 (Colyseus drops the status of a refusal
+      // that comes back from another node over IPC).
+      selectProcessIdToCreateRoom: async () => matchMaker.processId,
     },
 
     /** Refuses (503, so the SDK retries) a reconnect for a room this node does not hold yet. */

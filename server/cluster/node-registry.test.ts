@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { leastLoaded, type NodeRecord, placeNewRoom } from "./node-registry.ts";
+import { leastLoaded, type NodeRecord } from "./node-registry.ts";
 
 function node(nodeId: string, rooms: number, players: number, state: NodeRecord["state"] = "ready"): NodeRecord {
   return { nodeId, address: `http://${nodeId}`, processId: `p-${nodeId}`, state, rooms, players, pid: 1, heartbeatAt: 0 };
@@ -13,13 +13,5 @@ describe("placement", () => {
 
   it("skips nodes that are not ready", () => {
     expect(leastLoaded([node("a", 0, 0, "draining"), node("b", 9, 9)])?.nodeId).toBe("b");
-  });
-
-  it("keeps a new room on the node that took the create when it is within two rooms of the least busy", () => {
-    const nodes = [node("a", 12, 0), node("b", 10, 0), node("c", 13, 0)];
-    expect(placeNewRoom(nodes, "a")?.nodeId).toBe("a");
-    expect(placeNewRoom(nodes, "c")?.nodeId).toBe("b");
-    expect(placeNewRoom([node("a", 0, 0, "draining"), node("b", 5, 0)], "a")?.nodeId).toBe("b");
-    expect(placeNewRoom([], "a")).toBeUndefined();
   });
 });

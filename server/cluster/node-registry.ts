@@ -54,22 +54,6 @@ export function leastLoaded(nodes: readonly NodeRecord[]): NodeRecord | undefine
   return best;
 }
 
-/**
- * Where a new room goes when node `selfId` takes the create (the gateway sent it there as the
- * least busy): the least busy ready node, unless `selfId` is ready and within PLACEMENT_SLACK
- * rooms of it. Then the room stays: the others' counts are a heartbeat old, so a burst of creates
- * would otherwise all chase one stale record, and a node refusing at MAX_ROOMS_PER_NODE gives its
- * 503 only to a create of its own (Colyseus drops the status of a remote node's refusal).
- */
-export function placeNewRoom(nodes: readonly NodeRecord[], selfId: string): NodeRecord | undefined {
-  const best = leastLoaded(nodes);
-  const self = nodes.find((n) => n.nodeId === selfId && n.state === "ready");
-  return self && best && self.rooms <= best.rooms + PLACEMENT_SLACK ? self : best;
-}
-
-/** How many rooms more than the least busy node a node may keep a create at. */
-export const PLACEMENT_SLACK = 2;
-
 export interface HeartbeatOptions {
   readonly intervalMs: number;
   readonly ttlMs: number;

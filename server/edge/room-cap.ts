@@ -18,11 +18,11 @@ export class RoomCap {
     this.nodeId = nodeId;
   }
 
-  /** Throws the refusal when a node with `rooms` rooms (running or being created) may take no new one. */
-  check(rooms: number, nodeId = this.nodeId): void {
+  /** Throws the refusal when this node, running or starting `rooms` rooms, may take no new one. */
+  check(rooms: number): void {
     if (rooms < this.max) return;
-    const message = `no room for a new game: node ${nodeId} already runs ${this.max} rooms (MAX_ROOMS_PER_NODE) and it is the least busy; try again shortly`;
-    this.refusals.refused("rooms_per_node", nodeId, message);
+    const message = `no room for a new game: node ${this.nodeId} already runs ${this.max} rooms (MAX_ROOMS_PER_NODE) and it is the least busy; try again shortly`;
+    this.refusals.refused("rooms_per_node", this.nodeId, message);
     throw new ServerError(503, message);
   }
 }

@@ -46,6 +46,8 @@ export class Gateway {
   private readonly o: GatewayOptions;
   private readonly relays = new Map<string, Set<Relay>>();
   private readonly owners: RoomOwners;
+  /** Matchmaking requests sent to each node and not answered yet: rooms its record may not show yet. */
+  private readonly unanswered = new Map<string, number>();
 
   constructor(options: GatewayOptions) {
     this.o = options;
@@ -92,8 +94,9 @@ export class Gateway {
     try {
       const roomId = ROOM_MATCHMAKE.exec(path)?.[1];
       if (!roomId) {
-        const target = leastLoaded(await this.nodes());
+        const target = this.leastBusy(await this.nodes());
         if (!target) return json(res, 503, { error: "no node is ready to take players" });
+        if (path.startsWith("/matchmake/")) this.countUnanswered(target.nodeId, res);
         return this.proxyHttp(req, res, target, address);
       }
       const found = await this.owners.find(roomId);
@@ -226,6 +229,24 @@ export class Gateway {
         r.upstream.destroy();
       }
     }
+  }
+
+  /**
+   * The ready node with the fewest rooms, counting the matchmaking requests this gateway has sent
+   * it and not had answered: a burst of creates spreads over the nodes instead of chasing one
+   * record that has not caught up yet.
+   */
+  private leastBusy(nodes: NodeRecord[]): NodeRecord | undefined {
+    return leastLoaded(nodes.map((n) => ({ ...n, rooms: n.rooms + (this.unanswered.get(n.nodeId) ?? 0) })));
+  }
+
+  private countUnanswered(nodeId: string, res: ServerResponse): void {
+    this.unanswered.set(nodeId, (this.unanswered.get(nodeId) ?? 0) + 1);
+    res.once("close", () => {
+      const left = (this.unanswered.get(nodeId) ?? 1) - 1;
+      if (left === 0) this.unanswered.delete(nodeId);
+      else this.unanswered.set(nodeId, left);
+    });
   }
 
   private nodes(): Promise<NodeRecord[]> {
