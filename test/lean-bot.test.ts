@@ -37,6 +37,21 @@ describe("lean bot", () => {
     }
   });
 
+  it("waits out a 429 as its Retry-After asks rather than failing the join", async () => {
+    const strict = await startNodeProcess({ JOINS_PER_IP_PER_SECOND: "1", JOIN_BURST_PER_IP: "1", LOG_LEVEL: "warn" });
+    const bots: LeanBot[] = [];
+    try {
+      const started = performance.now();
+      bots.push(...(await Promise.all([0, 1, 2].map((i) => LeanBot.join({ url: strict.url, name: `patient${i}`, tickHz: 30 })))));
+      // One join a second after the first: the third waited at least two seconds.
+      expect(performance.now() - started).toBeGreaterThan(1900);
+      expect(strict.output()).toContain('"reason":"joins_per_ip"');
+    } finally {
+      bots.forEach((b) => b.close());
+      await strict.stop();
+    }
+  });
+
   it("says why when the server refuses it", async () => {
     await expect(LeanBot.join({ url: node.url, name: "", tickHz: 30 })).rejects.toThrow(/join refused \(400\): name must be 1 to 16/);
   });

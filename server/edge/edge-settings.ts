@@ -29,16 +29,10 @@ export interface EdgeSettings {
 export const DEFAULT_TRUSTED_PROXIES = "127.0.0.1, ::1";
 
 export function readEdgeSettings(read: EnvReader, problems: string[]): EdgeSettings {
-  const headersTimeoutMs = read.int("HEADERS_TIMEOUT_MS", 10_000, 1000, 300_000);
-  const requestTimeoutMs = read.int("REQUEST_TIMEOUT_MS", 15_000, 1000, 300_000);
-  // Node's http server refuses a headers timeout longer than the request timeout it is part of.
-  if (headersTimeoutMs > requestTimeoutMs) {
-    problems.push(`HEADERS_TIMEOUT_MS (${headersTimeoutMs}) cannot exceed REQUEST_TIMEOUT_MS (${requestTimeoutMs}): the headers are part of the request`);
-  }
-  return {
+  const settings: EdgeSettings = {
     maxBodyBytes: read.int("MAX_BODY_BYTES", 8192, 256, 1_048_576),
-    headersTimeoutMs,
-    requestTimeoutMs,
+    headersTimeoutMs: read.int("HEADERS_TIMEOUT_MS", 10_000, 1000, 300_000),
+    requestTimeoutMs: read.int("REQUEST_TIMEOUT_MS", 15_000, 1000, 300_000),
     maxSockets: read.int("MAX_SOCKETS", 10_000, 1, 1_000_000),
     maxSocketsPerIp: read.int("MAX_SOCKETS_PER_IP", 256, 1, 1_000_000),
     joinsPerIpPerSecond: read.int("JOINS_PER_IP_PER_SECOND", 10, 1, 100_000),
@@ -46,6 +40,11 @@ export function readEdgeSettings(read: EnvReader, problems: string[]): EdgeSetti
     trustedProxies: read.parsed("TRUSTED_PROXIES", addressList(DEFAULT_TRUSTED_PROXIES), AddressList.parse),
     limitExemptIps: read.parsed("LIMIT_EXEMPT_IPS", addressList(""), AddressList.parse),
   };
+  // Node's http server refuses a headers timeout longer than the request timeout it is part of.
+  if (settings.headersTimeoutMs > settings.requestTimeoutMs) {
+    problems.push(`HEADERS_TIMEOUT_MS (${settings.headersTimeoutMs}) cannot exceed REQUEST_TIMEOUT_MS (${settings.requestTimeoutMs}): the headers are part of the request`);
+  }
+  return settings;
 }
 
 function addressList(text: string): AddressList {
