@@ -5,66 +5,28 @@
  * health check and its memory.
  */
 import type { Socket } from "node:net";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { LeanBot } from "../loadtest/lean-bot.ts";
 import { type NodeProcess, startNodeProcess, waitFor } from "../loadtest/processes.ts";
 import { matchmake, openIdleSockets, postHugeBody, send, serverClosed, upgrade } from "./helpers/attacker.ts";
-import { type HonestPlayers, joinHonestPlayers, residentMb, watch, type Window } from "./helpers/honest-players.ts";
+import { attackSuite } from "./helpers/attack-suite.ts";
 
 const ATTACKER = "127.0.0.2";
-const WINDOW_MS = 3000;
 const MB = 1 << 20;
-
-const cleanups: (() => unknown)[] = [];
-const measured: string[] = [];
-
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-afterAll(() => {
-  // The figures docs/security.md quotes: honest players' updates and the node's memory, per attack.
-  process.stdout.write(`\n${measured.join("\n")}\n`);
-});
+const suite = attackSuite();
 
 async function node(env: Record<string, string> = {}): Promise<NodeProcess> {
   const n = await startNodeProcess({ LOG_LEVEL: "info", ...env });
-  cleanups.push(() => n.stop());
+  suite.defer(() => n.stop());
   return n;
-}
-
-async function honest(n: NodeProcess, count = 4): Promise<HonestPlayers> {
-  const players = await joinHonestPlayers(n.url, count);
-  cleanups.push(() => players.close());
-  // Past the first second's full-state frames, so the baseline is steady play.
-  await new Promise((r) => setTimeout(r, 1000));
-  return players;
-}
-
-/** Watches the honest players quietly, then through the attack, and checks what every attack test must hold. */
-async function underAttack(name: string, n: NodeProcess, players: HonestPlayers, attack: () => Promise<unknown>, ms = WINDOW_MS): Promise<Window> {
-  const health = `${n.url}/healthz`;
-  const baseline = await watch(players, health, ms);
-  const rssBefore = residentMb(n.child.pid!);
-  const during = await watch(players, health, ms, attack);
-  const rssAfter = residentMb(n.child.pid!);
-  measured.push(
-    `${name}: honest updates/s ${baseline.slowestUpdatesPerSecond.toFixed(1)} before, ${during.slowestUpdatesPerSecond.toFixed(1)} during; ` +
-      `node RSS ${rssBefore.toFixed(0)} MB before, ${rssAfter.toFixed(0)} MB after; slowest /healthz ${during.slowestHealthMs.toFixed(0)} ms`,
-  );
-  expect(during.kicked).toEqual([]);
-  expect(during.slowestUpdatesPerSecond).toBeGreaterThanOrEqual(0.9 * baseline.slowestUpdatesPerSecond);
-  expect(during.slowestHealthMs).toBeLessThan(1000);
-  expect(rssAfter - rssBefore).toBeLessThan(100);
-  return during;
 }
 
 describe("request bodies", () => {
   it("answers 413 to eight parallel 50 MB matchmaking bodies, declared or chunked, and buffers none of them", async () => {
     const n = await node();
-    const players = await honest(n);
+    const players = await suite.honest(n.url);
     const statuses: number[] = [];
-    await underAttack("8 × 50 MB bodies (declared) + 8 × 50 MB chunked", n, players, async () => {
+    await suite.underAttack("8 × 50 MB bodies (declared) + 8 × 50 MB chunked", n, players, async () => {
       const huge = (chunked: boolean) => Array.from({ length: 8 }, () => postHugeBody(n.url, "/matchmake/joinOrCreate/arena", 50 * MB, ATTACKER, chunked));
       statuses.push(...(await Promise.all([...huge(false), ...huge(true)])));
     });
@@ -77,10 +39,10 @@ describe("request bodies", () => {
 
   it("cuts a body or headers trickled a byte at a time when the request timeout runs out", async () => {
     const n = await node({ HEADERS_TIMEOUT_MS: "2000", REQUEST_TIMEOUT_MS: "3000" });
-    const players = await honest(n);
+    const players = await suite.honest(n.url);
     const cutAfterMs: number[] = [];
     const answers: string[] = [];
-    await underAttack(
+    await suite.underAttack(
       "20 trickled bodies + 20 trickled headers",
       n,
       players,
@@ -107,13 +69,13 @@ describe("request bodies", () => {
 describe("sockets from one address", () => {
   it("refuses a flood past MAX_SOCKETS_PER_IP within a second, while another address still connects", async () => {
     const n = await node();
-    const players = await honest(n);
+    const players = await suite.honest(n.url);
     let held: Socket[] = [];
     let refusedTold: string[] = [];
     let newcomer: LeanBot | undefined;
-    await underAttack("400 idle sockets + 50 requests from one address", n, players, async () => {
+    await suite.underAttack("400 idle sockets + 50 requests from one address", n, players, async () => {
       held = await openIdleSockets(n.url, 400, ATTACKER);
-      cleanups.push(() => held.forEach((s) => s.destroy()));
+      suite.defer(() => held.forEach((s) => s.destroy()));
       // Past the cap a socket that says nothing is cut after a second; one that asks is told why.
       await waitFor(() => held.filter(serverClosed).length >= 400 - 256, 2000, () => `${held.filter(serverClosed).length} of 144 cut`);
       const asking = await Promise.all([
@@ -122,7 +84,7 @@ describe("sockets from one address", () => {
       ]);
       refusedTold = asking;
       newcomer = await LeanBot.join({ url: n.url, name: "newcomer", tickHz: 30, roomId: players.roomId });
-      cleanups.push(() => newcomer?.close());
+      suite.defer(() => newcomer?.close());
     });
     expect(held.filter((s) => !serverClosed(s))).toHaveLength(256);
     expect(new Set(refusedTold)).toEqual(new Set([`429 {"code":429,"error":"too many connections from ${ATTACKER}: at most 256 at once"}`]));
@@ -136,17 +98,17 @@ describe("sockets from one address", () => {
 describe("seat reservations", () => {
   it("lets one address hold MAX_PENDING_SEATS_PER_IP unconnected seats in a room, and an honest player still joins", async () => {
     const n = await node();
-    const players = await honest(n);
+    const players = await suite.honest(n.url);
     const answers: number[] = [];
     let reservedAt = 0;
-    await underAttack("15 joinById never connected", n, players, async () => {
+    await suite.underAttack("15 joinById never connected", n, players, async () => {
       reservedAt = performance.now();
       for (let i = 0; i < 15; i++) answers.push((await matchmake(n.url, `joinById/${players.roomId}`, ATTACKER)).status);
     });
     expect(answers.filter((s) => s === 200)).toHaveLength(4);
     expect(answers.filter((s) => s !== 200)).toEqual(Array(11).fill(523));
     const latecomer = await LeanBot.join({ url: n.url, name: "latecomer", tickHz: 30, roomId: players.roomId });
-    cleanups.push(() => latecomer.close());
+    suite.defer(() => latecomer.close());
     expect(n.output().match(/"reason":"pending_seats","offender":"127\.0\.0\.2"/g)).toHaveLength(1);
     // SEAT_RESERVATION_SECONDS (8) later the squatted seats are free again.
     await new Promise((r) => setTimeout(r, Math.max(0, 8500 - (performance.now() - reservedAt))));

@@ -118,7 +118,6 @@ export class ClusterRoomHost implements RoomHost {
     this.o.roomCap.check(this.roomCount);
     const placeholder = { epoch: 0, checkpoint: undefined };
     this.claimed.set(roomId, placeholder);
-    this.o.onLoadChange();
     const epoch = await this.claim(roomId, "new").catch((err: unknown) => {
       this.claimed.delete(roomId);
       throw err;

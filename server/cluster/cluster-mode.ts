@@ -120,8 +120,12 @@ export function startClusterMode(options: ClusterModeOptions) {
       // The gateway sent the request to the node with the fewest rooms: the room is made here, where
       // MAX_ROOMS_PER_NODE is checked against this node's own exact count (not another's,
       // a heartbeat old) and its refusal stays a 503 (Colyseus drops the status of a refusal
-      // that comes back from another node over IPC).
-      selectProcessIdToCreateRoom: async () => matchMaker.processId,
+      // that comes back from another node over IPC). Checked now, a refused create costs no room
+      // object; the room's admission checks again, for creates that were in flight together.
+      selectProcessIdToCreateRoom: async () => {
+        options.roomCap.check(host.roomCount);
+        return matchMaker.processId;
+      },
     },
 
     /** Refuses (503, so the SDK retries) a reconnect for a room this node does not hold yet. */

@@ -7,6 +7,9 @@
 import { ServerError } from "@colyseus/core";
 import type { RefusalLog } from "./refusal-log.ts";
 
+/** The refusal: a 503 the SDK shows, already counted and logged (once per interval) by the cap. */
+export class RoomCapReached extends ServerError {}
+
 export class RoomCap {
   readonly max: number;
   private readonly refusals: RefusalLog;
@@ -23,6 +26,6 @@ export class RoomCap {
     if (rooms < this.max) return;
     const message = `no room for a new game: node ${this.nodeId} already runs ${this.max} rooms (MAX_ROOMS_PER_NODE) and it is the least busy; try again shortly`;
     this.refusals.refused("rooms_per_node", this.nodeId, message);
-    throw new ServerError(503, message);
+    throw new RoomCapReached(503, message);
   }
 }

@@ -12,6 +12,7 @@ import { ArenaState, MoveInput } from "../../shared/schema.ts";
 import { CHECKPOINT_FORMAT, type Checkpoint, type SeatCheckpoint } from "../cluster/checkpoint.ts";
 import { guardSeatReservations } from "../colyseus-internals.ts";
 import type { PendingSeatLimit, SeatAuth } from "../edge/pending-seats.ts";
+import { RoomCapReached } from "../edge/room-cap.ts";
 import { ArenaWorld } from "../game/arena-world.ts";
 import { Rng } from "../game/rng.ts";
 import { restoreWorld, snapshotWorld } from "../game/snapshot.ts";
@@ -312,7 +313,9 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
   }
 
   override onUncaughtException(error: Error, method: string): void {
-    // A ServerError thrown on purpose (a refused join or create) already went back to its sender.
+    // A ServerError thrown on purpose (a refused join or create) already went back to its sender;
+    // a create refused at the room cap was counted and logged by the cap, once per interval.
+    if (error.cause instanceof RoomCapReached) return;
     if (error.cause instanceof ServerError) {
       this.log.info({ event: "refused", method, code: error.cause.code, reason: error.cause.message }, "request refused");
       return;

@@ -3,7 +3,7 @@
  * their own (127.0.0.2 and up), so per-address limits can tell the attacker from the honest
  * players on 127.0.0.1.
  */
-import { request } from "node:http";
+import { Agent, request } from "node:http";
 import { connect, type Socket } from "node:net";
 
 export interface Answer {
@@ -17,6 +17,13 @@ export interface RequestOptions {
   readonly headers?: Record<string, string>;
   readonly body?: string;
   readonly from: string;
+  /** Reuse connections (a client's usual keep-alive pool) rather than open one per request. */
+  readonly agent?: Agent;
+}
+
+/** A keep-alive pool of `sockets` connections from `from`, as a browser or an HTTP library keeps one. */
+export function keepAlive(from: string, sockets: number): Agent {
+  return new Agent({ keepAlive: true, maxSockets: sockets, localAddress: from });
 }
 
 /** One HTTP request from `from`; resolves with the answer (or rejects if the connection fails). */
@@ -24,7 +31,7 @@ export function send(url: string, path: string, o: RequestOptions): Promise<Answ
   const target = new URL(url);
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: target.hostname, port: target.port, path, method: o.method ?? "POST", localAddress: o.from, agent: false, headers: { "content-type": "application/json", ...o.headers } },
+      { host: target.hostname, port: target.port, path, method: o.method ?? "POST", localAddress: o.from, agent: o.agent ?? false, headers: { "content-type": "application/json", ...o.headers } },
       (res) => {
         let body = "";
         res.setEncoding("utf8");
@@ -39,8 +46,8 @@ export function send(url: string, path: string, o: RequestOptions): Promise<Answ
 }
 
 /** A matchmaking call (`joinOrCreate`, `create`, `joinById/<id>`) from `from`, its seat never used. */
-export function matchmake(url: string, route: string, from: string, headers: Record<string, string> = {}): Promise<Answer> {
-  return send(url, `/matchmake/${route}`, { from, headers, body: JSON.stringify({ name: "attacker" }) });
+export function matchmake(url: string, route: string, from: string, headers: Record<string, string> = {}, agent?: Agent): Promise<Answer> {
+  return send(url, `/matchmake/${route}`, { from, headers, body: JSON.stringify({ name: "attacker" }), ...(agent ? { agent } : {}) });
 }
 
 /**
