@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Redis } from "ioredis";
-import { readNodes } from "../server/cluster/node-registry.ts";
+import { adminAddress, readNodes } from "../server/cluster/node-registry.ts";
 import { percentile } from "./report.ts";
 
 /** Host names of this machine: the only targets a load test may have. */
@@ -37,7 +37,9 @@ export async function strikeBusiestNode(kind: "kill-node" | "drain-node", redisA
       process.kill(busiest.pid, "SIGKILL");
       return `killed ${busiest.nodeId} (pid ${busiest.pid}, ${busiest.players} players, ${busiest.rooms} rooms)`;
     }
-    const res = await fetch(`${busiest.address}/admin/drain`, { method: "POST", headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+    const admin = adminAddress(busiest);
+    if (!LOOPBACK.test(new URL(admin).hostname)) throw new Error(`${busiest.nodeId}'s admin API (${admin}) is not on this machine`);
+    const res = await fetch(`${admin}/admin/drain`, { method: "POST", headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
     if (res.status !== 202) throw new Error(`${busiest.nodeId} refused the drain: ${res.status} ${await res.text()}`);
     return `drained ${busiest.nodeId} (${busiest.players} players, ${busiest.rooms} rooms)`;
   } finally {
