@@ -84,7 +84,7 @@ export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeC
 }
 
 /** How far above the game port the operator listener sits by default: nodes started by hand on different ports stay apart. */
-export const ADMIN_PORT_OFFSET = 10_000;
+const ADMIN_PORT_OFFSET = 10_000;
 
 /**
  * ADMIN_PORT and ADMIN_HOST, read alike by nodes and gateways: the operator listener defaults to
