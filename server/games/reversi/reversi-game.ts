@@ -7,7 +7,7 @@
  */
 import { type Move, ReversiErrorCode } from "../../../shared/reversi/protocol.ts";
 import {
-  BLACK, type Color, DRAW, flipsFor, indexOf, initialBoard, nextTurn, other, SQUARES, WHITE, winnerByDiscs,
+  BLACK, type Color, DRAW, flipsFor, indexOf, initialBoard, nextTurn, other, WHITE, winnerByDiscs,
 } from "../../../shared/reversi/rules.ts";
 import { ReversiPlayer, type ReversiState } from "../../../shared/reversi/schema.ts";
 import { REVERSI_SNAPSHOT_VERSION, type ReversiClocks, type ReversiSnapshot } from "./reversi-snapshot.ts";
@@ -53,10 +53,6 @@ export class ReversiGame {
 
   get over(): boolean {
     return this.state.winner !== 0;
-  }
-
-  get playerCount(): number {
-    return this.state.players.size;
   }
 
   /**
@@ -151,7 +147,7 @@ export class ReversiGame {
   private load(snapshot: ReversiSnapshot): void {
     const { state } = this;
     state.board.clear();
-    state.board.push(...snapshot.board.slice(0, SQUARES));
+    state.board.push(...snapshot.board);
     state.turn = snapshot.turn;
     state.winner = snapshot.winner;
     state.players.clear();

@@ -13,6 +13,7 @@ import { countDiscs } from "../../../shared/reversi/rules.ts";
 import { ReversiState } from "../../../shared/reversi/schema.ts";
 import type { NodeMetrics } from "../../metrics.ts";
 import { ReversiGame } from "./reversi-game.ts";
+import { logUncaught } from "../../rooms/uncaught.ts";
 
 export interface ReversiRoomDeps {
   readonly nodeId: string;
@@ -144,12 +145,7 @@ export class ReversiRoom extends Room<{ state: ReversiState }> {
   }
 
   override onUncaughtException(error: Error, method: string): void {
-    // A ServerError thrown on purpose (a refused join) already went back to its sender.
-    if (error.cause instanceof ServerError) {
-      this.log.info({ event: "refused", method, code: error.cause.code, reason: error.cause.message }, "request refused");
-      return;
-    }
-    this.log.error({ event: "room_error", method, err: error }, "uncaught error in room; the room keeps running");
+    logUncaught(this.log, error, method);
   }
 
   private refuse(client: Client, code: ReversiErrorCode, message: string): void {
