@@ -41,6 +41,8 @@ export interface NodeConfig {
   readonly allowedOrigins: readonly string[];
   /** Each Reversi player's time for the whole game, in milliseconds. */
   readonly reversiClockMs: number;
+  /** Each websocket connection's frame budget, per second on average (server/edge/frame-budget.ts). */
+  readonly maxFramesPerSecond: number;
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -79,6 +81,10 @@ export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeC
     nodeAdminAddress: read.optional("NODE_ADMIN_ADDRESS", /^https?:\/\/[^/\s]+$/, "an http:// URL with no path, e.g. http://10.0.0.5:12567"),
     allowedOrigins: readAllowedOrigins(read),
     reversiClockMs: read.int("REVERSI_CLOCK_MS", DEFAULT_REVERSI_CLOCK_MS, 1000, 3_600_000),
+    // An honest client sends one input per tick and a ping a second: the default leaves room for
+    // twice the input guard's own limit (2 x TICK_HZ), so inputs that merely come too fast get the
+    // guard's clearer 4429 first; the floor still covers one input per tick and the pings.
+    maxFramesPerSecond: read.int("MAX_FRAMES_PER_SECOND", 4 * tickHz + 10, tickHz + 10, 100_000),
   };
   if (config.redisUrl && !config.adminToken && !problems.some((p) => p.startsWith("ADMIN_TOKEN"))) {
     problems.push("ADMIN_TOKEN is required in cluster mode (REDIS_URL set): operators drain nodes through the admin API with it");

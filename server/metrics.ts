@@ -14,6 +14,8 @@ export interface NodeMetrics {
   readonly bytesSent: Counter;
   readonly inputsRejected: Counter<"reason">;
   readonly clientsKicked: Counter<"reason">;
+  readonly framesRefused: Counter<"reason">;
+  readonly framesDropped: Counter;
   readonly rehydrations: Counter;
   readonly recoverySeconds: Histogram;
   readonly checkpointBytes: Histogram;
@@ -63,6 +65,17 @@ export function createNodeMetrics(labels: { node: string }): NodeMetrics {
       name: "locus_clients_kicked_total",
       help: "Clients disconnected for abuse, by reason.",
       labelNames: ["reason"],
+      registers: [registry],
+    }),
+    framesRefused: new Counter({
+      name: "locus_frames_refused_total",
+      help: "Websocket frames outside their room's frame policy, by reason; each closed its socket with 4400.",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
+    framesDropped: new Counter({
+      name: "locus_frames_dropped_total",
+      help: "Websocket frames dropped unprocessed because their connection was over its frame budget (counted when the connection closes).",
       registers: [registry],
     }),
     rehydrations: new Counter({

@@ -21,8 +21,9 @@ import { createNodeMetrics, type NodeMetrics } from "./metrics.ts";
 import { type ClusterMode, startClusterMode } from "./cluster/cluster-mode.ts";
 import { DrainRefused } from "./cluster/drain.ts";
 import { REVERSI_ROOM_NAME } from "../shared/reversi/protocol.ts";
-import { reversiRoom } from "./games/reversi/reversi-room.ts";
-import { arenaRoom } from "./rooms/arena-room.ts";
+import { REVERSI_FRAMES, reversiRoom } from "./games/reversi/reversi-room.ts";
+import { createFrameGate } from "./edge/frame-gate.ts";
+import { ARENA_FRAMES, arenaRoom } from "./rooms/arena-room.ts";
 import { LocalRoomHost, type RoomHost } from "./rooms/room-host.ts";
 
 export interface LocusNode {
@@ -108,12 +109,16 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
   const cors = new CorsPolicy(config.allowedOrigins);
   setCorsHeaders((origin) => cors.headers(origin));
   const httpServer = createServer(createHttpApp({ probes, staticDir: config.staticDir }));
+  const frames = createFrameGate({ maxFramesPerSecond: config.maxFramesPerSecond, metrics, log });
+  const transport = new WebSocketTransport({
+    server: httpServer,
+    maxPayload: MAX_MESSAGE_BYTES,
+    ...frames.transportOptions,
+    ...(cluster ? { beforeUpgrade: cluster.beforeUpgrade } : {}),
+  });
+  frames.attach(transport);
   const server = new Server({
-    transport: new WebSocketTransport({
-      server: httpServer,
-      maxPayload: MAX_MESSAGE_BYTES,
-      ...(cluster ? { beforeUpgrade: cluster.beforeUpgrade } : {}),
-    }),
+    transport,
     ...cluster?.serverOptions,
     // Signals are handled by main.ts, with a deadline Colyseus's own handler lacks.
     gracefullyShutdown: false,
@@ -132,6 +137,7 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
       host,
     }),
   );
+  frames.define(ROOM_NAME, ARENA_FRAMES);
   // Reversi has no checkpoints until it sits on the durable-room layer: in cluster mode no lease
   // would name its owner, so gateways could not route to it. A lone node serves it.
   if (!cluster) {
@@ -139,6 +145,7 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
       REVERSI_ROOM_NAME,
       reversiRoom({ nodeId: config.nodeId, clockMs: config.reversiClockMs, seatHoldSeconds: config.seatHoldSeconds, metrics, log }),
     );
+    frames.define(REVERSI_ROOM_NAME, REVERSI_FRAMES);
   }
   await server.listen(config.port, config.host);
   answerAheadOfColyseus(httpServer, (req, res) => {

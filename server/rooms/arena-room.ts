@@ -7,12 +7,13 @@ import { type Client, ClientState, CloseCode as ColyseusCloseCode, matchMaker, R
 import { $changes } from "@colyseus/schema";
 import type { Logger } from "pino";
 import { clampAxis, type Stick } from "../../shared/physics.ts";
-import { JoinErrorCode, parseJoinOptions, parseRoomIdOption } from "../../shared/protocol.ts";
+import { CloseCode, JoinErrorCode, parseJoinOptions, parseRoomIdOption } from "../../shared/protocol.ts";
 import { ArenaState, MoveInput } from "../../shared/schema.ts";
 import { CHECKPOINT_FORMAT, type Checkpoint, type SeatCheckpoint } from "../cluster/checkpoint.ts";
 import { ArenaWorld } from "../game/arena-world.ts";
 import { Rng } from "../game/rng.ts";
 import { restoreWorld, snapshotWorld } from "../game/snapshot.ts";
+import type { FramePolicy } from "../edge/frame-policy.ts";
 import type { NodeMetrics } from "../metrics.ts";
 import { InputBacklog } from "./input-backlog.ts";
 import { InputGuard, OFFENSE_CODE } from "./input-guard.ts";
@@ -37,8 +38,13 @@ const IDLE_STICK: Stick = { x: 0, y: 0 };
 const NO_RECONNECT_CODES: ReadonlySet<number> = new Set([
   ColyseusCloseCode.CONSENTED,
   ColyseusCloseCode.WITH_ERROR,
+  CloseCode.PROTOCOL_VIOLATION,
+  CloseCode.FRAME_FLOOD,
   ...Object.values(OFFENSE_CODE),
 ]);
+
+/** The frames an arena client sends besides the join ack, leave and ping: reliable inputs of MoveInput, nothing else. */
+export const ARENA_FRAMES: FramePolicy = { input: MoveInput };
 
 /**
  * A rehydrated room numbers its schema refs this far above the checkpoint's counter: the dead
@@ -134,6 +140,8 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     // Only after setFixedTimestep: set earlier, Colyseus starts a clock timer that starves the step.
     this.patchRate = null;
 
+    // The frame gate refuses room messages for the arena (ARENA_FRAMES) before Colyseus decodes
+    // them; the guard still counts any that reach the room by another way.
     this.onMessage("*", (client, type) => {
       const guard = this.guardOf(client);
       if (!guard) return;
@@ -310,7 +318,7 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     const { metrics } = this.deps;
     metrics.clients.inc();
     const input = this.inputs.get(client.sessionId).latest;
-    if (input) this.guards.set(input, new InputGuard(this.deps.tickHz * 2));
+    if (input) this.guards.set(input, new InputGuard(this.deps.tickHz * 2, performance.now()));
     const raw = client.raw.bind(client);
     client.raw = (data, options, cb) => {
       metrics.bytesSent.inc(data.byteLength);
@@ -326,7 +334,7 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
   /** Runs on every decoded input frame before anything reads it. */
   private sanitize(input: MoveInput): void {
     const guard = this.guards.get(input);
-    if (guard) guard.frames++;
+    guard?.input(performance.now());
     const x = clampAxis(input.x);
     const y = clampAxis(input.y);
     if (x !== input.x || y !== input.y) {
