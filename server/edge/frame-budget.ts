@@ -1,9 +1,11 @@
 /**
  * One connection's frame budget: every frame it sends (messages of any type, websocket pings and
  * pongs) draws on a CreditBucket of `perSecond`, which after a silence holds up to BURST_SECONDS
- * of credit. A frame the credit does not cover is dropped unprocessed. The first drop warns the sender; a sender
- * still over budget WARN_TO_CLOSE_MS after that warning is closed. A second of staying within
- * budget ends the episode, so a later slip is warned afresh rather than closed outright.
+ * of credit. A frame the credit does not cover is dropped unprocessed. The first drop warns the
+ * sender; a sender still over budget WARN_TO_CLOSE_MS after that warning, or that has had a
+ * second's budget dropped since, is closed: a flood as fast as the socket goes is closed at once,
+ * before reading it costs the node anything. A second of staying within budget ends the episode,
+ * so a later slip is warned afresh rather than closed outright.
  */
 import { CreditBucket } from "./credit-bucket.ts";
 
@@ -22,7 +24,7 @@ export const Admission = {
   DROP: 1,
   /** Over budget for the first time in a while: drop the frame and warn the sender. */
   WARN: 2,
-  /** Still over budget a while after the warning: drop the frame and close the connection. */
+  /** Still over budget a while after the warning, or by a second's worth: drop the frame and close the connection. */
   CLOSE: 3,
 } as const;
 export type Admission = (typeof Admission)[keyof typeof Admission];
@@ -33,9 +35,12 @@ export class FrameBudget {
   private readonly credit: CreditBucket;
   /** When the current over-budget episode began; the episode lasts while drops come less than a grace apart. */
   private overSince = 0;
+  private droppedInEpisode = 0;
   private lastDropAt = Number.NEGATIVE_INFINITY;
+  private readonly perSecond: number;
 
   constructor(perSecond: number, nowMs: number) {
+    this.perSecond = perSecond;
     this.credit = new CreditBucket(perSecond, BURST_SECONDS, nowMs);
   }
 
@@ -47,8 +52,10 @@ export class FrameBudget {
     this.lastDropAt = nowMs;
     if (newEpisode) {
       this.overSince = nowMs;
+      this.droppedInEpisode = 1;
       return Admission.WARN;
     }
-    return nowMs - this.overSince >= WARN_TO_CLOSE_MS ? Admission.CLOSE : Admission.DROP;
+    this.droppedInEpisode++;
+    return nowMs - this.overSince >= WARN_TO_CLOSE_MS || this.droppedInEpisode > this.perSecond ? Admission.CLOSE : Admission.DROP;
   }
 }

@@ -34,7 +34,10 @@ export interface FrameGate {
   attach(transport: WebSocketTransport): void;
 }
 
-/** A closed socket's peer has this long to answer the close before the connection is cut. */
+/**
+ * How long a socket the gate closed stays connected, unread, so that the close frame reaches its
+ * peer before the connection is cut.
+ */
 const CLOSE_GRACE_MS = 1000;
 /**
  * Frames one message may be split into. An SDK sends each message whole; a long run of empty
@@ -68,6 +71,9 @@ export function createFrameGate(deps: FrameGateDeps): FrameGate {
   const close = (ws: GatedSocket, code: number, reason: string) => {
     ws.closedWith = code;
     ws.close(code, reason);
+    // Reading on would parse whatever a flooder keeps sending until its close answer got through;
+    // unread, its sending stalls on TCP's window and costs the node nothing.
+    ws.pause();
     setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
   };
 
