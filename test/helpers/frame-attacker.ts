@@ -120,6 +120,8 @@ async function attackOnce(options: AttackOptions, until: number): Promise<Attack
       bytesWritten += chunk.length;
       if (!socket.write(chunk)) await Promise.race([new Promise((r) => socket.once("drain", r)), closing]);
     }
+    // Unwritable before its time is up: ws has answered the node's close frame, and the close follows.
+    if (Date.now() < until) await Promise.race([closing, new Promise((r) => setTimeout(r, FRAME_WAIT_MS))]);
   }
   const endedAfterMs = performance.now() - startedAt;
   stopping = true;
