@@ -69,7 +69,7 @@ export function createNodeMetrics(labels: { node: string }): NodeMetrics {
     }),
     framesRefused: new Counter({
       name: "locus_frames_refused_total",
-      help: "Websocket frames outside their room's frame policy, by reason; each closed its socket with 4400.",
+      help: "Websocket frames outside their room's frame policy, by reason; each closed its socket with 4415.",
       labelNames: ["reason"],
       registers: [registry],
     }),

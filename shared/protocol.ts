@@ -39,8 +39,9 @@ export const CloseCode = {
    * A frame no honest SDK sends to this room: a message type the room does not use (unreliable
    * or timed input, and in the arena any `room.send`/`request`), an unknown protocol byte, a text
    * frame, or an input body that is not the room's input schema. Closed at once, without warning.
+   * (415 as in HTTP's Unsupported Media Type; 4400 is Reversi's malformed-move warning.)
    */
-  PROTOCOL_VIOLATION: 4400,
+  PROTOCOL_VIOLATION: 4415,
 } as const;
 
 /** Join rejections travel in the matchmaking HTTP response, so they use HTTP statuses. */

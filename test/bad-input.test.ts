@@ -165,7 +165,7 @@ describe("abuse", () => {
     await expectRoomAlive(bystander);
   });
 
-  it("closes at once with 4400 a client that sends a room message or request: the arena takes none", async () => {
+  it("closes at once with 4415 a client that sends a room message or request: the arena takes none", async () => {
     const bystander = await join("Bystander");
     const chatty = await join("Chatty");
     const asker = await join("Asker");
@@ -191,7 +191,7 @@ describe("abuse", () => {
     await expectRoomAlive(bystander);
   });
 
-  it("survives garbage input frames and unknown protocol bytes, closing the sender with 4400", async () => {
+  it("survives garbage input frames and unknown protocol bytes, closing the sender with 4415", async () => {
     const bystander = await join("Bystander");
     const fuzzer = await join("Fuzzer");
     const heard = listen(fuzzer);
@@ -210,7 +210,7 @@ describe("abuse", () => {
     expect(bystander.state.players.has(fuzzer.sessionId)).toBe(false);
   });
 
-  it("closes with 4400 a room message whose payload does not even decode, before decoding it", async () => {
+  it("closes with 4415 a room message whose payload does not even decode, before decoding it", async () => {
     const bystander = await join("Bystander");
     const broken = await join("Broken");
     const heard = listen(broken);

@@ -103,7 +103,7 @@ describe("a lone node", () => {
     return players;
   }
 
-  it("refuses the 10-byte frame at once with 4400, before Colyseus reads its count", async () => {
+  it("refuses the 10-byte frame at once with 4415, before Colyseus reads its count", async () => {
     const m = await measure(await freshPlayers(), node, { url: node.url, mode: "frame", frame: TEN_BYTE_FRAME }, 4000);
     expectFrameRefused(m.report);
     expectHonestPlayersUnharmed(m);
@@ -169,7 +169,7 @@ describe("through the gateway of a two-node cluster", () => {
     expect(room.players.bots.map((b) => b.reconnects)).toEqual(room.players.bots.map(() => 0));
   }
 
-  it("refuses the 10-byte frame at once with 4400; the room keeps its owner", async () => {
+  it("refuses the 10-byte frame at once with 4415; the room keeps its owner", async () => {
     const room = await freshRoom();
     const m = await measure(room.players, room.owner, { url: cluster.gateway.url, mode: "frame", frame: TEN_BYTE_FRAME }, 4000);
     expectFrameRefused(m.report);

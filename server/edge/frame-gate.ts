@@ -3,7 +3,7 @@
  * Colyseus listener sees it. The node's sockets are a WebSocket subclass whose `emit` consults
  * the gate for each message, ping and pong: a frame over the connection's budget is dropped
  * unprocessed (the sender is warned, then closed with 4430 if it keeps on), and a frame outside
- * its room type's policy closes the socket at once with 4400. Websocket pings are answered only
+ * its room type's policy closes the socket at once with 4415. Websocket pings are answered only
  * within budget. Per frame this costs a clock read, a few arithmetic operations and a table
  * lookup, and allocates nothing.
  */
