@@ -20,6 +20,9 @@ export interface NodeMetrics {
   readonly checkpointWriteSeconds: Histogram;
   readonly leaseRenewalFailures: Counter;
   readonly fencedWrites: Counter;
+  readonly badRedisRecords: Counter<"kind">;
+  readonly checkpointsQuarantined: Counter;
+  readonly seatTakeoversRefused: Counter;
 }
 
 /** Tick time buckets, in seconds: fine below a millisecond, where a healthy room lives. */
@@ -95,6 +98,22 @@ export function createNodeMetrics(labels: { node: string }): NodeMetrics {
     fencedWrites: new Counter({
       name: "locus_fenced_writes_total",
       help: "Checkpoint writes and renewals refused because another node holds a newer epoch.",
+      registers: [registry],
+    }),
+    badRedisRecords: new Counter({
+      name: "locus_bad_redis_records_total",
+      help: "Node records and owner values in Redis that were not valid and were skipped, each counted once, by kind (node, owner).",
+      labelNames: ["kind"],
+      registers: [registry],
+    }),
+    checkpointsQuarantined: new Counter({
+      name: "locus_checkpoints_quarantined_total",
+      help: "Checkpoints no room could be rebuilt from, moved to their quarantine key and their room released.",
+      registers: [registry],
+    }),
+    seatTakeoversRefused: new Counter({
+      name: "locus_seat_takeovers_refused_total",
+      help: "Reconnection tokens presented for a seat whose connection is live and talking, refused.",
       registers: [registry],
     }),
   };

@@ -16,7 +16,10 @@ import { createHttpApp } from "./http/routes.ts";
 import { createNodeMetrics, type NodeMetrics } from "./metrics.ts";
 import { type ClusterMode, startClusterMode } from "./cluster/cluster-mode.ts";
 import { DrainRefused } from "./cluster/drain.ts";
+import { tokenHasher } from "./cluster/token-hash.ts";
+import { installMatchmaking } from "./matchmaking.ts";
 import { arenaRoom } from "./rooms/arena-room.ts";
+import { reconnectGate } from "./rooms/reconnect-gate.ts";
 import { LocalRoomHost, type RoomHost } from "./rooms/room-host.ts";
 
 export interface LocusNode {
@@ -36,6 +39,8 @@ const NOT_CLUSTERED = "this node is not in a cluster (no REDIS_URL): there is no
 
 export async function startNode(config: NodeConfig, log: Logger): Promise<LocusNode> {
   const metrics = createNodeMetrics({ node: config.nodeId });
+  // Every node of a cluster shares ADMIN_TOKEN, so each reads the others' checkpoints' token hashes.
+  const tokenHash = tokenHasher(config.adminToken);
   let listening = false;
   const cluster: ClusterMode | undefined = config.redisUrl
     ? startClusterMode({
@@ -47,6 +52,7 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
         drainParallelism: config.drainParallelism,
         metrics,
         log,
+        tokenHash,
       })
     : undefined;
   await cluster?.ready();
@@ -97,7 +103,8 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
     transport: new WebSocketTransport({
       server: httpServer,
       maxPayload: MAX_MESSAGE_BYTES,
-      ...(cluster ? { beforeUpgrade: cluster.beforeUpgrade } : {}),
+      // A reconnect for a room being rebuilt here waits for it first; then its token is checked.
+      beforeUpgrade: async (request: Request) => (await cluster?.beforeUpgrade(request)) ?? reconnectGate(request),
     }),
     ...cluster?.serverOptions,
     // Signals are handled by main.ts, with a deadline Colyseus's own handler lacks.
@@ -115,8 +122,10 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
       metrics,
       log,
       host,
+      tokenHash,
     }),
   );
+  installMatchmaking(log);
   await server.listen(config.port, config.host);
   const port = (httpServer.address() as AddressInfo).port;
   await cluster?.started(config.nodeAddress ?? `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`);

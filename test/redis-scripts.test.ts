@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 const claim = (room: string, node: string, mode: "new" | "orphan" | "dead", seen = 0) =>
-  redis.locusClaim(keys.owner(room), keys.epoch(room), keys.rooms, room, node, 5000, mode, keys.node(""), seen);
+  redis.locusClaim(keys.owner(room), keys.epoch(room), keys.rooms, room, node, 5000, mode, keys.node(""), seen, 4096);
 const renew = (room: string, node: string, epoch: number) => redis.locusRenew(keys.owner(room), keys.epoch(room), keys.rooms, room, node, epoch, 5000);
 const write = (room: string, node: string, epoch: number) => redis.locusWriteCheckpoint(keys.owner(room), keys.checkpoint(room), node, epoch, "{}");
 

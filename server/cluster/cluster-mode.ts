@@ -10,12 +10,15 @@ import { RedisPresence } from "@colyseus/redis-presence";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { NodeMetrics } from "../metrics.ts";
+import { redactUrl } from "../redact.ts";
+import { BadRecordLog } from "./bad-records.ts";
 import { ClusterRoomHost } from "./cluster-host.ts";
 import { type Heartbeat, leastLoaded, type NodeState, readNodes, startHeartbeat } from "./node-registry.ts";
 import { Drain } from "./drain.ts";
 import { OrphanWatch } from "./orphan-watch.ts";
 import { type AdoptRequest, channels, type OwnershipChange, type RehydrateRequest } from "./redis-keys.ts";
 import { withScripts } from "./redis-scripts.ts";
+import type { TokenHash } from "./token-hash.ts";
 
 export const NODE_HEARTBEAT_MS = 250;
 export const NODE_TTL_MS = 1000;
@@ -35,6 +38,7 @@ export interface ClusterModeOptions {
   readonly drainParallelism: number;
   readonly metrics: NodeMetrics;
   readonly log: Logger;
+  readonly tokenHash: TokenHash;
 }
 
 /**
@@ -65,6 +69,7 @@ export function startClusterMode(options: ClusterModeOptions) {
   const redis = withScripts(connectRedis(redisUrl, log, `locus-node-${nodeId}`));
   const subscriber = connectRedis(redisUrl, log, `locus-node-${nodeId}-sub`, "subscriber");
   let heartbeat: Heartbeat | undefined;
+  const badRecords = new BadRecordLog(log, (kind) => options.metrics.badRedisRecords.inc({ kind }));
   const host = new ClusterRoomHost({
     redis,
     nodeId,
@@ -72,16 +77,18 @@ export function startClusterMode(options: ClusterModeOptions) {
     checkpointMs: options.checkpointMs,
     metrics: options.metrics,
     log,
+    tokenHash: options.tokenHash,
+    badRecords,
     onLoadChange: () => heartbeat?.beatSoon(),
   });
   let state: NodeState = "ready";
-  const watch = new OrphanWatch({ redis, host, nodeId, scanMs: ORPHAN_SCAN_MS, suspectAfterMs: SUSPECT_AFTER_MS, isReady: () => state === "ready", log });
+  const watch = new OrphanWatch({ redis, host, nodeId, scanMs: ORPHAN_SCAN_MS, suspectAfterMs: SUSPECT_AFTER_MS, isReady: () => state === "ready", log, badRecords });
   const drain = new Drain({
     host,
     nodeId,
     parallelism: options.drainParallelism,
     timeoutMs: options.drainTimeoutMs,
-    readNodes: () => readNodes(redis),
+    readNodes: () => readNodes(redis, badRecords),
     adopt: (target, roomId) => {
       const request: AdoptRequest = { roomId, nodeId: target.nodeId };
       return redis.publish(channels.adopt, JSON.stringify(request));
@@ -105,7 +112,7 @@ export function startClusterMode(options: ClusterModeOptions) {
     ready: () =>
       new Promise<void>((resolve, reject) => {
         if (redis.status === "ready") return resolve();
-        const timer = setTimeout(() => reject(new Error(`cannot reach Redis at ${redisUrl}`)), REDIS_START_TIMEOUT_MS);
+        const timer = setTimeout(() => reject(new Error(`cannot reach Redis at ${redactUrl(redisUrl)}`)), REDIS_START_TIMEOUT_MS);
         redis.once("ready", () => {
           clearTimeout(timer);
           resolve();
@@ -114,7 +121,7 @@ export function startClusterMode(options: ClusterModeOptions) {
     serverOptions: {
       presence: new RedisPresence(redisUrl),
       driver: new RedisDriver(redisUrl),
-      selectProcessIdToCreateRoom: async () => leastLoaded(await readNodes(redis))?.processId ?? matchMaker.processId,
+      selectProcessIdToCreateRoom: async () => leastLoaded(await readNodes(redis, badRecords))?.processId ?? matchMaker.processId,
     },
 
     /** Refuses (503, so the SDK retries) a reconnect for a room this node does not hold yet. */
