@@ -3,13 +3,13 @@
  * fixed rate, and sends each client its patch at the end of the step that produced it (not on
  * Colyseus's separate patch timer, which ships state about one tick late).
  */
+import { randomBytes } from "node:crypto";
 import { type Client, ClientState, CloseCode as ColyseusCloseCode, matchMaker, Room, ServerError } from "@colyseus/core";
 import { $changes } from "@colyseus/schema";
 import type { Logger } from "pino";
 import { clampAxis, type Stick } from "../../shared/physics.ts";
 import { JoinErrorCode, parseJoinOptions, parseRoomIdOption } from "../../shared/protocol.ts";
 import { ArenaState, MoveInput } from "../../shared/schema.ts";
-import { randomBytes } from "node:crypto";
 import { CHECKPOINT_FORMAT, type Checkpoint, type SeatCheckpoint } from "../cluster/checkpoint.ts";
 import type { TokenHash } from "../cluster/token-hash.ts";
 import { clientError } from "../client-errors.ts";
