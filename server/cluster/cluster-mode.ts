@@ -9,6 +9,7 @@ import { RedisDriver } from "@colyseus/redis-driver";
 import { RedisPresence } from "@colyseus/redis-presence";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { LogOnce } from "../log-once.ts";
 import type { NodeMetrics } from "../metrics.ts";
 import { redactUrl } from "../redact.ts";
 import { BadRecordLog } from "./bad-records.ts";
@@ -69,6 +70,7 @@ export function startClusterMode(options: ClusterModeOptions) {
   const redis = withScripts(connectRedis(redisUrl, log, `locus-node-${nodeId}`));
   const subscriber = connectRedis(redisUrl, log, `locus-node-${nodeId}-sub`, "subscriber");
   let heartbeat: Heartbeat | undefined;
+  const heartbeatFailures = new LogOnce();
   const badRecords = new BadRecordLog(log, (kind) => options.metrics.badRedisRecords.inc({ kind }));
   const host = new ClusterRoomHost({
     redis,
@@ -142,7 +144,9 @@ export function startClusterMode(options: ClusterModeOptions) {
         intervalMs: NODE_HEARTBEAT_MS,
         ttlMs: NODE_TTL_MS,
         record: () => ({ nodeId, address, processId: matchMaker.processId, state, players: host.playerCount, rooms: host.roomCount, pid: process.pid }),
-        onError: () => undefined,
+        onError: (err) => {
+          if (heartbeatFailures.first(err instanceof Error ? err.message : String(err))) log.warn({ event: "heartbeat_failed", err }, "could not publish this node's record; retrying quietly");
+        },
       });
       host.start();
       watch.start();

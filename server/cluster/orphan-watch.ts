@@ -38,7 +38,7 @@ export class OrphanWatch {
   private readonly lastSeen = new Map<string, NodeRecord>();
   private timer: NodeJS.Timeout | undefined;
   private scanning = false;
-  /** A room that fails to rebuild the same way on every scan is logged once, not four times a second. */
+  /** A room that fails to rebuild, or a scan that fails, the same way every time is logged once, not four times a second. */
   private readonly failures = new LogOnce();
 
   constructor(options: OrphanWatchOptions) {
@@ -60,7 +60,8 @@ export class OrphanWatch {
     try {
       await this.scanOnce();
     } catch (err) {
-      this.o.log.debug({ event: "orphan_scan_failed", err }, "orphan scan failed");
+      // Redis away (already logged as such) or something in it no scan can read past: once per kind.
+      if (this.failures.first(`scan: ${err instanceof Error ? err.message : String(err)}`)) this.o.log.warn({ event: "orphan_scan_failed", err }, "orphan scan failed; retrying quietly");
     } finally {
       this.scanning = false;
     }
