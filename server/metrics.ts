@@ -23,6 +23,9 @@ export interface NodeMetrics {
   readonly leaseRenewalFailures: Counter;
   readonly fencedWrites: Counter;
   readonly adminAuthFailures: Counter;
+  readonly badRedisRecords: Counter<"kind">;
+  readonly checkpointsQuarantined: Counter;
+  readonly seatTakeoversRefused: Counter;
 }
 
 /** Tick time buckets, in seconds: fine below a millisecond, where a healthy room lives. */
@@ -114,6 +117,22 @@ export function createNodeMetrics(labels: { node: string }): NodeMetrics {
     adminAuthFailures: new Counter({
       name: "locus_admin_auth_failures_total",
       help: "Admin API requests refused for a missing or wrong bearer token (or with the admin API off).",
+      registers: [registry],
+    }),
+    badRedisRecords: new Counter({
+      name: "locus_bad_redis_records_total",
+      help: "Node records and owner values in Redis that were not valid and were skipped, each counted once, by kind (node, owner).",
+      labelNames: ["kind"],
+      registers: [registry],
+    }),
+    checkpointsQuarantined: new Counter({
+      name: "locus_checkpoints_quarantined_total",
+      help: "Checkpoints no room could be rebuilt from, moved to their quarantine key and their room released.",
+      registers: [registry],
+    }),
+    seatTakeoversRefused: new Counter({
+      name: "locus_seat_takeovers_refused_total",
+      help: "Reconnection tokens presented for a seat whose connection is live and talking, refused.",
       registers: [registry],
     }),
   };

@@ -22,8 +22,11 @@ import { type ClusterMode, startClusterMode } from "./cluster/cluster-mode.ts";
 import { DrainRefused } from "./cluster/drain.ts";
 import { REVERSI_ROOM_NAME } from "../shared/reversi/protocol.ts";
 import { REVERSI_FRAMES, reversiRoom } from "./games/reversi/reversi-room.ts";
+import { tokenHasher } from "./cluster/token-hash.ts";
 import { createFrameGate } from "./edge/frame-gate.ts";
+import { installMatchmaking } from "./matchmaking.ts";
 import { ARENA_FRAMES, arenaRoom } from "./rooms/arena-room.ts";
+import { reconnectGate } from "./rooms/reconnect-gate.ts";
 import { LocalRoomHost, type RoomHost } from "./rooms/room-host.ts";
 
 export interface LocusNode {
@@ -48,6 +51,8 @@ const AUTH_FAILURE_ADDRESSES = 1000;
 
 export async function startNode(config: NodeConfig, log: Logger): Promise<LocusNode> {
   const metrics = createNodeMetrics({ node: config.nodeId });
+  // Every node of a cluster shares ADMIN_TOKEN, so each reads the others' checkpoints' token hashes.
+  const tokenHash = tokenHasher(config.adminToken);
   let listening = false;
   const cluster: ClusterMode | undefined = config.redisUrl
     ? startClusterMode({
@@ -59,6 +64,7 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
         drainParallelism: config.drainParallelism,
         metrics,
         log,
+        tokenHash,
       })
     : undefined;
   await cluster?.ready();
@@ -114,7 +120,8 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
     server: httpServer,
     maxPayload: MAX_MESSAGE_BYTES,
     ...frames.transportOptions,
-    ...(cluster ? { beforeUpgrade: cluster.beforeUpgrade } : {}),
+    // A reconnect for a room being rebuilt here waits for it first; then its token is checked.
+    beforeUpgrade: async (request: Request) => (await cluster?.beforeUpgrade(request)) ?? reconnectGate(request),
   });
   frames.attach(transport);
   const server = new Server({
@@ -135,6 +142,7 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
       metrics,
       log,
       host,
+      tokenHash,
     }),
   );
   frames.define(ROOM_NAME, ARENA_FRAMES);
@@ -147,6 +155,7 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
     );
     frames.define(REVERSI_ROOM_NAME, REVERSI_FRAMES);
   }
+  installMatchmaking(log);
   await server.listen(config.port, config.host);
   answerAheadOfColyseus(httpServer, (req, res) => {
     if (!cors.refusesPreflight(req.method, req.headers)) return false;

@@ -49,6 +49,13 @@ export const JoinErrorCode = {
   INVALID_OPTIONS: 400,
 } as const;
 
+/**
+ * What a client is told of a failure the server did not mean (a bug, a Redis error): in the
+ * matchmaking HTTP answer (status and `code`) and in a websocket ERROR frame. The details go to
+ * the server's log only.
+ */
+export const INTERNAL_ERROR = { code: 500, message: "internal error" } as const;
+
 /** Largest websocket frame a client may send; a larger one closes its socket with 1009. */
 export const MAX_MESSAGE_BYTES = 2048;
 
