@@ -4,7 +4,8 @@
  */
 import { readFileSync } from "node:fs";
 import { Redis } from "ioredis";
-import { readNodes } from "../server/cluster/node-registry.ts";
+import { adminAddress, readNodes } from "../server/cluster/node-registry.ts";
+import { withScripts } from "../server/cluster/redis-scripts.ts";
 import { percentile } from "./report.ts";
 
 /** Host names of this machine: the only targets a load test may have. */
@@ -24,11 +25,12 @@ export function recovery(gaps: readonly number[]): Recovery {
 
 /** Kills or drains the node with the most players; only a node on this machine is ever killed. */
 export async function strikeBusiestNode(kind: "kill-node" | "drain-node", redisAddress: string, token: string | undefined): Promise<string> {
-  const redis = new Redis(redisAddress, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  const redis = withScripts(new Redis(redisAddress, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null }));
   redis.on("error", () => undefined);
   try {
     await redis.connect();
-    const busiest = (await readNodes(redis)).filter((n) => n.state === "ready").sort((a, b) => b.players - a.players)[0];
+    // A record that is not a valid one is no node to strike.
+    const busiest = (await readNodes(redis, { report: () => undefined })).filter((n) => n.state === "ready").sort((a, b) => b.players - a.players)[0];
     if (!busiest) throw new Error("no ready node");
     if (!LOOPBACK.test(new URL(busiest.address).hostname)) throw new Error(`${busiest.nodeId} is not on this machine`);
     if (kind === "kill-node") {
@@ -37,7 +39,9 @@ export async function strikeBusiestNode(kind: "kill-node" | "drain-node", redisA
       process.kill(busiest.pid, "SIGKILL");
       return `killed ${busiest.nodeId} (pid ${busiest.pid}, ${busiest.players} players, ${busiest.rooms} rooms)`;
     }
-    const res = await fetch(`${busiest.address}/admin/drain`, { method: "POST", headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+    const admin = adminAddress(busiest);
+    if (!LOOPBACK.test(new URL(admin).hostname)) throw new Error(`${busiest.nodeId}'s admin API (${admin}) is not on this machine`);
+    const res = await fetch(`${admin}/admin/drain`, { method: "POST", headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
     if (res.status !== 202) throw new Error(`${busiest.nodeId} refused the drain: ${res.status} ${await res.text()}`);
     return `drained ${busiest.nodeId} (${busiest.players} players, ${busiest.rooms} rooms)`;
   } finally {

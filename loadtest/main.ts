@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname } from "node:path";
 import { parseFlags } from "../server/cli.ts";
+import { redactUrl } from "../server/redact.ts";
 import { LOOPBACK, recovery, strikeBusiestNode } from "./chaos.ts";
 import { renderHtmlReport } from "./html-report.ts";
 import { maxMs, quantileMs } from "./latency-histogram.ts";
@@ -56,7 +57,7 @@ if (scenario !== "steady") {
   try {
     redisHost = new URL(redisUrl!).hostname;
   } catch {
-    flags.fail(`--redis must be a redis:// URL, got ${JSON.stringify(redisUrl)}`);
+    flags.fail(`--redis must be a redis:// URL, got ${redactUrl(JSON.stringify(redisUrl))}`);
   }
   if (!LOOPBACK.test(redisHost)) flags.fail(`--redis must point at this machine (localhost, 127.x.x.x or [::1]), not ${redisHost}`);
 }

@@ -1,10 +1,161 @@
 /**
- * Every Colyseus internal Locus relies on (a private field, or behaviour its documentation does
- * not promise), one small function each, with the version it was read from. A Colyseus upgrade
- * that changes one of them breaks here, in one place.
+ * Every place Locus reaches into Colyseus beyond its documented API: private fields and
+ * undocumented behaviour, one small function each, with the version it was read from. A Colyseus
+ * upgrade breaks here, in one place, or nowhere.
  */
-import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
-import type { Room } from "@colyseus/core";
+import type { IncomingHttpHeaders, IncomingMessage, RequestListener, Server as HttpServer, ServerResponse } from "node:http";
+import { ErrorCode, matchMaker, type Room, ServerError } from "@colyseus/core";
+import type { WebSocketTransport } from "@colyseus/ws-transport";
+import type { WebSocketServer } from "ws";
+
+/**
+ * Read from @colyseus/core 0.18.17 (router/index.mjs `bindRouterToTransport`, router/node.mjs):
+ * every HTTP answer, on every route and not only matchmaking, carries
+ * `controller.DEFAULT_CORS_HEADERS` (`Access-Control-Allow-Origin: *` with credentials) overlaid
+ * with `controller.getCorsHeaders(headers)` (which reflects any Origin). Emptying the defaults
+ * leaves the CORS headers wholly to `headersFor`.
+ */
+export function setCorsHeaders(headersFor: (origin: string | null) => Readonly<Record<string, string>>): void {
+  (matchMaker.controller as { DEFAULT_CORS_HEADERS: Record<string, string> }).DEFAULT_CORS_HEADERS = {};
+  matchMaker.controller.getCorsHeaders = (headers: Headers) => ({ ...headersFor(headers.get("origin")) });
+}
+
+/**
+ * Read from @colyseus/core 0.18.17 (router/index.mjs `bindRouterToTransport`, run by
+ * `Server.listen()` once the port is bound): Colyseus prepends a "request" listener that answers
+ * every OPTIONS itself (204) before Express sees it. A request that must be answered before Colyseus
+ * (`answer` returns true once it has) is therefore caught ahead of every listener the server has;
+ * call this after `listen()` resolves.
+ */
+export function answerAheadOfColyseus(server: HttpServer, answer: (req: IncomingMessage, res: ServerResponse) => boolean): void {
+  const listeners = server.listeners("request") as RequestListener[];
+  server.removeAllListeners("request");
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    if (answer(req, res)) return;
+    for (const listener of listeners) listener.call(server, req, res);
+  });
+}
+
+/**
+ * The ws server a transport accepts sockets with. @colyseus/ws-transport 0.18.4 keeps it in the
+ * protected `wss`, built with the transport's own options (so a `WebSocket` class given to the
+ * transport is the class of every socket), and emits `connection` with each socket and its
+ * upgrade request before any frame of that socket is read.
+ */
+export function socketServerOf(transport: WebSocketTransport): WebSocketServer {
+  return (transport as unknown as { wss: WebSocketServer }).wss;
+}
+
+// @colyseus/ws-transport 0.18.4, WebSocketTransport.onConnection.
+const ROOM_SOCKET_PATH = /\/[a-zA-Z0-9_-]+\/([a-zA-Z0-9_-]+)$/;
+
+/**
+ * Which room a socket's upgrade URL asks for, as the transport reads it: the last segment of
+ * `/<processId>/<roomId>`. A socket with neither a room nor a `sessionId` is the transport's
+ * latency probe, which it answers with a PING for every frame for a second, then closes
+ * (@colyseus/ws-transport 0.18.4).
+ */
+export function roomOfSocketUrl(url: URL): { roomId: string | undefined; probe: boolean } {
+  const roomId = ROOM_SOCKET_PATH.exec(url.pathname)?.[1];
+  return { roomId, probe: roomId === undefined && !url.searchParams.get("sessionId") };
+}
+
+/** Six bits of field index on the wire. */
+const SCHEMA_FIELD_SLOTS = 64;
+
+/**
+ * A schema class's fields by wire index, with their declared types. @colyseus/schema 5.0.34
+ * keeps them in the class's `Symbol.metadata` as `{ [index]: { name, type, index } }`, and its
+ * decoder reads a field's index from the low six bits of the byte that opens the field.
+ */
+export function schemaFieldTypes(schemaClass: abstract new (...args: any[]) => object): Map<number, unknown> {
+  const metadataKey = (Symbol as unknown as { metadata: symbol }).metadata;
+  const metadata = (schemaClass as unknown as Record<symbol, Record<number, { type: unknown } | undefined> | undefined>)[metadataKey] ?? {};
+  const fields = new Map<number, unknown>();
+  for (let index = 0; index < SCHEMA_FIELD_SLOTS; index++) {
+    const field = metadata[index];
+    if (field) fields.set(index, field.type);
+  }
+  return fields;
+}
+
+type Deferred = { then(onFulfilled: () => void, onRejected: () => void): unknown };
+
+interface RoomInternals {
+  /** Seats held for a reconnect, by the reconnection token that may take them: [sessionId, deferred]. */
+  _reconnections: Record<string, [string, Deferred]>;
+  /** Reserved seats by session id: [options, auth, consumed, waitingForReconnection]. */
+  _reservedSeats: Record<string, [unknown, unknown, boolean, boolean]>;
+  _onJoin(...args: unknown[]): Promise<void>;
+  _reserveSeat(sessionId: string, joinOptions?: unknown, authData?: unknown, seconds?: number, allowReconnection?: boolean, ...rest: unknown[]): Promise<boolean>;
+}
+
+const internals = (room: Room) => room as unknown as RoomInternals;
+
+/**
+ * The session whose held seat `token` takes, if any. Read from @colyseus/core 0.18.17, Room.mjs
+ * `checkReconnectionToken`, without its second half (which force-closes a live client holding the
+ * token: Locus decides that itself).
+ */
+export function heldSeatFor(room: Room, token: string): string | undefined {
+  const { _reconnections, _reservedSeats } = internals(room);
+  if (!Object.hasOwn(_reconnections, token)) return undefined;
+  const sessionId = _reconnections[token]![0];
+  return Object.hasOwn(_reservedSeats, sessionId) && _reservedSeats[sessionId]![3] ? sessionId : undefined;
+}
+
+/**
+ * Lets `token` take the seat held under `heldUnder`. Colyseus 0.18.17 finds a held seat only by
+ * the token itself (`_reconnections[token]`, read by `hasReservedSeat` on the websocket path and
+ * `checkReconnectionToken` on POST /matchmake/reconnect), and a room rebuilt from a checkpoint
+ * knows only the token's hash: so the seat is held under a random key, and the token is added
+ * beside it once it has been checked against the hash. The added entry goes with the seat (taken
+ * or expired), so the token never replays.
+ */
+export function admitToHeldSeat(room: Room, heldUnder: string, token: string): void {
+  const { _reconnections } = internals(room);
+  if (!Object.hasOwn(_reconnections, heldUnder) || Object.hasOwn(_reconnections, token)) return;
+  const entry = _reconnections[heldUnder]!;
+  // defineProperty: a token spelt like an Object.prototype member must stay an own key.
+  Object.defineProperty(_reconnections, token, { value: entry, writable: true, enumerable: true, configurable: true });
+  const drop = () => {
+    if (_reconnections[token] === entry) delete _reconnections[token];
+  };
+  entry[1].then(drop, drop);
+}
+
+/**
+ * Passes what a websocket join or reconnect throws through `map` before Colyseus sends it to the
+ * client. Read from 0.18.17: every join and reconnect runs `Room._onJoin`, and
+ * `WebSocketTransport.onConnection` sends whatever it throws as an ERROR frame (code, message).
+ */
+export function mapJoinErrors(room: Room, map: (err: unknown) => unknown): void {
+  const r = internals(room);
+  const onJoin = r._onJoin.bind(room);
+  r._onJoin = (...args) =>
+    onJoin(...args).catch((err: unknown) => {
+      throw map(err);
+    });
+}
+
+export type MatchmakeCall = (method: string, roomName: string, options: unknown, auth: unknown) => Promise<unknown>;
+
+/**
+ * Runs every `POST /matchmake/:method/:roomName` through `handle`. Read from 0.18.17:
+ * `matchMaker.controller.invokeMethod` serves each call (router/default_routes.mjs answers with
+ * the status and `{ code, error }` of what it throws), and re-throws any exception as a
+ * ServerError carrying the exception's own message; so it is replaced, not wrapped. `handle` gets
+ * the original call, which checks the method against the exposed ones as before.
+ */
+export function routeMatchmaking(handle: (call: MatchmakeCall, method: string, roomName: string, options: unknown, auth: unknown) => Promise<unknown>): void {
+  const { controller } = matchMaker;
+  const call: MatchmakeCall = async (method, roomName, options, auth) => {
+    if (!controller.exposedMethods.includes(method)) throw new ServerError(ErrorCode.MATCHMAKE_NO_HANDLER, `invalid method "${method}"`);
+    const run = (matchMaker as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[method]!;
+    return run(roomName, options, auth);
+  };
+  controller.invokeMethod = (method, roomName, options, auth) => handle(call, method, roomName, options, auth);
+}
 
 /**
  * Read from @colyseus/core 0.18.17, `Transport.mjs` `resolveClientIp`: an auth context's `ip` is
@@ -26,24 +177,20 @@ export function handBodyToColyseus(req: IncomingMessage, body: string): void {
   (req as IncomingMessage & { body?: string }).body = body;
 }
 
-/** A seat reservation as `Room._reservedSeats` holds it: join options, auth data, consumed, held for a reconnect. */
-type ReservedSeat = [unknown, unknown, boolean, boolean];
-type ReserveSeat = (sessionId: string, joinOptions?: unknown, authData?: unknown, seconds?: number, allowReconnection?: boolean, ...rest: unknown[]) => Promise<boolean>;
-
 /**
  * Read from @colyseus/core 0.18.17, `Room.mjs`: `_reserveSeat(sessionId, joinOptions, authData,
  * seconds, allowReconnection)` is what the matchmaker calls (in process or over IPC) to reserve a
- * seat, and a `false` answer makes it refuse the join as "already full"; `_reservedSeats` maps each
- * session to `[joinOptions, authData, consumed, allowReconnection]` until its socket joins or the
- * reservation lapses. `refuse` sees the new seat's auth data and that of every reservation not yet
- * connected (seats held for a reconnect excluded), and says whether to refuse it.
+ * seat, and a `false` answer makes it refuse the join as "already full"; `_reservedSeats` holds
+ * each reservation until its socket joins or it lapses. `refuse` sees the new seat's auth data and
+ * that of every reservation not yet connected (seats held for a reconnect excluded), and says
+ * whether to refuse it.
  */
 export function guardSeatReservations(room: Room, refuse: (authData: unknown, pending: unknown[]) => boolean): void {
-  const internals = room as unknown as { _reserveSeat: ReserveSeat; _reservedSeats: Record<string, ReservedSeat> };
-  const reserve = internals._reserveSeat.bind(room);
-  internals._reserveSeat = (sessionId, joinOptions, authData, seconds, allowReconnection, ...rest) => {
+  const r = internals(room);
+  const reserve = r._reserveSeat.bind(room);
+  r._reserveSeat = (sessionId, joinOptions, authData, seconds, allowReconnection, ...rest) => {
     if (!allowReconnection) {
-      const pending = Object.values(internals._reservedSeats)
+      const pending = Object.values(r._reservedSeats)
         .filter(([, , consumed, reconnection]) => !consumed && !reconnection)
         .map(([, auth]) => auth);
       if (refuse(authData, pending)) return Promise.resolve(false);

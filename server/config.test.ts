@@ -15,6 +15,13 @@ describe("node config", () => {
     expect(c).toMatchObject({ port: 0, host: "127.0.0.1", nodeId: "n-1", tickHz: 60, maxPlayers: 8, logLevel: "warn" });
   });
 
+  it("reads REVERSI_CLOCK_MS, five minutes by default, from a second to an hour", () => {
+    expect(loadNodeConfig({}, defaults).reversiClockMs).toBe(300_000);
+    expect(loadNodeConfig({ REVERSI_CLOCK_MS: "60000" }, defaults).reversiClockMs).toBe(60_000);
+    expect(() => loadNodeConfig({ REVERSI_CLOCK_MS: "999" }, defaults)).toThrow('REVERSI_CLOCK_MS="999": expected a whole number from 1000 to 3600000');
+    expect(() => loadNodeConfig({ REVERSI_CLOCK_MS: "5m" }, defaults)).toThrow(ConfigError);
+  });
+
   it("names every bad variable at once, with what it expects", () => {
     let error: unknown;
     try {
@@ -29,5 +36,52 @@ describe("node config", () => {
     expect(message).toContain('MAX_PLAYERS="1.5"');
     expect(message).toContain('LOG_LEVEL="loud": expected one of fatal, error, warn, info, debug, trace, silent');
     expect(message).toContain('NODE_ID="has space"');
+  });
+
+  it("sizes the frame budget from the tick rate unless MAX_FRAMES_PER_SECOND is set, never below one input per tick and pings", () => {
+    expect(loadNodeConfig({}, defaults).maxFramesPerSecond).toBe(130);
+    expect(loadNodeConfig({ TICK_HZ: "120" }, defaults).maxFramesPerSecond).toBe(490);
+    expect(loadNodeConfig({ MAX_FRAMES_PER_SECOND: "500" }, defaults).maxFramesPerSecond).toBe(500);
+    expect(() => loadNodeConfig({ TICK_HZ: "60", MAX_FRAMES_PER_SECOND: "60" }, defaults)).toThrow('MAX_FRAMES_PER_SECOND="60": expected a whole number from 70 to 100000');
+  });
+});
+
+describe("operator listener and CORS settings", () => {
+  const problemsOf = (env: Record<string, string>): string => {
+    try {
+      loadNodeConfig(env, defaults);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return "";
+  };
+
+  it("put the operator listener on loopback, 10000 above the game port, and allow no foreign origin by default", () => {
+    expect(loadNodeConfig({}, defaults)).toMatchObject({ adminPort: 12567, adminHost: "127.0.0.1", nodeAdminAddress: undefined, allowedOrigins: [] });
+    expect(loadNodeConfig({ PORT: "3000" }, defaults).adminPort).toBe(13000);
+    expect(loadNodeConfig({ PORT: "0" }, defaults).adminPort).toBe(0);
+  });
+
+  it("read ADMIN_PORT, ADMIN_HOST, NODE_ADMIN_ADDRESS and ALLOWED_ORIGINS, keeping origins as browsers send them", () => {
+    const c = loadNodeConfig(
+      { ADMIN_PORT: "9100", ADMIN_HOST: "0.0.0.0", NODE_ADMIN_ADDRESS: "http://10.0.0.5:9100", ALLOWED_ORIGINS: "https://Game.Example.com:443, http://localhost:5173" },
+      defaults,
+    );
+    expect(c).toMatchObject({ adminPort: 9100, adminHost: "0.0.0.0", nodeAdminAddress: "http://10.0.0.5:9100" });
+    expect(c.allowedOrigins).toEqual(["https://game.example.com", "http://localhost:5173"]);
+  });
+
+  it("refuse an admin port out of range, equal to the game port, or left to a default past 65535", () => {
+    expect(problemsOf({ ADMIN_PORT: "70000" })).toContain('ADMIN_PORT="70000": expected a whole number from 0 to 65535');
+    expect(problemsOf({ PORT: "9000", ADMIN_PORT: "9000" })).toContain("ADMIN_PORT=9000: must differ from PORT");
+    expect(problemsOf({ PORT: "60000" })).toContain("ADMIN_PORT is required with PORT=60000");
+    expect(problemsOf({ PORT: "60000", ADMIN_PORT: "9100" })).toBe("");
+  });
+
+  it("refuse origins that are not http(s)://host[:port], naming them", () => {
+    for (const bad of ["*", "game.example.com", "https://game.example.com/", "https://game.example.com/play", "ftp://x.example", "https://x.example:99999", "null"]) {
+      expect(problemsOf({ ALLOWED_ORIGINS: `https://ok.example,${bad}` }), bad).toContain(`ALLOWED_ORIGINS: ${JSON.stringify(bad)} not allowed: expected http(s)://host[:port]`);
+    }
+    expect(problemsOf({ NODE_ADMIN_ADDRESS: "10.0.0.5:9100" })).toContain('NODE_ADMIN_ADDRESS="10.0.0.5:9100": expected an http:// URL with no path');
   });
 });

@@ -4,7 +4,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { DEFAULT_MAX_PLAYERS, DEFAULT_TICK_HZ } from "../shared/constants.ts";
+import { DEFAULT_MAX_PLAYERS, DEFAULT_TICK_HZ, MAX_PLAYERS_LIMIT } from "../shared/constants.ts";
+import { DEFAULT_REVERSI_CLOCK_MS } from "../shared/reversi/protocol.ts";
+import { redactUrl } from "./redact.ts";
 import { type EdgeSettings, readEdgeSettings } from "./edge/edge-settings.ts";
 
 export interface NodeConfig {
@@ -32,6 +34,17 @@ export interface NodeConfig {
   readonly drainTimeoutMs: number;
   /** Rooms handed off at once during a drain. */
   readonly drainParallelism: number;
+  /** The operator listener (/admin, /metrics): its own port, internal by default. */
+  readonly adminPort: number;
+  readonly adminHost: string;
+  /** Cluster mode: the URL the ops CLI reaches this node's operator listener at; derived from ADMIN_PORT when unset. */
+  readonly nodeAdminAddress: string | undefined;
+  /** Origins of game pages hosted elsewhere that browsers may call this node's HTTP API from. */
+  readonly allowedOrigins: readonly string[];
+  /** Each Reversi player's time for the whole game, in milliseconds. */
+  readonly reversiClockMs: number;
+  /** Each websocket connection's frame budget, per second on average (server/edge/frame-budget.ts). */
+  readonly maxFramesPerSecond: number;
   /** The public edge's limits: body size, timeouts, sockets and joins per address, trusted proxies. */
   readonly edge: EdgeSettings;
   /** Seats one client address may hold reserved and not yet connected in one room. */
@@ -41,6 +54,11 @@ export interface NodeConfig {
   /** Rooms this node runs at most; past it, new rooms are refused with 503. */
   readonly maxRoomsPerNode: number;
 }
+
+/** A node's id, in NODE_ID and wherever one is read back (node records, owner values). */
+export const NODE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+/** A node's address, in NODE_ADDRESS and in the node records gateways route by. */
+export const NODE_ADDRESS_PATTERN = /^https?:\/\/[^/\s]+$/;
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -56,12 +74,13 @@ export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeC
   const problems: string[] = [];
   const read = new EnvReader(env, problems);
   const tickHz = read.int("TICK_HZ", DEFAULT_TICK_HZ, 1, 120);
+  const port = read.int("PORT", 2567, 0, 65535);
   const config: NodeConfig = {
-    port: read.int("PORT", 2567, 0, 65535),
+    port,
     host: read.string("HOST", "0.0.0.0", /^[\w.:-]+$/, "a host name or IP address"),
-    nodeId: read.string("NODE_ID", generatedNodeId(), /^[A-Za-z0-9._-]{1,64}$/, "1 to 64 of A-Z a-z 0-9 . _ -"),
+    nodeId: read.string("NODE_ID", generatedNodeId(), NODE_ID_PATTERN, "1 to 64 of A-Z a-z 0-9 . _ -"),
     tickHz,
-    maxPlayers: read.int("MAX_PLAYERS", DEFAULT_MAX_PLAYERS, 1, 64),
+    maxPlayers: read.int("MAX_PLAYERS", DEFAULT_MAX_PLAYERS, 1, MAX_PLAYERS_LIMIT),
     seatHoldSeconds: read.int("SEAT_HOLD_SECONDS", 20, 1, 300),
     logLevel: read.oneOf("LOG_LEVEL", "info", LOG_LEVELS),
     staticDir: read.string("STATIC_DIR", defaults.staticDir, /.+/, "a directory path"),
@@ -69,10 +88,18 @@ export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeC
     // One tick is the shortest useful interval: a checkpoint is taken between two ticks.
     checkpointMs: read.int("CHECKPOINT_MS", 1000, Math.ceil(1000 / tickHz), 60_000),
     roomLeaseMs: read.int("ROOM_LEASE_MS", 5000, 1000, 60_000),
-    nodeAddress: read.optional("NODE_ADDRESS", /^https?:\/\/[^/\s]+$/, "an http:// URL with no path, e.g. http://10.0.0.5:2567"),
-    adminToken: read.optional("ADMIN_TOKEN", /^[\x21-\x7e]{16,256}$/, "16 to 256 printable ASCII characters, no spaces"),
+    nodeAddress: read.optional("NODE_ADDRESS", NODE_ADDRESS_PATTERN, "an http:// URL with no path, e.g. http://10.0.0.5:2567"),
+    adminToken: read.secret("ADMIN_TOKEN", /^[\x21-\x7e]{16,256}$/, "16 to 256 printable ASCII characters, no spaces"),
     drainTimeoutMs: read.int("DRAIN_TIMEOUT_MS", 30_000, 1000, 600_000),
     drainParallelism: read.int("DRAIN_PARALLELISM", 4, 1, 64),
+    ...readOperatorListener(read, port),
+    nodeAdminAddress: read.optional("NODE_ADMIN_ADDRESS", /^https?:\/\/[^/\s]+$/, "an http:// URL with no path, e.g. http://10.0.0.5:12567"),
+    allowedOrigins: readAllowedOrigins(read),
+    reversiClockMs: read.int("REVERSI_CLOCK_MS", DEFAULT_REVERSI_CLOCK_MS, 1000, 3_600_000),
+    // An honest client sends one input per tick and a ping a second: the default leaves room for
+    // twice the input guard's own limit (2 x TICK_HZ), so inputs that merely come too fast get the
+    // guard's clearer 4429 first; the floor still covers one input per tick and the pings.
+    maxFramesPerSecond: read.int("MAX_FRAMES_PER_SECOND", 4 * tickHz + 10, tickHz + 10, 100_000),
     edge: readEdgeSettings(read, problems),
     maxPendingSeatsPerIp: read.int("MAX_PENDING_SEATS_PER_IP", 4, 1, 64),
     seatReservationSeconds: read.int("SEAT_RESERVATION_SECONDS", 8, 1, 60),
@@ -84,6 +111,32 @@ export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeC
   if (problems.length > 0) throw new ConfigError(`invalid environment:\n  ${problems.join("\n  ")}`);
   return config;
 }
+
+/** How far above the game port the operator listener sits by default: nodes started by hand on different ports stay apart. */
+const ADMIN_PORT_OFFSET = 10_000;
+
+/**
+ * ADMIN_PORT and ADMIN_HOST, read alike by nodes and gateways: the operator listener defaults to
+ * PORT + 10000 (0 with PORT 0: any free port) on the loopback interface only.
+ */
+export function readOperatorListener(read: EnvReader, port: number): { adminPort: number; adminHost: string } {
+  const derived = port === 0 ? 0 : port + ADMIN_PORT_OFFSET;
+  const adminPort = read.int("ADMIN_PORT", derived, 0, 65535);
+  if (adminPort > 65535) read.problem(`ADMIN_PORT is required with PORT=${port}: its default, PORT + ${ADMIN_PORT_OFFSET}, is past 65535`);
+  else if (adminPort !== 0 && adminPort === port) read.problem(`ADMIN_PORT=${adminPort}: must differ from PORT, the operator listener is a port of its own`);
+  return { adminPort, adminHost: read.string("ADMIN_HOST", "127.0.0.1", /^[\w.:-]+$/, "a host name or IP address") };
+}
+
+/**
+ * ALLOWED_ORIGINS, comma-separated: each is kept as a browser serialises an Origin header (scheme
+ * and host in lower case, no default port), so a request's Origin is checked by plain equality.
+ */
+export function readAllowedOrigins(read: EnvReader): string[] {
+  const valid = (item: string) => ORIGIN.test(item) && URL.canParse(item);
+  return read.list("ALLOWED_ORIGINS", valid, "http(s)://host[:port] origins, comma-separated").map((o) => new URL(o).origin);
+}
+
+const ORIGIN = /^https?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
 
 function generatedNodeId(): string {
   const host = hostname().replace(/[^A-Za-z0-9._-]/g, "").slice(0, 40) || "node";
@@ -110,7 +163,7 @@ export class EnvReader {
     if (v === undefined) return fallback;
     const n = /^-?\d+$/.test(v) ? Number(v) : NaN;
     if (!Number.isSafeInteger(n) || n < min || n > max) {
-      this.problems.push(`${name}=${JSON.stringify(v)}: expected a whole number from ${min} to ${max}`);
+      this.problems.push(`${name}=${shown(v)}: expected a whole number from ${min} to ${max}`);
       return fallback;
     }
     return n;
@@ -120,16 +173,34 @@ export class EnvReader {
     const v = this.raw(name);
     if (v === undefined) return fallback;
     if (!pattern.test(v)) {
-      this.problems.push(`${name}=${JSON.stringify(v)}: expected ${expected}`);
+      this.problems.push(`${name}=${shown(v)}: expected ${expected}`);
       return fallback;
     }
     return v;
   }
 
+  /** A comma-separated list, every item `valid`; empty when unset. */
+  list(name: string, valid: (item: string) => boolean, expected: string): string[] {
+    const v = this.raw(name);
+    if (v === undefined) return [];
+    const items = v.split(",").map((item) => item.trim());
+    const bad = items.filter((item) => !valid(item));
+    if (bad.length > 0) {
+      this.problems.push(`${name}: ${bad.map((item) => JSON.stringify(item)).join(", ")} not allowed: expected ${expected}`);
+      return [];
+    }
+    return items;
+  }
+
+  /** A problem spanning several variables, or found after reading them. */
+  problem(text: string): void {
+    this.problems.push(text);
+  }
+
   optional(name: string, pattern: RegExp, expected: string): string | undefined {
     const v = this.raw(name);
     if (v !== undefined && !pattern.test(v)) {
-      this.problems.push(`${name}=${JSON.stringify(v)}: expected ${expected}`);
+      this.problems.push(`${name}=${shown(v)}: expected ${expected}`);
       return undefined;
     }
     return v;
@@ -151,9 +222,24 @@ export class EnvReader {
     const v = this.raw(name);
     if (v === undefined) return fallback;
     if (!(allowed as readonly string[]).includes(v)) {
-      this.problems.push(`${name}=${JSON.stringify(v)}: expected one of ${allowed.join(", ")}`);
+      this.problems.push(`${name}=${shown(v)}: expected one of ${allowed.join(", ")}`);
       return fallback;
     }
     return v as T;
   }
+
+  /** Like `optional`, for a value a message must never show (a bad one is named, not quoted). */
+  secret(name: string, pattern: RegExp, expected: string): string | undefined {
+    const v = this.raw(name);
+    if (v !== undefined && !pattern.test(v)) {
+      this.problems.push(`${name} (${v.length} characters, not shown): expected ${expected}`);
+      return undefined;
+    }
+    return v;
+  }
+}
+
+/** A bad value as a message quotes it: with any URL's password masked (REDIS_URL). */
+function shown(value: string): string {
+  return redactUrl(JSON.stringify(value));
 }

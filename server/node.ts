@@ -1,7 +1,7 @@
 /**
- * One Locus node: the HTTP routes and the Colyseus server on one port, with the arena room
- * registered. Single-node mode uses Colyseus's in-process presence and driver, so nothing else
- * needs to run.
+ * One Locus node: the HTTP routes and the Colyseus server on the game port, with the arena room
+ * registered, and the operator listener (admin API, metrics) on a port of its own. Single-node
+ * mode uses Colyseus's in-process presence and driver, so nothing else needs to run.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -10,6 +10,7 @@ import { WebSocketTransport } from "@colyseus/ws-transport";
 import type { Logger } from "pino";
 import { ROOM_NAME } from "../shared/constants.ts";
 import { MAX_MESSAGE_BYTES } from "../shared/protocol.ts";
+import { answerAheadOfColyseus, setCorsHeaders } from "./colyseus-internals.ts";
 import type { NodeConfig } from "./config.ts";
 import { Edge } from "./edge/edge.ts";
 import { guardNodeServer } from "./edge/node-edge.ts";
@@ -17,15 +18,26 @@ import { PendingSeatLimit } from "./edge/pending-seats.ts";
 import { RefusalLog } from "./edge/refusal-log.ts";
 import { RoomCap } from "./edge/room-cap.ts";
 import { adminRouter } from "./http/admin.ts";
-import { createHttpApp } from "./http/routes.ts";
+import { AuthFailures } from "./http/auth-failures.ts";
+import { CorsPolicy, refusePreflight } from "./http/cors.ts";
+import { createOperatorApp, listenOperator, localUrl } from "./http/operator-server.ts";
+import { createHttpApp, probeRouter } from "./http/routes.ts";
 import { createNodeMetrics, type NodeMetrics } from "./metrics.ts";
 import { type ClusterMode, startClusterMode } from "./cluster/cluster-mode.ts";
 import { DrainRefused } from "./cluster/drain.ts";
-import { arenaRoom } from "./rooms/arena-room.ts";
+import { REVERSI_ROOM_NAME } from "../shared/reversi/protocol.ts";
+import { REVERSI_FRAMES, reversiRoom } from "./games/reversi/reversi-room.ts";
+import { tokenHasher } from "./cluster/token-hash.ts";
+import { createFrameGate } from "./edge/frame-gate.ts";
+import { installMatchmaking } from "./matchmaking.ts";
+import { ARENA_FRAMES, arenaRoom } from "./rooms/arena-room.ts";
+import { reconnectGate } from "./rooms/reconnect-gate.ts";
 import { LocalRoomHost, type RoomHost } from "./rooms/room-host.ts";
 
 export interface LocusNode {
   readonly port: number;
+  /** Where the operator listener (admin API, metrics) is reached from this machine. */
+  readonly adminUrl: string;
   readonly metrics: NodeMetrics;
   /**
    * SIGTERM: in cluster mode, hands every room to the other nodes (or, with none ready, leaves
@@ -38,12 +50,17 @@ export interface LocusNode {
 }
 
 const NOT_CLUSTERED = "this node is not in a cluster (no REDIS_URL): there is no other node to take its rooms";
+/** One line per address per window for failed admin authentications. */
+const AUTH_FAILURE_WINDOW_MS = 10_000;
+const AUTH_FAILURE_ADDRESSES = 1000;
 
 export async function startNode(config: NodeConfig, log: Logger): Promise<LocusNode> {
   const metrics = createNodeMetrics({ node: config.nodeId });
   const refusals = new RefusalLog({ log, counter: metrics.edgeRefusals });
   const edge = new Edge(config.edge, refusals);
   const roomCap = new RoomCap(config.maxRoomsPerNode, refusals, config.nodeId);
+  // Every node of a cluster shares ADMIN_TOKEN, so each reads the others' checkpoints' token hashes.
+  const tokenHash = tokenHasher(config.adminToken);
   let listening = false;
   const cluster: ClusterMode | undefined = config.redisUrl
     ? startClusterMode({
@@ -56,6 +73,7 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
         roomCap,
         metrics,
         log,
+        tokenHash,
       })
     : undefined;
   await cluster?.ready();
@@ -72,11 +90,11 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
       handOffs: drain?.rooms ?? {},
     };
   };
-  const app = createHttpApp({
-    nodeId: config.nodeId,
+  const probes = probeRouter({ nodeId: config.nodeId, isReady: () => listening && (cluster?.drain.isServing ?? true) });
+  const authFailures = new AuthFailures({ log, counter: metrics.adminAuthFailures, windowMs: AUTH_FAILURE_WINDOW_MS, maxAddresses: AUTH_FAILURE_ADDRESSES });
+  const operatorApp = createOperatorApp({
+    probes,
     registry: metrics.registry,
-    staticDir: config.staticDir,
-    isReady: () => listening && (cluster?.drain.isServing ?? true),
     admin: adminRouter(config.adminToken, {
       status,
       async drain() {
@@ -99,16 +117,25 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
           throw err;
         }
       },
-    }),
+    }, authFailures),
   });
-  const httpServer = createServer(edge.serverOptions, app);
+  // Bound before the game port, so a node whose operator port is taken stops before it takes players.
+  const operator = await listenOperator(operatorApp, config.adminPort, config.adminHost);
+  const cors = new CorsPolicy(config.allowedOrigins);
+  setCorsHeaders((origin) => cors.headers(origin));
+  const httpServer = createServer(edge.serverOptions, createHttpApp({ probes, staticDir: config.staticDir }));
   guardNodeServer(httpServer, edge);
+  const frames = createFrameGate({ maxFramesPerSecond: config.maxFramesPerSecond, metrics, log });
+  const transport = new WebSocketTransport({
+    server: httpServer,
+    maxPayload: MAX_MESSAGE_BYTES,
+    ...frames.transportOptions,
+    // A reconnect for a room being rebuilt here waits for it first; then its token is checked.
+    beforeUpgrade: async (request: Request) => (await cluster?.beforeUpgrade(request)) ?? reconnectGate(request),
+  });
+  frames.attach(transport);
   const server = new Server({
-    transport: new WebSocketTransport({
-      server: httpServer,
-      maxPayload: MAX_MESSAGE_BYTES,
-      ...(cluster ? { beforeUpgrade: cluster.beforeUpgrade } : {}),
-    }),
+    transport,
     ...cluster?.serverOptions,
     // Signals are handled by main.ts, with a deadline Colyseus's own handler lacks.
     gracefullyShutdown: false,
@@ -127,11 +154,28 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
       metrics,
       log,
       host,
+      tokenHash,
     }),
   );
+  frames.define(ROOM_NAME, ARENA_FRAMES);
+  // Reversi has no checkpoints until it sits on the durable-room layer: in cluster mode no lease
+  // would name its owner, so gateways could not route to it. A lone node serves it.
+  if (!cluster) {
+    server.define(
+      REVERSI_ROOM_NAME,
+      reversiRoom({ nodeId: config.nodeId, clockMs: config.reversiClockMs, seatHoldSeconds: config.seatHoldSeconds, metrics, log }),
+    );
+    frames.define(REVERSI_ROOM_NAME, REVERSI_FRAMES);
+  }
+  installMatchmaking(log);
   await server.listen(config.port, config.host);
+  answerAheadOfColyseus(httpServer, (req, res) => {
+    if (!cors.refusesPreflight(req.method, req.headers)) return false;
+    refusePreflight(res);
+    return true;
+  });
   const port = (httpServer.address() as AddressInfo).port;
-  await cluster?.started(config.nodeAddress ?? `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`);
+  await cluster?.started(config.nodeAddress ?? localUrl(config.host, port), config.nodeAdminAddress ?? localUrl(config.adminHost, operator.port));
   listening = true;
 
   const shutdown = async (deadlineMs: number) => {
@@ -146,10 +190,12 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
     await cluster?.stop();
     refusals.stop();
     httpServer.closeAllConnections();
+    await operator.close();
   };
 
   return {
     port,
+    adminUrl: operator.url,
     metrics,
     shutdown,
     async stopForExit() {

@@ -155,7 +155,9 @@ describe("the gateway's holds", () => {
     expect(Math.max(...busy.map((h) => h.afterMs))).toBeLessThan(1000);
     // The twenty held were let through together when another node took the room over.
     expect(relayed).toHaveLength(20);
-    const ownerLookups = heldCommands.filter(([cmd, key]) => cmd!.toLowerCase() === "get" && key === `locus:room:${strandedId}:owner`).length;
+    // An owner lookup is whatever command reads the room's owner key (a bounded read, in a script).
+    const ownerLookups = heldCommands.filter((args) => args.includes(`locus:room:${strandedId}:owner`)).length;
+    expect(ownerLookups).toBeGreaterThan(0);
     // One lookup when the hold began, one per half-second poll, one for the ownership change:
     // not one per held socket (the old gateway polled every 100 ms for each: ~20 × 10 a second).
     expect(ownerLookups).toBeLessThanOrEqual(Math.ceil(heldWindowMs / 500) + 3);

@@ -10,13 +10,17 @@ import { RedisPresence } from "@colyseus/redis-presence";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { RoomCap } from "../edge/room-cap.ts";
+import { LogOnce } from "../log-once.ts";
 import type { NodeMetrics } from "../metrics.ts";
+import { redactUrl } from "../redact.ts";
+import { BadRecordLog } from "./bad-records.ts";
 import { ClusterRoomHost } from "./cluster-host.ts";
 import { type Heartbeat, type NodeState, readNodes, startHeartbeat } from "./node-registry.ts";
 import { Drain } from "./drain.ts";
 import { OrphanWatch } from "./orphan-watch.ts";
 import { type AdoptRequest, channels, type OwnershipChange, type RehydrateRequest } from "./redis-keys.ts";
 import { withScripts } from "./redis-scripts.ts";
+import type { TokenHash } from "./token-hash.ts";
 
 export const NODE_HEARTBEAT_MS = 250;
 export const NODE_TTL_MS = 1000;
@@ -37,6 +41,7 @@ export interface ClusterModeOptions {
   readonly roomCap: RoomCap;
   readonly metrics: NodeMetrics;
   readonly log: Logger;
+  readonly tokenHash: TokenHash;
 }
 
 /**
@@ -67,6 +72,8 @@ export function startClusterMode(options: ClusterModeOptions) {
   const redis = withScripts(connectRedis(redisUrl, log, `locus-node-${nodeId}`));
   const subscriber = connectRedis(redisUrl, log, `locus-node-${nodeId}-sub`, "subscriber");
   let heartbeat: Heartbeat | undefined;
+  const heartbeatFailures = new LogOnce();
+  const badRecords = new BadRecordLog(log, (kind) => options.metrics.badRedisRecords.inc({ kind }));
   const host = new ClusterRoomHost({
     redis,
     nodeId,
@@ -75,16 +82,18 @@ export function startClusterMode(options: ClusterModeOptions) {
     roomCap: options.roomCap,
     metrics: options.metrics,
     log,
+    tokenHash: options.tokenHash,
+    badRecords,
     onLoadChange: () => heartbeat?.beatSoon(),
   });
   let state: NodeState = "ready";
-  const watch = new OrphanWatch({ redis, host, nodeId, scanMs: ORPHAN_SCAN_MS, suspectAfterMs: SUSPECT_AFTER_MS, isReady: () => state === "ready", log });
+  const watch = new OrphanWatch({ redis, host, nodeId, scanMs: ORPHAN_SCAN_MS, suspectAfterMs: SUSPECT_AFTER_MS, isReady: () => state === "ready", log, badRecords });
   const drain = new Drain({
     host,
     nodeId,
     parallelism: options.drainParallelism,
     timeoutMs: options.drainTimeoutMs,
-    readNodes: () => readNodes(redis),
+    readNodes: () => readNodes(redis, badRecords),
     adopt: (target, roomId) => {
       const request: AdoptRequest = { roomId, nodeId: target.nodeId };
       return redis.publish(channels.adopt, JSON.stringify(request));
@@ -108,7 +117,7 @@ export function startClusterMode(options: ClusterModeOptions) {
     ready: () =>
       new Promise<void>((resolve, reject) => {
         if (redis.status === "ready") return resolve();
-        const timer = setTimeout(() => reject(new Error(`cannot reach Redis at ${redisUrl}`)), REDIS_START_TIMEOUT_MS);
+        const timer = setTimeout(() => reject(new Error(`cannot reach Redis at ${redactUrl(redisUrl)}`)), REDIS_START_TIMEOUT_MS);
         redis.once("ready", () => {
           clearTimeout(timer);
           resolve();
@@ -141,12 +150,14 @@ export function startClusterMode(options: ClusterModeOptions) {
       return new Response(`room ${roomId} is not on this node; retry`, { status: 503, headers: { "retry-after": "1" } });
     },
 
-    async started(address: string): Promise<void> {
+    async started(address: string, adminAddress: string): Promise<void> {
       heartbeat = startHeartbeat(redis, {
         intervalMs: NODE_HEARTBEAT_MS,
         ttlMs: NODE_TTL_MS,
-        record: () => ({ nodeId, address, processId: matchMaker.processId, state, players: host.playerCount, rooms: host.roomCount, pid: process.pid }),
-        onError: () => undefined,
+        record: () => ({ nodeId, address, adminAddress, processId: matchMaker.processId, state, players: host.playerCount, rooms: host.roomCount, pid: process.pid }),
+        onError: (err) => {
+          if (heartbeatFailures.first(err instanceof Error ? err.message : String(err))) log.warn({ event: "heartbeat_failed", err }, "could not publish this node's record; retrying quietly");
+        },
       });
       host.start();
       watch.start();

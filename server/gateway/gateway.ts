@@ -4,18 +4,28 @@
  * the least loaded ready node, or to a room's owner when the request names a room; a websocket
  * goes to the node that owns its room now, looked up in Redis on every connect. When a room moves
  * the gateway cuts the sockets that still lead to its old home, and the players' SDKs reconnect
- * through it to the new one, with no change to game code.
+ * through it to the new one, with no change to game code. The public edge's limits (server/edge/)
+ * apply before anything else, and the client's address goes on to the nodes in X-Forwarded-For,
+ * so their per-address limits hold behind the gateway. The operator's paths (`/admin/*`,
+ * `/metrics`) are never relayed: nodes serve them on their operator listeners, which only operators
+ * reach. CORS is the gateway's own policy (ALLOWED_ORIGINS): it answers preflights itself and
+ * replaces whatever CORS headers a node's answer carries.
  */
-import { createServer, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from "node:http";
 import { connect, type Socket } from "node:net";
 import { ErrorCode } from "@colyseus/core";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { BadRecordLog } from "../cluster/bad-records.ts";
 import { leastLoaded, type NodeRecord, readNodes } from "../cluster/node-registry.ts";
 import { channels, type OwnershipChange } from "../cluster/redis-keys.ts";
+import { type ScriptedRedis, withScripts } from "../cluster/redis-scripts.ts";
 import { appendForwardedFor } from "../edge/client-address.ts";
 import { answer, type Edge, type Refusal, refuseOnSocket } from "../edge/edge.ts";
 import { watchBodySize } from "../edge/request-body.ts";
+import { type CorsPolicy, refusePreflight } from "../http/cors.ts";
+import { OPERATOR_PATH } from "../http/routes.ts";
+import type { GatewayMetrics } from "./gateway-metrics.ts";
 import { type OwnerAnswer, RoomOwners } from "./room-owners.ts";
 
 export interface GatewayOptions {
@@ -28,6 +38,8 @@ export interface GatewayOptions {
   readonly maxHeld: number;
   /** The public edge's limits, as on a node. */
   readonly edge: Edge;
+  readonly metrics: GatewayMetrics;
+  readonly cors: CorsPolicy;
 }
 
 interface Relay {
@@ -48,10 +60,15 @@ export class Gateway {
   private readonly owners: RoomOwners;
   /** Matchmaking requests sent to each node and not answered yet: rooms its record may not show yet. */
   private readonly unanswered = new Map<string, number>();
+  private readonly redis: ScriptedRedis;
+  /** The gateway serves no metrics: a bad record's log line is its only trace here. */
+  private readonly badRecords: BadRecordLog;
 
   constructor(options: GatewayOptions) {
     this.o = options;
-    this.owners = new RoomOwners({ redis: options.redis, holdMs: options.holdMs, maxHeld: options.maxHeld });
+    this.redis = withScripts(options.redis);
+    this.badRecords = new BadRecordLog(options.log, () => undefined);
+    this.owners = new RoomOwners({ redis: this.redis, bad: this.badRecords, holdMs: options.holdMs, maxHeld: options.maxHeld, held: options.metrics.held });
     this.server = createServer(options.edge.serverOptions, (req, res) => void this.onRequest(req, res));
     options.edge.watch(this.server);
     this.server.on("upgrade", (req, socket: Socket, head: Buffer) => void this.onUpgrade(req, socket, head));
@@ -79,14 +96,30 @@ export class Gateway {
     return n;
   }
 
+  /** Redis answers and some node takes players. */
+  async isReady(): Promise<boolean> {
+    return this.o.redis.status === "ready" && (await this.nodes()).some((n) => n.state === "ready");
+  }
+
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const address = this.o.edge.admitRequest(req, res);
     if (address === undefined) return;
     const path = (req.url ?? "/").split("?")[0]!;
     if (path === "/healthz") return json(res, 200, { status: "ok", role: "gateway" });
     if (path === "/readyz") {
-      const ready = this.o.redis.status === "ready" && (await this.nodes()).some((n) => n.state === "ready");
+      const ready = await this.isReady();
       return json(res, ready ? 200 : 503, { status: ready ? "ready" : "not ready", role: "gateway" });
+    }
+    if (OPERATOR_PATH.test(path)) {
+      this.o.metrics.requestsRefused.inc({ reason: "operator_path" });
+      return json(res, 404, { error: "not found" });
+    }
+    if (req.method === "OPTIONS" && req.headers["access-control-request-method"] !== undefined) {
+      if (this.o.cors.refusesPreflight(req.method, req.headers)) {
+        this.o.metrics.requestsRefused.inc({ reason: "cors_preflight" });
+        return refusePreflight(res);
+      }
+      return void res.writeHead(204, this.o.cors.headers(req.headers.origin)).end();
     }
     if (this.o.redis.status !== "ready") {
       return json(res, 503, { error: "the cluster's state store (Redis) is unreachable; try again shortly" });
@@ -99,7 +132,7 @@ export class Gateway {
         if (path.startsWith("/matchmake/")) this.countUnanswered(target.nodeId, res);
         return this.proxyHttp(req, res, target, address);
       }
-      const found = await this.owners.find(roomId);
+      const found = await this.owners.find(roomId, "request");
       if (found.kind === "owner") return this.proxyHttp(req, res, found.node, address);
       const refusal = this.ownerRefusal(found, roomId, address);
       // An unknown room gets the status Colyseus answers it with, so the SDK reads it the same way.
@@ -116,10 +149,11 @@ export class Gateway {
     const upstream = httpRequest(
       { host: url.hostname, port: url.port, method: req.method, path: req.url, headers },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        res.writeHead(answer.statusCode ?? 502, { ...withoutCors(answer.headers), ...this.o.cors.headers(req.headers.origin) });
         answer.pipe(res);
       },
     );
+    this.o.metrics.requestsProxied.inc();
     let tooLarge = false;
     upstream.on("error", () => {
       if (tooLarge) return;
@@ -142,16 +176,17 @@ export class Gateway {
     if (client.listenerCount("error") === 0) client.on("error", () => client.destroy());
     const address = this.o.edge.admitUpgrade(req, client);
     if (address === undefined) return;
-    const roomId = ROOM_PATH.exec((req.url ?? "").split("?")[0]!)?.[1];
-    if (!roomId) return refuseOnSocket(client, { status: 404, message: "not a room socket" });
+    const path = (req.url ?? "").split("?")[0]!;
+    const roomId = OPERATOR_PATH.test(path) ? undefined : ROOM_PATH.exec(path)?.[1];
+    if (!roomId) return this.refuseUpgrade(client, { status: 404, message: "not a room socket" }, "not_a_room");
     void this.relay(req, client, head, roomId, address);
   }
 
   private async relay(req: IncomingMessage, client: Socket, head: Buffer, roomId: string, address: string): Promise<void> {
-    const found = await this.owners.find(roomId);
+    const found = await this.owners.find(roomId, "upgrade");
     if (client.destroyed) return;
     // 503 is what a Colyseus SDK reads as a dropped connection worth retrying.
-    if (found.kind !== "owner") return refuseOnSocket(client, this.ownerRefusal(found, roomId, address));
+    if (found.kind !== "owner") return this.refuseUpgrade(client, this.ownerRefusal(found, roomId, address), found.kind === "unavailable" ? "no_owner" : found.kind);
     const target = found.node;
     const upstream = await this.connectTo(target);
     if (!upstream) return this.relayRetry(req, client, head, roomId, address);
@@ -163,7 +198,9 @@ export class Gateway {
       client.destroy();
       upstream.destroy();
       const set = this.relays.get(roomId);
-      if (set?.delete(relay) && set.size === 0) this.relays.delete(roomId);
+      if (!set?.delete(relay)) return;
+      this.o.metrics.relaysOpen.dec();
+      if (set.size === 0) this.relays.delete(roomId);
     };
     upstream.on("error", end);
     upstream.on("close", end);
@@ -171,6 +208,12 @@ export class Gateway {
     let set = this.relays.get(roomId);
     if (!set) this.relays.set(roomId, (set = new Set()));
     set.add(relay);
+    this.o.metrics.relaysOpen.inc();
+  }
+
+  private refuseUpgrade(client: Socket, refusal: Refusal, reason: string): void {
+    this.o.metrics.upgradesRefused.inc({ reason });
+    refuseOnSocket(client, refusal);
   }
 
   /** The owner refused the connection (it just died): look the room up again while the hold lasts. */
@@ -180,7 +223,7 @@ export class Gateway {
     return this.relay(req, client, head, roomId, address);
   }
 
-  /** What a caller for a room without a live owner is told, counted and logged once per offender. */
+  /** What a caller for a room without a live owner is told; an unknown room and a full hold are logged once per offender. */
   private ownerRefusal(found: Exclude<OwnerAnswer, { kind: "owner" }>, roomId: string, address: string): Refusal {
     if (found.kind === "unavailable") return { status: 503, message: `room ${roomId} has no live owner yet; try again` };
     if (found.kind === "unknown") {
@@ -220,6 +263,7 @@ export class Gateway {
     } catch {
       return;
     }
+    if (typeof change?.roomId !== "string" || typeof change.nodeId !== "string") return;
     this.owners.ownershipChanged(change.roomId);
     const set = this.relays.get(change.roomId);
     if (!set) return;
@@ -250,7 +294,7 @@ export class Gateway {
   }
 
   private nodes(): Promise<NodeRecord[]> {
-    return readNodes(this.o.redis).catch(() => []);
+    return readNodes(this.redis, this.badRecords).catch(() => []);
   }
 }
 
@@ -261,6 +305,11 @@ function requestHead(req: IncomingMessage, forwardedFor: string): string {
     if (req.rawHeaders[i]!.toLowerCase() !== "x-forwarded-for") head += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
   }
   return `${head}X-Forwarded-For: ${forwardedFor}\r\n\r\n`;
+}
+
+/** A node's own CORS headers answer for the node's policy; the gateway's replace them. */
+function withoutCors(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !name.startsWith("access-control-")));
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

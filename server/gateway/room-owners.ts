@@ -7,9 +7,11 @@
  * should that message be missed), and one request to the nodes to rebuild it. The number of
  * callers held at once is capped (GATEWAY_MAX_HELD); past it a caller is turned away at once.
  */
-import type { Redis } from "ioredis";
-import type { NodeRecord } from "../cluster/node-registry.ts";
+import type { BadRecordSink } from "../cluster/bad-records.ts";
+import { type NodeRecord, readNode } from "../cluster/node-registry.ts";
+import { readOwners } from "../cluster/owner-value.ts";
 import { channels, keys, type RehydrateRequest } from "../cluster/redis-keys.ts";
+import type { ScriptedRedis } from "../cluster/redis-scripts.ts";
 
 export type OwnerAnswer =
   | { readonly kind: "owner"; readonly node: NodeRecord }
@@ -20,12 +22,19 @@ export type OwnerAnswer =
   /** Held for GATEWAY_HOLD_MS and nobody took the room over. */
   | { readonly kind: "unavailable" };
 
+/** Who waits: a websocket upgrade, or a request that names a room. */
+export type HoldKind = "upgrade" | "request";
+
 export interface RoomOwnersOptions {
-  readonly redis: Redis;
+  readonly redis: ScriptedRedis;
+  /** Where owner values and node records that are not valid ones are reported. */
+  readonly bad: BadRecordSink;
   /** How long a caller waits for a room with no live owner. */
   readonly holdMs: number;
   /** Callers held at once, all rooms together. */
   readonly maxHeld: number;
+  /** Counts each caller held (a prom-client `Counter<"kind">`). */
+  readonly held: { inc(labels: { kind: HoldKind }): void };
 }
 
 type Lookup = OwnerAnswer | { readonly kind: "none" };
@@ -60,12 +69,12 @@ export class RoomOwners {
   }
 
   /** The room's live owner, at once when it has one, after a hold when it is being taken over. */
-  async find(roomId: string): Promise<OwnerAnswer> {
+  async find(roomId: string, kind: HoldKind): Promise<OwnerAnswer> {
     const hold = this.holds.get(roomId);
-    if (hold) return this.wait(hold);
+    if (hold) return this.wait(hold, kind);
     const found = await this.look(roomId);
     if (found.kind !== "none") return found;
-    return this.wait(this.holds.get(roomId) ?? this.startHold(roomId));
+    return this.wait(this.holds.get(roomId) ?? this.startHold(roomId), kind);
   }
 
   /** `locus:ownership` said the room has a new owner: the callers held for it look once, together. */
@@ -83,9 +92,10 @@ export class RoomOwners {
     return this.held;
   }
 
-  private wait(hold: Hold): Promise<OwnerAnswer> {
+  private wait(hold: Hold, kind: HoldKind): Promise<OwnerAnswer> {
     if (this.held >= this.o.maxHeld) return Promise.resolve({ kind: "busy" });
     this.held++;
+    this.o.held.inc({ kind });
     return new Promise((resolve) => {
       const settle = (answer: OwnerAnswer) => {
         clearTimeout(timer);
@@ -143,15 +153,16 @@ export class RoomOwners {
     return lookup;
   }
 
-  /** One round trip for membership and owner, one more for a live owner's record. */
+  /**
+   * Membership and owner together (sent at once, one round trip), then a live owner's record. A
+   * lease that names no valid owner is treated as none: the room is waited for, and rebuilt.
+   */
   private async lookInRedis(roomId: string): Promise<Lookup> {
-    const replies = await this.o.redis.pipeline().sismember(keys.rooms, roomId).get(keys.owner(roomId)).exec();
-    const [member, owner] = (replies ?? []).map(([err, value]) => (err ? undefined : value)) as [number | undefined, string | null | undefined];
+    const { redis, bad } = this.o;
+    const [member, [owner]] = await Promise.all([redis.sismember(keys.rooms, roomId), readOwners(redis, [roomId], bad)]);
     if (member === 0) return { kind: "unknown" };
-    if (!owner) return { kind: "none" };
-    const nodeId = owner.split(" ")[0]!;
-    if (Date.now() - (this.refusedAt.get(nodeId) ?? 0) <= REFUSAL_MEMORY_MS) return { kind: "none" };
-    const record = await this.o.redis.get(keys.node(nodeId));
-    return record ? { kind: "owner", node: JSON.parse(record) as NodeRecord } : { kind: "none" };
+    if (!owner || Date.now() - (this.refusedAt.get(owner.nodeId) ?? 0) <= REFUSAL_MEMORY_MS) return { kind: "none" };
+    const node = await readNode(redis, owner.nodeId, bad);
+    return node ? { kind: "owner", node } : { kind: "none" };
   }
 }

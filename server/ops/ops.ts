@@ -1,16 +1,22 @@
 /**
  * `npm run ops -- <command>`: the operator's view of a cluster, read from Redis, and drains run
- * through the nodes' admin API. REDIS_URL and ADMIN_TOKEN come from the environment or flags.
+ * through the nodes' admin API, each node reached by id at the operator address it publishes in
+ * its record (never through a gateway). REDIS_URL and ADMIN_TOKEN come from the environment or flags.
  *
- *   nodes              every live node: state, load, address, last heartbeat
+ *   nodes              every live node: state, load, game and admin addresses, last heartbeat
  *   rooms              every room: owner, epoch, tick and players of its last checkpoint
  *   drain <node>       hands every room of <node> to the others; waits, showing progress
  *   undrain <node>     returns a drained, idle node to service
  */
 import { Redis } from "ioredis";
 import { formatTable, parseFlags } from "../cli.ts";
-import { type NodeRecord, readNodes } from "../cluster/node-registry.ts";
+import type { BadRecordSink } from "../cluster/bad-records.ts";
+import { MAX_CHECKPOINT_BYTES } from "../cluster/checkpoint.ts";
+import { adminAddress, type NodeRecord, readNodes } from "../cluster/node-registry.ts";
+import { readOwners } from "../cluster/owner-value.ts";
 import { keys } from "../cluster/redis-keys.ts";
+import { type Bounded, readBounded, withScripts } from "../cluster/redis-scripts.ts";
+import { redactUrl } from "../redact.ts";
 
 const spec = {
   redis: { type: "string", help: "Redis URL (default: $REDIS_URL)" },
@@ -28,12 +34,19 @@ if ((command === "drain" || command === "undrain") !== (target !== undefined) ||
 }
 if (!redisUrl || !/^rediss?:\/\/\S+$/.test(redisUrl)) flags.fail("a redis:// URL is required: set REDIS_URL or pass --redis");
 
-const redis = new Redis(redisUrl!, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+const redis = withScripts(new Redis(redisUrl!, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null }));
 redis.on("error", () => undefined);
+/** Records in Redis that are not valid ones: skipped, and listed on stderr once the command is done. */
+const skipped: string[] = [];
+const badRecords: BadRecordSink = {
+  report(kind, key, _content, reason) {
+    if (!skipped.some((line) => line.startsWith(`${key}:`))) skipped.push(`${key}: ${reason}`);
+  },
+};
 
 try {
   await redis.connect().catch((err: Error) => {
-    throw new Error(`cannot reach Redis at ${redisUrl}: ${err.message}`);
+    throw new Error(`cannot reach Redis at ${redactUrl(redisUrl!)}: ${err.message}`);
   });
   switch (command) {
     case "nodes":
@@ -51,20 +64,21 @@ try {
   }
   process.exitCode ??= 0;
 } catch (err) {
-  process.stderr.write(`ops: ${(err as Error).message}\n`);
+  process.stderr.write(`ops: ${redactUrl((err as Error).message)}\n`);
   process.exitCode = 1;
 } finally {
   redis.disconnect();
+  if (skipped.length > 0) process.stderr.write(`ops: skipped ${skipped.length} bad record(s) in Redis:\n${skipped.map((line) => `  ${line}\n`).join("")}`);
 }
 
 async function listNodes(): Promise<void> {
-  const nodes = (await readNodes(redis)).sort((a, b) => a.nodeId.localeCompare(b.nodeId));
+  const nodes = (await readNodes(redis, badRecords)).sort((a, b) => a.nodeId.localeCompare(b.nodeId));
   if (nodes.length === 0) return void process.stdout.write("no live nodes\n");
   const now = Date.now();
   process.stdout.write(
     formatTable(
-      ["NODE", "STATE", "PLAYERS", "ROOMS", "ADDRESS", "HEARTBEAT"],
-      nodes.map((n) => [n.nodeId, n.state, String(n.players), String(n.rooms), n.address, `${now - n.heartbeatAt} ms ago`]),
+      ["NODE", "STATE", "PLAYERS", "ROOMS", "ADDRESS", "ADMIN", "HEARTBEAT"],
+      nodes.map((n) => [n.nodeId, n.state, String(n.players), String(n.rooms), n.address, adminAddress(n), `${now - n.heartbeatAt} ms ago`]),
     ),
   );
 }
@@ -72,15 +86,16 @@ async function listNodes(): Promise<void> {
 async function listRooms(): Promise<void> {
   const roomIds = (await redis.smembers(keys.rooms)).sort();
   if (roomIds.length === 0) return void process.stdout.write("no rooms\n");
-  const [owners, checkpoints] = await Promise.all([redis.mget(roomIds.map(keys.owner)), redis.mget(roomIds.map(keys.checkpoint))]);
+  const [owners, checkpoints] = await Promise.all([readOwners(redis, roomIds, badRecords), readBounded(redis, roomIds.map(keys.checkpoint), MAX_CHECKPOINT_BYTES)]);
   const now = Date.now();
   process.stdout.write(
     formatTable(
     ["ROOM", "OWNER", "EPOCH", "TICK", "PLAYERS", "CHECKPOINT"],
     roomIds.map((id, i) => {
-      const [owner, epoch] = owners[i]?.split(" ") ?? ["(none: being recovered)", ""];
-      const cp = parseSummary(checkpoints[i] ?? null);
-      return [id, owner!, epoch ?? "", cp ? String(cp.tick) : "-", cp ? String(cp.players) : "-", cp ? `${now - cp.takenAt} ms old` : "none"];
+      const owner = owners[i];
+      const cp = summary(checkpoints[i]!);
+      const age = typeof cp === "string" ? cp : `${now - cp.takenAt} ms old`;
+      return [id, owner?.nodeId ?? "(none: being recovered)", owner ? String(owner.epoch) : "", typeof cp === "string" ? "-" : String(cp.tick), typeof cp === "string" ? "-" : String(cp.players), age];
     }),
     ),
   );
@@ -126,7 +141,7 @@ async function undrain(nodeId: string): Promise<void> {
 }
 
 async function findNode(nodeId: string): Promise<NodeRecord> {
-  const nodes = await readNodes(redis);
+  const nodes = await readNodes(redis, badRecords);
   const node = nodes.find((n) => n.nodeId === nodeId);
   if (!node) throw new Error(`no live node "${nodeId}"; live nodes: ${nodes.map((n) => n.nodeId).join(", ") || "none"}`);
   return node;
@@ -135,22 +150,26 @@ async function findNode(nodeId: string): Promise<NodeRecord> {
 async function call(node: NodeRecord, method: "GET" | "POST", path: string): Promise<{ status: number; body: any }> {
   if (!token) throw new Error("an admin token is required: set ADMIN_TOKEN or pass --token");
   let res: Response;
+  const at = adminAddress(node);
   try {
-    res = await fetch(`${node.address}/admin${path}`, { method, headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+    res = await fetch(`${at}/admin${path}`, { method, headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
   } catch (err) {
-    throw new Error(`cannot reach ${node.nodeId} at ${node.address}: ${(err as Error).message}`);
+    throw new Error(`cannot reach ${node.nodeId}'s admin API at ${at}: ${(err as Error).message}`);
   }
   const body = await res.json().catch(() => ({}));
   if (res.status === 401) throw new Error(`${node.nodeId} refused the admin token: ${body.error ?? "401"}`);
   return { status: res.status, body };
 }
 
-function parseSummary(raw: string | null): { tick: number; players: number; takenAt: number } | undefined {
-  if (!raw) return undefined;
+/** What the rooms table shows of a checkpoint, or why it shows nothing. */
+function summary(read: Bounded): { tick: number; players: number; takenAt: number } | string {
+  if (read.status === "missing") return "none";
+  if (read.status !== "ok") return read.status === "too_large" ? `unreadable: ${read.bytes} bytes` : `unreadable: a ${read.type}`;
   try {
-    const cp = JSON.parse(raw) as { tick: number; takenAt: number; world: { state: { players: Record<string, unknown> } } };
+    const cp = JSON.parse(read.text) as { tick: unknown; takenAt: unknown; world: { state: { players: object } } };
+    if (typeof cp.tick !== "number" || typeof cp.takenAt !== "number") return "unreadable";
     return { tick: cp.tick, takenAt: cp.takenAt, players: Object.keys(cp.world.state.players).length };
   } catch {
-    return undefined;
+    return "unreadable";
   }
 }

@@ -3,6 +3,7 @@
  * mode the host is trivial; in cluster mode it is where leases, checkpoints and rehydration live,
  * so the room itself never talks to Redis.
  */
+import { ServerError } from "@colyseus/core";
 import type { Checkpoint } from "../cluster/checkpoint.ts";
 import type { RoomCap } from "../edge/room-cap.ts";
 
@@ -23,6 +24,8 @@ export interface RoomHost {
    * rehydration, undefined for a new room; rejects (with a ServerError) to refuse the room.
    */
   admit(roomId: string): Promise<Checkpoint | undefined>;
+  /** The room could not be rebuilt from the checkpoint `admit` gave it (its onCreate then fails): why. */
+  checkpointUnusable(roomId: string, reason: string): void;
   started(room: HostedRoom): void;
   disposed(room: HostedRoom): void;
   /** A seat was taken, reconnected or freed: its reconnection token changed. */
@@ -37,26 +40,34 @@ export interface RoomHost {
 export class LocalRoomHost implements RoomHost {
   readonly rooms = new Set<HostedRoom>();
   private readonly cap: RoomCap;
-  /** Rooms admitted whose onCreate has not finished yet: they count against the cap too. */
-  private starting = 0;
+  /**
+   * Ids of the rooms here and of those being created: a create with a taken roomId is refused, and
+   * every one counts against the cap.
+   */
+  private readonly ids = new Set<string>();
 
   constructor(cap: RoomCap) {
     this.cap = cap;
   }
 
-  async admit(): Promise<undefined> {
-    this.cap.check(this.rooms.size + this.starting);
-    this.starting++;
+  async admit(roomId: string): Promise<undefined> {
+    // Left to Colyseus, a second create with the id would join the existing room.
+    if (this.ids.has(roomId)) throw new ServerError(409, `room ${roomId} already exists`);
+    this.cap.check(this.ids.size);
+    this.ids.add(roomId);
     return undefined;
   }
 
+  /** Never called: a lone node rebuilds no rooms. */
+  checkpointUnusable(): void {}
+
   started(room: HostedRoom): void {
-    this.starting--;
     this.rooms.add(room);
   }
 
   disposed(room: HostedRoom): void {
     this.rooms.delete(room);
+    this.ids.delete(room.roomId);
   }
 
   seatsChanged(): void {}
