@@ -189,7 +189,8 @@ describe("a two-node cluster behind a gateway", () => {
     expect(counter(after, "locus_gateway_requests_refused_total", 'reason="operator_path"') - counter(before, "locus_gateway_requests_refused_total", 'reason="operator_path"')).toBe(sent);
     for (const n of nodes) expect((await admin(n, "GET", "/status")).body.state).toBe("ready");
     // Nor as a websocket: an upgrade to an operator path is refused before any lookup.
-    expect(await upgradeStatusLine(gateway.port, "/admin/drain")).toBe("HTTP/1.1 404 not a room socket");
+    // The reason travels in the JSON body ({ code, error: "not a room socket" }), as every edge refusal does.
+    expect(await upgradeStatusLine(gateway.port, "/admin/drain")).toBe("HTTP/1.1 404 Not Found");
     expect(counter(await metricsOf(gateway), "locus_gateway_upgrades_refused_total", 'reason="not_a_room"')).toBe(1);
   });
 
