@@ -32,7 +32,7 @@ describe("node HTTP", () => {
   it("serves the built browser game at /", async () => {
     const page = await fetch(node.url);
     expect(page.status).toBe(200);
-    expect(await page.text()).toContain("Locus arena");
+    expect(await page.text()).toContain("<title>Locus</title>");
   });
 
   it("exports rooms, clients, tick time and bytes sent as Prometheus metrics", async () => {
