@@ -9,6 +9,7 @@ import type { TimelinePoint } from "./timeline.ts";
 
 const timeline: TimelinePoint[] = Array.from({ length: 60 }, (_, i) => ({
   t: i + 1,
+  target: i < 30 ? 200 : 0,
   connected: i < 30 ? 200 : 0,
   ackP50: i === 12 ? null : 20 + i,
   ackP99: i === 12 ? null : 60 + i,

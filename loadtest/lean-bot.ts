@@ -43,6 +43,8 @@ export class LeanBot {
   /** Set when the bot gave up: the close code that ended it. */
   leftWith: number | undefined;
   bytesReceived = 0;
+  /** For each drop of its socket, the milliseconds until it had state again. */
+  readonly recoveries: number[] = [];
   readonly roomId: string;
   private readonly socketUrl: string;
   private readonly input = new MoveInput();
@@ -64,6 +66,8 @@ export class LeanBot {
   private paced = 0;
   private lastStateAt = 0;
   private maxGap = 0;
+  /** When its socket last dropped, while it waits for state again; 0 otherwise. */
+  private downSince = 0;
 
   private constructor(socketUrl: string, roomId: string, tickHz: number) {
     this.socketUrl = socketUrl;
@@ -124,6 +128,12 @@ export class LeanBot {
     this.wanderTimer ??= setInterval(() => this.steer(Math.random() * 2 - 1, Math.random() * 2 - 1), 500 + Math.random() * 1500);
   }
 
+  /** Cuts its socket as a failing load balancer would, without a close frame; it reconnects as after any drop. */
+  cut(): void {
+    this.downSince = performance.now();
+    this.ws?.terminate();
+  }
+
   close(): void {
     this.stopped = true;
     clearInterval(this.inputTimer);
@@ -146,6 +156,10 @@ export class LeanBot {
           this.stateFrames++;
           if (this.lastStateAt > 0 && now - this.lastStateAt > this.maxGap) this.maxGap = now - this.lastStateAt;
           this.lastStateAt = now;
+          if (this.downSince > 0) {
+            this.recoveries.push(now - this.downSince);
+            this.downSince = 0;
+          }
           if (data[0]! & TIMED && data.byteLength >= 9) this.acknowledge(data.readUInt32LE(5), now);
         } else if (code === JOIN_ROOM) {
           this.token = data.toString("utf8", 2, 2 + data[1]!);
@@ -163,6 +177,7 @@ export class LeanBot {
         clearTimeout(giveUp);
         if (!joined) reject(new Error(`socket closed (${closeCode}) before joining`));
         if (this.stopped) return;
+        if (joined && this.downSince === 0) this.downSince = performance.now();
         if (DROP_CODES.has(closeCode) && this.token && this.retries < MAX_RETRIES) {
           this.retry();
         } else if (joined || this.retries > 0) {

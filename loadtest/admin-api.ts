@@ -1,0 +1,47 @@
+/**
+ * The load tester's one way into a cluster's operator side: the nodes' records in Redis, where
+ * each node's admin API and metrics are reached, a drain, and a node's memory. Nodes on other machines are reached the same way as local
+ * ones, given the address and the token.
+ */
+import { Redis } from "ioredis";
+import { type NodeRecord, readNodes } from "../server/cluster/node-registry.ts";
+import { sampleValue } from "./prometheus.ts";
+
+const TIMEOUT_MS = 10_000;
+
+/**
+ * Where a node's admin API and /metrics answer: its own admin listener when its record names one
+ * (`adminAddress`), else its game address, where they used to live. The record comes from Redis,
+ * so an address that is not an http(s) URL is not followed.
+ */
+export function adminAddressOf(record: NodeRecord & { readonly adminAddress?: unknown }): string {
+  const admin = record.adminAddress;
+  return typeof admin === "string" && /^https?:\/\/[^\s/]+$/.test(admin) ? admin : record.address;
+}
+
+/** The live nodes' records in the cluster's Redis. */
+export async function clusterNodes(redisAddress: string): Promise<NodeRecord[]> {
+  const redis = new Redis(redisAddress, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  redis.on("error", () => undefined);
+  try {
+    await redis.connect();
+    return await readNodes(redis);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Asks the node at `adminUrl` to drain; resolves once it has started (202). */
+export async function drainAt(adminUrl: string, token: string): Promise<void> {
+  const res = await fetch(`${adminUrl}/admin/drain`, { method: "POST", headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(TIMEOUT_MS) });
+  if (res.status !== 202) throw new Error(`${adminUrl} refused the drain: ${res.status} ${(await res.text()).slice(0, 200)}`);
+}
+
+/** The node's resident memory in megabytes, from its /metrics. */
+export async function residentMemoryMb(adminUrl: string, token: string | undefined): Promise<number> {
+  const res = await fetch(`${adminUrl}/metrics`, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(TIMEOUT_MS) });
+  if (!res.ok) throw new Error(`${adminUrl}/metrics answered ${res.status}`);
+  const bytes = sampleValue(await res.text(), "locus_process_resident_memory_bytes");
+  if (!Number.isFinite(bytes)) throw new Error(`${adminUrl}/metrics has no locus_process_resident_memory_bytes`);
+  return bytes / 1024 / 1024;
+}
