@@ -1,23 +1,13 @@
 /**
- * The load tester's one way into a cluster's operator side: the nodes' records in Redis, where
- * each node's admin API and metrics are reached, a drain, and a node's memory. Nodes on other machines are reached the same way as local
- * ones, given the address and the token.
+ * The load tester's one way into a cluster's operator side: the nodes' records in Redis, a drain
+ * and a node's memory, each through the node's operator listener (its admin address). Nodes on
+ * other machines are reached the same way as local ones, given the address and the token.
  */
 import { Redis } from "ioredis";
 import { type NodeRecord, readNodes } from "../server/cluster/node-registry.ts";
 import { sampleValue } from "./prometheus.ts";
 
 const TIMEOUT_MS = 10_000;
-
-/**
- * Where a node's admin API and /metrics answer: its own admin listener when its record names one
- * (`adminAddress`), else its game address, where they used to live. The record comes from Redis,
- * so an address that is not an http(s) URL is not followed.
- */
-export function adminAddressOf(record: NodeRecord & { readonly adminAddress?: unknown }): string {
-  const admin = record.adminAddress;
-  return typeof admin === "string" && /^https?:\/\/[^\s/]+$/.test(admin) ? admin : record.address;
-}
 
 /** The live nodes' records in the cluster's Redis. */
 export async function clusterNodes(redisAddress: string): Promise<NodeRecord[]> {

@@ -4,8 +4,8 @@
  * for state.
  */
 import { readFileSync } from "node:fs";
-import type { NodeRecord } from "../server/cluster/node-registry.ts";
-import { adminAddressOf, clusterNodes, drainAt } from "./admin-api.ts";
+import { adminAddress, type NodeRecord } from "../server/cluster/node-registry.ts";
+import { clusterNodes, drainAt } from "./admin-api.ts";
 import { percentile } from "./report.ts";
 
 /** Host names of this machine: the only targets of the project's own tests, and of anything that kills a process. */
@@ -40,7 +40,7 @@ export async function drainNode(target: { readonly adminUrl: string } | { readon
     return `drained the node at ${target.adminUrl}`;
   }
   const busiest = await busiestNode(target.redisUrl);
-  await drainAt(adminAddressOf(busiest), token);
+  await drainAt(adminAddress(busiest), token);
   return `drained ${busiest.nodeId} (${busiest.players} players, ${busiest.rooms} rooms)`;
 }
 

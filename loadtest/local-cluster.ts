@@ -41,17 +41,20 @@ try {
     const nodeId = `node-${i}`;
     const node = await startNodeProcess({ REDIS_URL: redisUrl, NODE_ID: nodeId, HOST: "127.0.0.1", ADMIN_TOKEN: adminToken });
     started.push(node);
-    rows.push([nodeId, String(node.child.pid), node.url, `kill -9 ${node.child.pid}`]);
+    rows.push([nodeId, String(node.child.pid), node.url, node.adminUrl, `kill -9 ${node.child.pid}`]);
   }
   const gateway = await startGatewayProcess({ REDIS_URL: redisUrl, HOST: "0.0.0.0" }, { port });
   started.push(gateway);
-  rows.push(["gateway", String(gateway.child.pid), `http://localhost:${port}`, ""]);
-  process.stdout.write(`\n${formatTable(["process", "pid", "address", "to crash it"], rows)}`);
+  rows.push(["gateway", String(gateway.child.pid), `http://localhost:${port}`, gateway.adminUrl, ""]);
+  process.stdout.write(`\n${formatTable(["process", "pid", "address", "admin and metrics", "to crash it"], rows)}`);
   process.stdout.write(
     `\nPlay at http://localhost:${port} (open it in two windows). The HUD shows the node that runs your room;\n` +
       `crash that node with its kill command above and your game carries on on another node within about a second.\n` +
-      `Drain a node as an operator would:\n` +
-      `  REDIS_URL=${redisUrl} ADMIN_TOKEN=${adminToken} npm run ops -- drain node-1\n` +
+      `Drain a node as an operator would, and put it back in service (the ops CLI finds each node's admin address in Redis):\n` +
+      `  export REDIS_URL=${redisUrl} ADMIN_TOKEN=${adminToken}\n` +
+      `  npm run ops -- nodes\n` +
+      `  npm run ops -- drain node-1\n` +
+      `  npm run ops -- undrain node-1\n` +
       `Ctrl-C stops everything.\n`,
   );
   for (const p of started) {

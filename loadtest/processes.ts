@@ -24,7 +24,13 @@ export interface RunningProcess {
   stop(): Promise<void>;
 }
 
-export type NodeProcess = RunningProcess;
+/** A Locus node or gateway, with its operator listener (admin API, metrics) on a port of its own. */
+export interface LocusProcess extends RunningProcess {
+  readonly adminPort: number;
+  readonly adminUrl: string;
+}
+
+export type NodeProcess = LocusProcess;
 
 export interface StartOptions {
   /** Pin the process to these CPUs (a taskset list, "0" or "0-1"), so benchmark clients do not share them. */
@@ -69,14 +75,21 @@ async function startScript(script: string, readyPath: string, env: Record<string
   return { ...proc, url };
 }
 
-/** A Locus node (`server/main.ts`), ready once its /readyz answers 200. */
+/** A Locus node (`server/main.ts`), ready once its /readyz answers 200 (its operator listener opens first). */
 export function startNodeProcess(env: Record<string, string> = {}, options: StartOptions = {}): Promise<NodeProcess> {
-  return startScript(NODE_MAIN, "/readyz", env, options);
+  return startLocusScript(NODE_MAIN, "/readyz", env, options);
 }
 
-/** A gateway (`server/gateway/main.ts`), ready once its /healthz answers. */
-export function startGatewayProcess(env: Record<string, string>, options: StartOptions = {}): Promise<RunningProcess> {
-  return startScript(GATEWAY_MAIN, "/healthz", env, options);
+/** A gateway (`server/gateway/main.ts`), ready once its /healthz answers (its operator listener opens first). */
+export function startGatewayProcess(env: Record<string, string>, options: StartOptions = {}): Promise<LocusProcess> {
+  return startLocusScript(GATEWAY_MAIN, "/healthz", env, options);
+}
+
+/** The default ADMIN_PORT (PORT + 10000) may be taken on a busy machine: a free one is picked unless `env` names one. */
+async function startLocusScript(script: string, readyPath: string, env: Record<string, string>, options: StartOptions): Promise<LocusProcess> {
+  const adminPort = env.ADMIN_PORT ? Number(env.ADMIN_PORT) : await freePort();
+  const proc = await startScript(script, readyPath, { ADMIN_PORT: String(adminPort), ...env }, options);
+  return { ...proc, adminPort, adminUrl: `http://127.0.0.1:${adminPort}` };
 }
 
 /** The plain Colyseus baseline server (`loadtest/baseline/plain-server.ts`), ready once its /healthz answers. */

@@ -1,5 +1,5 @@
 /**
- * Just enough of the Prometheus text format to read a node's /metrics in benchmarks.
+ * Just enough of the Prometheus text format to read a node's /metrics (on its operator listener) in benchmarks.
  */
 
 /** The value of an unlabelled-by-us sample (the node label is ignored), or NaN when absent. */

@@ -8,7 +8,8 @@
  */
 import { writeFileSync } from "node:fs";
 import { type AgentCrew, recruitAgents } from "./agent-link.ts";
-import { adminAddressOf, clusterNodes, residentMemoryMb } from "./admin-api.ts";
+import { adminAddress } from "../server/cluster/node-registry.ts";
+import { clusterNodes, residentMemoryMb } from "./admin-api.ts";
 import { drainNode, killBusiestNode, recovery } from "./chaos.ts";
 import { restartLocalGateway } from "./gateway-restart.ts";
 import { renderHtmlReport } from "./html-report.ts";
@@ -73,7 +74,7 @@ const soak =
   plan.scenario === "soak"
     ? new Soak(plan.sampleEveryS, async (): Promise<SoakNode[]> => {
         if (plan.adminUrls.length > 0) return plan.adminUrls.map((a) => ({ name: a, memoryMb: () => residentMemoryMb(a, plan.token) }));
-        return (await clusterNodes(plan.redisUrl!)).map((n) => ({ name: n.nodeId, memoryMb: () => residentMemoryMb(adminAddressOf(n), plan.token) }));
+        return (await clusterNodes(plan.redisUrl!)).map((n) => ({ name: n.nodeId, memoryMb: () => residentMemoryMb(adminAddress(n), plan.token) }));
       })
     : undefined;
 

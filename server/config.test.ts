@@ -31,3 +31,43 @@ describe("node config", () => {
     expect(message).toContain('NODE_ID="has space"');
   });
 });
+
+describe("operator listener and CORS settings", () => {
+  const problemsOf = (env: Record<string, string>): string => {
+    try {
+      loadNodeConfig(env, defaults);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return "";
+  };
+
+  it("put the operator listener on loopback, 10000 above the game port, and allow no foreign origin by default", () => {
+    expect(loadNodeConfig({}, defaults)).toMatchObject({ adminPort: 12567, adminHost: "127.0.0.1", nodeAdminAddress: undefined, allowedOrigins: [] });
+    expect(loadNodeConfig({ PORT: "3000" }, defaults).adminPort).toBe(13000);
+    expect(loadNodeConfig({ PORT: "0" }, defaults).adminPort).toBe(0);
+  });
+
+  it("read ADMIN_PORT, ADMIN_HOST, NODE_ADMIN_ADDRESS and ALLOWED_ORIGINS, keeping origins as browsers send them", () => {
+    const c = loadNodeConfig(
+      { ADMIN_PORT: "9100", ADMIN_HOST: "0.0.0.0", NODE_ADMIN_ADDRESS: "http://10.0.0.5:9100", ALLOWED_ORIGINS: "https://Game.Example.com:443, http://localhost:5173" },
+      defaults,
+    );
+    expect(c).toMatchObject({ adminPort: 9100, adminHost: "0.0.0.0", nodeAdminAddress: "http://10.0.0.5:9100" });
+    expect(c.allowedOrigins).toEqual(["https://game.example.com", "http://localhost:5173"]);
+  });
+
+  it("refuse an admin port out of range, equal to the game port, or left to a default past 65535", () => {
+    expect(problemsOf({ ADMIN_PORT: "70000" })).toContain('ADMIN_PORT="70000": expected a whole number from 0 to 65535');
+    expect(problemsOf({ PORT: "9000", ADMIN_PORT: "9000" })).toContain("ADMIN_PORT=9000: must differ from PORT");
+    expect(problemsOf({ PORT: "60000" })).toContain("ADMIN_PORT is required with PORT=60000");
+    expect(problemsOf({ PORT: "60000", ADMIN_PORT: "9100" })).toBe("");
+  });
+
+  it("refuse origins that are not http(s)://host[:port], naming them", () => {
+    for (const bad of ["*", "game.example.com", "https://game.example.com/", "https://game.example.com/play", "ftp://x.example", "https://x.example:99999", "null"]) {
+      expect(problemsOf({ ALLOWED_ORIGINS: `https://ok.example,${bad}` }), bad).toContain(`ALLOWED_ORIGINS: ${JSON.stringify(bad)} not allowed: expected http(s)://host[:port]`);
+    }
+    expect(problemsOf({ NODE_ADMIN_ADDRESS: "10.0.0.5:9100" })).toContain('NODE_ADMIN_ADDRESS="10.0.0.5:9100": expected an http:// URL with no path');
+  });
+});

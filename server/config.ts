@@ -31,6 +31,13 @@ export interface NodeConfig {
   readonly drainTimeoutMs: number;
   /** Rooms handed off at once during a drain. */
   readonly drainParallelism: number;
+  /** The operator listener (/admin, /metrics): its own port, internal by default. */
+  readonly adminPort: number;
+  readonly adminHost: string;
+  /** Cluster mode: the URL the ops CLI reaches this node's operator listener at; derived from ADMIN_PORT when unset. */
+  readonly nodeAdminAddress: string | undefined;
+  /** Origins of game pages hosted elsewhere that browsers may call this node's HTTP API from. */
+  readonly allowedOrigins: readonly string[];
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -47,8 +54,9 @@ export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeC
   const problems: string[] = [];
   const read = new EnvReader(env, problems);
   const tickHz = read.int("TICK_HZ", DEFAULT_TICK_HZ, 1, 120);
+  const port = read.int("PORT", 2567, 0, 65535);
   const config: NodeConfig = {
-    port: read.int("PORT", 2567, 0, 65535),
+    port,
     host: read.string("HOST", "0.0.0.0", /^[\w.:-]+$/, "a host name or IP address"),
     nodeId: read.string("NODE_ID", generatedNodeId(), /^[A-Za-z0-9._-]{1,64}$/, "1 to 64 of A-Z a-z 0-9 . _ -"),
     tickHz,
@@ -64,6 +72,9 @@ export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeC
     adminToken: read.optional("ADMIN_TOKEN", /^[\x21-\x7e]{16,256}$/, "16 to 256 printable ASCII characters, no spaces"),
     drainTimeoutMs: read.int("DRAIN_TIMEOUT_MS", 30_000, 1000, 600_000),
     drainParallelism: read.int("DRAIN_PARALLELISM", 4, 1, 64),
+    ...readOperatorListener(read, port),
+    nodeAdminAddress: read.optional("NODE_ADMIN_ADDRESS", /^https?:\/\/[^/\s]+$/, "an http:// URL with no path, e.g. http://10.0.0.5:12567"),
+    allowedOrigins: readAllowedOrigins(read),
   };
   if (config.redisUrl && !config.adminToken && !problems.some((p) => p.startsWith("ADMIN_TOKEN"))) {
     problems.push("ADMIN_TOKEN is required in cluster mode (REDIS_URL set): operators drain nodes through the admin API with it");
@@ -71,6 +82,32 @@ export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeC
   if (problems.length > 0) throw new ConfigError(`invalid environment:\n  ${problems.join("\n  ")}`);
   return config;
 }
+
+/** How far above the game port the operator listener sits by default: nodes started by hand on different ports stay apart. */
+const ADMIN_PORT_OFFSET = 10_000;
+
+/**
+ * ADMIN_PORT and ADMIN_HOST, read alike by nodes and gateways: the operator listener defaults to
+ * PORT + 10000 (0 with PORT 0: any free port) on the loopback interface only.
+ */
+export function readOperatorListener(read: EnvReader, port: number): { adminPort: number; adminHost: string } {
+  const derived = port === 0 ? 0 : port + ADMIN_PORT_OFFSET;
+  const adminPort = read.int("ADMIN_PORT", derived, 0, 65535);
+  if (adminPort > 65535) read.problem(`ADMIN_PORT is required with PORT=${port}: its default, PORT + ${ADMIN_PORT_OFFSET}, is past 65535`);
+  else if (adminPort !== 0 && adminPort === port) read.problem(`ADMIN_PORT=${adminPort}: must differ from PORT, the operator listener is a port of its own`);
+  return { adminPort, adminHost: read.string("ADMIN_HOST", "127.0.0.1", /^[\w.:-]+$/, "a host name or IP address") };
+}
+
+/**
+ * ALLOWED_ORIGINS, comma-separated: each is kept as a browser serialises an Origin header (scheme
+ * and host in lower case, no default port), so a request's Origin is checked by plain equality.
+ */
+export function readAllowedOrigins(read: EnvReader): string[] {
+  const valid = (item: string) => ORIGIN.test(item) && URL.canParse(item);
+  return read.list("ALLOWED_ORIGINS", valid, "http(s)://host[:port] origins, comma-separated").map((o) => new URL(o).origin);
+}
+
+const ORIGIN = /^https?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
 
 function generatedNodeId(): string {
   const host = hostname().replace(/[^A-Za-z0-9._-]/g, "").slice(0, 40) || "node";
@@ -111,6 +148,24 @@ export class EnvReader {
       return fallback;
     }
     return v;
+  }
+
+  /** A comma-separated list, every item `valid`; empty when unset. */
+  list(name: string, valid: (item: string) => boolean, expected: string): string[] {
+    const v = this.raw(name);
+    if (v === undefined) return [];
+    const items = v.split(",").map((item) => item.trim());
+    const bad = items.filter((item) => !valid(item));
+    if (bad.length > 0) {
+      this.problems.push(`${name}: ${bad.map((item) => JSON.stringify(item)).join(", ")} not allowed: expected ${expected}`);
+      return [];
+    }
+    return items;
+  }
+
+  /** A problem spanning several variables, or found after reading them. */
+  problem(text: string): void {
+    this.problems.push(text);
   }
 
   optional(name: string, pattern: RegExp, expected: string): string | undefined {

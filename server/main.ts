@@ -23,7 +23,10 @@ const node = await startNode(config, log).catch((err: unknown) => {
   log.fatal({ event: "node_failed", err }, `could not start: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });
-log.info({ event: "node_started", port: node.port, tickHz: config.tickHz, maxPlayers: config.maxPlayers }, `Locus node listening on http://localhost:${node.port}`);
+log.info(
+  { event: "node_started", port: node.port, admin: node.adminUrl, tickHz: config.tickHz, maxPlayers: config.maxPlayers },
+  `Locus node listening on http://localhost:${node.port}; admin API and metrics on ${node.adminUrl}`,
+);
 
 let stopping = false;
 for (const signal of ["SIGTERM", "SIGINT"] as const) {

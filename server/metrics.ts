@@ -20,6 +20,7 @@ export interface NodeMetrics {
   readonly checkpointWriteSeconds: Histogram;
   readonly leaseRenewalFailures: Counter;
   readonly fencedWrites: Counter;
+  readonly adminAuthFailures: Counter;
 }
 
 /** Tick time buckets, in seconds: fine below a millisecond, where a healthy room lives. */
@@ -95,6 +96,11 @@ export function createNodeMetrics(labels: { node: string }): NodeMetrics {
     fencedWrites: new Counter({
       name: "locus_fenced_writes_total",
       help: "Checkpoint writes and renewals refused because another node holds a newer epoch.",
+      registers: [registry],
+    }),
+    adminAuthFailures: new Counter({
+      name: "locus_admin_auth_failures_total",
+      help: "Admin API requests refused for a missing or wrong bearer token (or with the admin API off).",
       registers: [registry],
     }),
   };

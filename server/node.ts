@@ -1,7 +1,7 @@
 /**
- * One Locus node: the HTTP routes and the Colyseus server on one port, with the arena room
- * registered. Single-node mode uses Colyseus's in-process presence and driver, so nothing else
- * needs to run.
+ * One Locus node: the HTTP routes and the Colyseus server on the game port, with the arena room
+ * registered, and the operator listener (admin API, metrics) on a port of its own. Single-node
+ * mode uses Colyseus's in-process presence and driver, so nothing else needs to run.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -10,9 +10,13 @@ import { WebSocketTransport } from "@colyseus/ws-transport";
 import type { Logger } from "pino";
 import { ROOM_NAME } from "../shared/constants.ts";
 import { MAX_MESSAGE_BYTES } from "../shared/protocol.ts";
+import { answerAheadOfColyseus, setCorsHeaders } from "./colyseus-internals.ts";
 import type { NodeConfig } from "./config.ts";
 import { adminRouter } from "./http/admin.ts";
-import { createHttpApp } from "./http/routes.ts";
+import { AuthFailures } from "./http/auth-failures.ts";
+import { CorsPolicy, refusePreflight } from "./http/cors.ts";
+import { createOperatorApp, listenOperator, localUrl } from "./http/operator-server.ts";
+import { createHttpApp, probeRouter } from "./http/routes.ts";
 import { createNodeMetrics, type NodeMetrics } from "./metrics.ts";
 import { type ClusterMode, startClusterMode } from "./cluster/cluster-mode.ts";
 import { DrainRefused } from "./cluster/drain.ts";
@@ -21,6 +25,8 @@ import { LocalRoomHost, type RoomHost } from "./rooms/room-host.ts";
 
 export interface LocusNode {
   readonly port: number;
+  /** Where the operator listener (admin API, metrics) is reached from this machine. */
+  readonly adminUrl: string;
   readonly metrics: NodeMetrics;
   /**
    * SIGTERM: in cluster mode, hands every room to the other nodes (or, with none ready, leaves
@@ -33,6 +39,9 @@ export interface LocusNode {
 }
 
 const NOT_CLUSTERED = "this node is not in a cluster (no REDIS_URL): there is no other node to take its rooms";
+/** One line per address per window for failed admin authentications. */
+const AUTH_FAILURE_WINDOW_MS = 10_000;
+const AUTH_FAILURE_ADDRESSES = 1000;
 
 export async function startNode(config: NodeConfig, log: Logger): Promise<LocusNode> {
   const metrics = createNodeMetrics({ node: config.nodeId });
@@ -63,11 +72,11 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
       handOffs: drain?.rooms ?? {},
     };
   };
-  const app = createHttpApp({
-    nodeId: config.nodeId,
+  const probes = probeRouter({ nodeId: config.nodeId, isReady: () => listening && (cluster?.drain.isServing ?? true) });
+  const authFailures = new AuthFailures({ log, counter: metrics.adminAuthFailures, windowMs: AUTH_FAILURE_WINDOW_MS, maxAddresses: AUTH_FAILURE_ADDRESSES });
+  const operatorApp = createOperatorApp({
+    probes,
     registry: metrics.registry,
-    staticDir: config.staticDir,
-    isReady: () => listening && (cluster?.drain.isServing ?? true),
     admin: adminRouter(config.adminToken, {
       status,
       async drain() {
@@ -90,9 +99,13 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
           throw err;
         }
       },
-    }),
+    }, authFailures),
   });
-  const httpServer = createServer(app);
+  // Bound before the game port, so a node whose operator port is taken stops before it takes players.
+  const operator = await listenOperator(operatorApp, config.adminPort, config.adminHost);
+  const cors = new CorsPolicy(config.allowedOrigins);
+  setCorsHeaders((origin) => cors.headers(origin));
+  const httpServer = createServer(createHttpApp({ probes, staticDir: config.staticDir }));
   const server = new Server({
     transport: new WebSocketTransport({
       server: httpServer,
@@ -118,8 +131,13 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
     }),
   );
   await server.listen(config.port, config.host);
+  answerAheadOfColyseus(httpServer, (req, res) => {
+    if (!cors.refusesPreflight(req.method, req.headers)) return false;
+    refusePreflight(res);
+    return true;
+  });
   const port = (httpServer.address() as AddressInfo).port;
-  await cluster?.started(config.nodeAddress ?? `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`);
+  await cluster?.started(config.nodeAddress ?? localUrl(config.host, port), config.nodeAdminAddress ?? localUrl(config.adminHost, operator.port));
   listening = true;
 
   const shutdown = async (deadlineMs: number) => {
@@ -133,10 +151,12 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
     if (outcome === "deadline") log.warn({ event: "shutdown_deadline", deadlineMs }, "rooms did not close in time; stopping anyway");
     await cluster?.stop();
     httpServer.closeAllConnections();
+    await operator.close();
   };
 
   return {
     port,
+    adminUrl: operator.url,
     metrics,
     shutdown,
     async stopForExit() {

@@ -46,7 +46,7 @@ function trackOwnState(session: ArenaSession) {
   return seen;
 }
 
-async function waitDrained(node: { url: string }): Promise<any> {
+async function waitDrained(node: { adminUrl: string }): Promise<any> {
   let status: any;
   await waitFor(async () => (status = (await admin(node, "GET", "/status")).body).state === "drained", 15_000, () => `drained: ${JSON.stringify(status)}`);
   return status;

@@ -122,7 +122,7 @@ describe("stall: SIGSTOP a node until its room is taken over, then SIGCONT", () 
     const successor = dee.state.nodeId;
     await waitFor(() => zombie.output().includes('"event":"room_fenced"'), 10_000, () => `the woken copy closed\n${zombie.output()}`);
 
-    const metrics = await (await fetch(`${zombie.url}/metrics`)).text();
+    const metrics = await (await fetch(`${zombie.adminUrl}/metrics`)).text();
     const fenced = Number(/^locus_fenced_writes_total\{[^}]*\} (\S+)$/m.exec(metrics)?.[1]);
     expect(fenced).toBeGreaterThan(0);
     expect((await redis.get(`locus:room:${roomId}:owner`))?.split(" ")[0]).toBe(successor);

@@ -8,7 +8,7 @@ import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { Service } from "kubernetes-models/v1/Service";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { loadNodeConfig } from "../server/config.ts";
+import { EnvReader, loadNodeConfig, readAllowedOrigins, readOperatorListener } from "../server/config.ts";
 
 const dir = fileURLToPath(new URL("../docs/deploy/", import.meta.url));
 const documents = readdirSync(dir)
@@ -60,6 +60,35 @@ describe("deployment manifests", () => {
     expect(config.adminToken).toBeDefined();
     expect(config.nodeAddress).toBe("http://10.1.2.3:2567");
     expect(config.port).toBe(2567);
+    expect(config.nodeAdminAddress).toBe(`http://10.1.2.3:${config.adminPort}`);
+  });
+
+  it("give the gateway an environment the gateway accepts", () => {
+    const env = environment(find("Deployment", "locus-gateway").spec.template.spec.containers[0]);
+    const problems: string[] = [];
+    const read = new EnvReader(env, problems);
+    readOperatorListener(read, read.int("PORT", 2567, 0, 65535));
+    readAllowedOrigins(read);
+    expect(problems).toEqual([]);
+  });
+
+  it("put the operator listener on a container port of its own, scraped by Prometheus and in no Service", () => {
+    const publicPorts = documents.filter((d) => d.object.kind === "Service").flatMap((d) => d.object.spec.ports.map((p: any) => p.targetPort));
+    for (const name of ["locus-node", "locus-gateway"]) {
+      const template = find("Deployment", name).spec.template;
+      const container = template.spec.containers[0];
+      const env = environment(container);
+      const read = new EnvReader(env, []);
+      const { adminPort, adminHost } = readOperatorListener(read, read.int("PORT", 2567, 0, 65535));
+      const admin = container.ports.find((p: any) => p.name === "admin");
+      expect(admin.containerPort, name).toBe(adminPort);
+      expect(adminPort, name).not.toBe(Number(env.PORT));
+      // Reachable on the pod address (for Prometheus and the ops CLI in other pods), never through a Service.
+      expect(adminHost, name).toBe("0.0.0.0");
+      expect(publicPorts, name).not.toContain("admin");
+      expect(publicPorts, name).not.toContain(adminPort);
+      expect(template.metadata.annotations, name).toEqual({ "prometheus.io/scrape": "true", "prometheus.io/port": String(adminPort), "prometheus.io/path": "/metrics" });
+    }
   });
 
   it("probe the node's own routes on its own port, and drain before stopping", () => {

@@ -169,9 +169,9 @@ describe("chaos scenarios against a real cluster", () => {
     const cluster = await startCluster(2);
     try {
       const n1 = cluster.node("n1");
-      const { code, report } = await runLoadtest(["--url", cluster.gateway.url, "--bots", "6", "--full-bots", "2", "--duration", "4", "--ramp", "1", "--workers", "1", "--scenario", "drain-node", "--admin-url", n1.url, "--token", ADMIN_TOKEN], bareEnv);
+      const { code, report } = await runLoadtest(["--url", cluster.gateway.url, "--bots", "6", "--full-bots", "2", "--duration", "4", "--ramp", "1", "--workers", "1", "--scenario", "drain-node", "--admin-url", n1.adminUrl, "--token", ADMIN_TOKEN], bareEnv);
       expect(code, JSON.stringify(report)).toBe(0);
-      expect(report!.event?.what).toBe(`drained the node at ${n1.url}`);
+      expect(report!.event?.what).toBe(`drained the node at ${n1.adminUrl}`);
       const status = await admin(n1, "GET", "/status");
       expect(status.body.state).toBe("drained");
       expect(report!.dropped).toBe(0);

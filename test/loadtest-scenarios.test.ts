@@ -20,7 +20,7 @@ describe("stages, churn and soak against one node", () => {
     await node?.stop();
   });
 
-  const nodeGauge = async (name: string) => sampleValue(await (await fetch(`${node.url}/metrics`)).text(), name);
+  const nodeGauge = async (name: string) => sampleValue(await (await fetch(`${node.adminUrl}/metrics`)).text(), name);
 
   it("follows its stages up, holds, and down again, and plots the target beside the connected bots", async () => {
     const html = join(mkdtempSync(join(tmpdir(), "locus-lt-")), "report.html");
@@ -64,12 +64,12 @@ describe("stages, churn and soak against one node", () => {
   });
 
   it("soak: samples the latency and the node's memory every period and compares the first at full load with the last", async () => {
-    const { code, stdout, report } = await runLoadtest(["--url", node.url, "--bots", "6", "--ramp", "1", "--duration", "7", "--workers", "1", "--scenario", "soak", "--sample-every", "2", "--admin-url", node.url, "--threshold", "memory_growth_pct<1000"]);
+    const { code, stdout, report } = await runLoadtest(["--url", node.url, "--bots", "6", "--ramp", "1", "--duration", "7", "--workers", "1", "--scenario", "soak", "--sample-every", "2", "--admin-url", node.adminUrl, "--threshold", "memory_growth_pct<1000"]);
     expect(code, stdout).toBe(0);
     const soak = report!.soak!;
     expect(soak.everyS).toBe(2);
     expect(soak.samples.length).toBeGreaterThanOrEqual(3);
-    for (const s of soak.samples) expect(s.memoryMb[node.url]).toBeGreaterThan(10);
+    for (const s of soak.samples) expect(s.memoryMb[node.adminUrl]).toBeGreaterThan(10);
     expect(soak.samples.at(-1)!.ackP99).toBeGreaterThan(0);
     expect(soak.memoryGrowthPct).not.toBeNull();
     expect(report!.thresholds[0]).toMatchObject({ measured: soak.memoryGrowthPct, pass: true });

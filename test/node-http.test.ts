@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${node.url}/metrics`)).text();
+  const text = await (await fetch(`${node.adminUrl}/metrics`)).text();
   const line = text.split("\n").find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
   return line ? Number(line.slice(line.lastIndexOf(" ") + 1)) : Number.NaN;
 }
@@ -42,7 +42,7 @@ describe("node HTTP", () => {
     expect(await metric("locus_clients")).toBe(1);
     expect(await metric("locus_bytes_sent_total")).toBeGreaterThan(100);
     expect(await metric("locus_tick_overruns_total")).toBeGreaterThanOrEqual(0);
-    const res = await fetch(`${node.url}/metrics`);
+    const res = await fetch(`${node.adminUrl}/metrics`);
     expect(res.headers.get("content-type")).toContain("text/plain");
     await session.leave();
     await waitFor(async () => (await metric("locus_clients")) === 0 && (await metric("locus_rooms")) === 0, 5000, () => "gauges back to 0");

@@ -44,7 +44,7 @@ export async function measureCheckpointCost(
           { cpus: cpus.server },
         );
         running.push(node);
-        const w = await loadWindow(node.url, players, seconds, locusProbe(node.url, node.child.pid!), { redis: () => cpuSeconds(redis.child.pid!) });
+        const w = await loadWindow(node.url, players, seconds, locusProbe(node.adminUrl, node.child.pid!), { redis: () => cpuSeconds(redis.child.pid!) });
         windows[i]!.push(w);
         progress(`checkpoints ${setting.label}, round ${round + 1}: node CPU ${((w.server.cpuSeconds / w.bots.seconds) * 100).toFixed(1)} %, ${w.server.checkpoints?.count ?? 0} checkpoints`);
       } finally {

@@ -58,11 +58,11 @@ export async function measureDrain(o: DrainOptions, progress: (line: string) => 
     const botLoop = new LoopDelay(5);
     for (const b of bots) b.clearWindow();
     const t0 = performance.now();
-    const res = await fetch(`${drained.url}/admin/drain`, { method: "POST", headers: admin });
+    const res = await fetch(`${drained.adminUrl}/admin/drain`, { method: "POST", headers: admin });
     if (res.status !== 202) throw new Error(`drain refused: ${res.status} ${await res.text()}`);
     let status: DrainStatus | undefined;
     await waitFor(async () => {
-      status = (await (await fetch(`${drained.url}/admin/status`, { headers: admin })).json()) as DrainStatus;
+      status = (await (await fetch(`${drained.adminUrl}/admin/status`, { headers: admin })).json()) as DrainStatus;
       return status.state === "drained";
     }, 120_000);
     await waitFor(() => bots.every((b) => b.reconnects > 0), 30_000, () => "every bot reconnected to its room's new home");

@@ -35,7 +35,7 @@ export async function measureGatewayCost(
     for (let round = 0; round < rounds; round++) {
       for (const [i, path] of GATEWAY_PATHS.entries()) {
         const url = i === 0 ? node.url : gateway.url;
-        const w = await loadWindow(url, players, seconds, locusProbe(node.url, node.child.pid!), {
+        const w = await loadWindow(url, players, seconds, locusProbe(node.adminUrl, node.child.pid!), {
           gateway: () => cpuSeconds(gateway.child.pid!),
           redis: () => cpuSeconds(redis.child.pid!),
         });

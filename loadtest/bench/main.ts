@@ -107,7 +107,7 @@ await attempt("capacity", async () => {
       "Locus, single node",
       async () => {
         const p = await startNodeProcess({ MAX_PLAYERS: String(ROOM_SIZE), LOG_LEVEL: "warn" }, { cpus: machine.serverCpus });
-        return { url: p.url, probe: locusProbe(p.url, p.child.pid!), procs: [p] };
+        return { url: p.url, probe: locusProbe(p.adminUrl, p.child.pid!), procs: [p] };
       },
     ],
     [
@@ -118,7 +118,7 @@ await attempt("capacity", async () => {
           { REDIS_URL: redis.redisUrl, NODE_ID: "capacity", ADMIN_TOKEN: BENCH_TOKEN, MAX_PLAYERS: String(ROOM_SIZE), LOG_LEVEL: "warn" },
           { cpus: machine.serverCpus },
         );
-        return { url: p.url, probe: locusProbe(p.url, p.child.pid!), procs: [p, redis] };
+        return { url: p.url, probe: locusProbe(p.adminUrl, p.child.pid!), procs: [p, redis] };
       },
     ],
   ];

@@ -28,10 +28,11 @@ export interface ServerProbe {
   finish(): Promise<ServerWindow>;
 }
 
-export function locusProbe(url: string, pid: number): ServerProbe {
+/** `adminUrl`: the node's operator listener, where its /metrics are. */
+export function locusProbe(adminUrl: string, pid: number): ServerProbe {
   let before = "";
   let cpu0 = 0;
-  const scrape = async () => (await fetch(`${url}/metrics`)).text();
+  const scrape = async () => (await fetch(`${adminUrl}/metrics`)).text();
   return {
     async start() {
       // The scrape also restarts the event-loop delay histogram, which prom-client resets on each read.

@@ -130,11 +130,11 @@ export function startClusterMode(options: ClusterModeOptions) {
       return new Response(`room ${roomId} is not on this node; retry`, { status: 503, headers: { "retry-after": "1" } });
     },
 
-    async started(address: string): Promise<void> {
+    async started(address: string, adminAddress: string): Promise<void> {
       heartbeat = startHeartbeat(redis, {
         intervalMs: NODE_HEARTBEAT_MS,
         ttlMs: NODE_TTL_MS,
-        record: () => ({ nodeId, address, processId: matchMaker.processId, state, players: host.playerCount, rooms: host.roomCount, pid: process.pid }),
+        record: () => ({ nodeId, address, adminAddress, processId: matchMaker.processId, state, players: host.playerCount, rooms: host.roomCount, pid: process.pid }),
         onError: () => undefined,
       });
       host.start();

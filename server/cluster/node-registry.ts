@@ -11,6 +11,11 @@ export interface NodeRecord {
   readonly nodeId: string;
   /** Where gateways and peers reach the node's HTTP and websocket port. */
   readonly address: string;
+  /**
+   * Where the ops CLI reaches the node's operator listener (admin API, metrics); never public.
+   * Absent from a node of a version before the operator listener, met during a rolling update.
+   */
+  readonly adminAddress?: string;
   /** Colyseus's process id for this node, which placement hands back to the matchmaker. */
   readonly processId: string;
   readonly state: NodeState;
@@ -34,6 +39,11 @@ export async function readNodes(redis: Redis): Promise<NodeRecord[]> {
   });
   if (gone.length > 0) await redis.srem(keys.nodes, ...gone);
   return nodes;
+}
+
+/** Where a node's admin API is: a node from before the operator listener served it on its game port. */
+export function adminAddress(node: NodeRecord): string {
+  return node.adminAddress ?? node.address;
 }
 
 /** Load order: fewest players first, then fewest rooms (a new room has none yet), then by id. */

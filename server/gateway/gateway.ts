@@ -4,14 +4,20 @@
  * the least loaded ready node, or to a room's owner when the request names a room; a websocket
  * goes to the node that owns its room now, looked up in Redis on every connect. When a room moves
  * the gateway cuts the sockets that still lead to its old home, and the players' SDKs reconnect
- * through it to the new one, with no change to game code.
+ * through it to the new one, with no change to game code. The operator's paths (`/admin/*`,
+ * `/metrics`) are never relayed: nodes serve them on their operator listeners, which only operators
+ * reach. CORS is the gateway's own policy (ALLOWED_ORIGINS): it answers preflights itself and
+ * replaces whatever CORS headers a node's answer carries.
  */
-import { createServer, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from "node:http";
 import { connect, type Socket } from "node:net";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { leastLoaded, type NodeRecord, readNodes } from "../cluster/node-registry.ts";
 import { channels, keys, type OwnershipChange } from "../cluster/redis-keys.ts";
+import { type CorsPolicy, refusePreflight } from "../http/cors.ts";
+import { OPERATOR_PATH } from "../http/routes.ts";
+import type { GatewayMetrics } from "./gateway-metrics.ts";
 
 export interface GatewayOptions {
   readonly redis: Redis;
@@ -19,6 +25,8 @@ export interface GatewayOptions {
   readonly log: Logger;
   /** How long a socket or join for a room with no live owner waits for another node to take it over. */
   readonly holdMs: number;
+  readonly metrics: GatewayMetrics;
+  readonly cors: CorsPolicy;
 }
 
 interface Relay {
@@ -75,19 +83,35 @@ export class Gateway {
     return n;
   }
 
+  /** Redis answers and some node takes players. */
+  async isReady(): Promise<boolean> {
+    return this.o.redis.status === "ready" && (await this.nodes()).some((n) => n.state === "ready");
+  }
+
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "/").split("?")[0]!;
     if (path === "/healthz") return json(res, 200, { status: "ok", role: "gateway" });
     if (path === "/readyz") {
-      const ready = this.o.redis.status === "ready" && (await this.nodes()).some((n) => n.state === "ready");
+      const ready = await this.isReady();
       return json(res, ready ? 200 : 503, { status: ready ? "ready" : "not ready", role: "gateway" });
+    }
+    if (OPERATOR_PATH.test(path)) {
+      this.o.metrics.requestsRefused.inc({ reason: "operator_path" });
+      return json(res, 404, { error: "not found" });
+    }
+    if (req.method === "OPTIONS" && req.headers["access-control-request-method"] !== undefined) {
+      if (this.o.cors.refusesPreflight(req.method, req.headers)) {
+        this.o.metrics.requestsRefused.inc({ reason: "cors_preflight" });
+        return refusePreflight(res);
+      }
+      return void res.writeHead(204, this.o.cors.headers(req.headers.origin)).end();
     }
     if (this.o.redis.status !== "ready") {
       return json(res, 503, { error: "the cluster's state store (Redis) is unreachable; try again shortly" });
     }
     try {
       const roomId = ROOM_MATCHMAKE.exec(path)?.[1];
-      const target = roomId ? await this.ownerOf(roomId) : leastLoaded(await this.nodes());
+      const target = roomId ? await this.ownerOf(roomId, "request") : leastLoaded(await this.nodes());
       if (!target) {
         return json(res, 503, { error: roomId ? `room ${roomId} is not available right now; try again` : "no node is ready to take players" });
       }
@@ -103,10 +127,11 @@ export class Gateway {
     const upstream = httpRequest(
       { host: url.hostname, port: url.port, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        res.writeHead(answer.statusCode ?? 502, { ...withoutCors(answer.headers), ...this.o.cors.headers(req.headers.origin) });
         answer.pipe(res);
       },
     );
+    this.o.metrics.requestsProxied.inc();
     upstream.on("error", () => {
       if (!res.headersSent) json(res, 503, { error: `node ${target.nodeId} did not answer; try again` });
       else res.destroy();
@@ -116,16 +141,17 @@ export class Gateway {
 
   private async onUpgrade(req: IncomingMessage, client: Socket, head: Buffer): Promise<void> {
     if (client.listenerCount("error") === 0) client.on("error", () => client.destroy());
-    const roomId = ROOM_PATH.exec((req.url ?? "").split("?")[0]!)?.[1];
-    if (!roomId) return refuse(client, 404, "not a room socket");
+    const path = (req.url ?? "").split("?")[0]!;
+    const roomId = OPERATOR_PATH.test(path) ? undefined : ROOM_PATH.exec(path)?.[1];
+    if (!roomId) return this.refuseUpgrade(client, 404, "not a room socket", "not_a_room");
     let target: NodeRecord | undefined;
     try {
-      target = await this.ownerOf(roomId);
+      target = await this.ownerOf(roomId, "upgrade");
     } catch {
       target = undefined;
     }
     // 503 is what a Colyseus SDK reads as a dropped connection worth retrying.
-    if (!target) return refuse(client, 503, `room ${roomId} has no live owner yet`);
+    if (!target) return this.refuseUpgrade(client, 503, `room ${roomId} has no live owner yet`, "no_owner");
     const upstream = await this.connectTo(target);
     if (!upstream) return this.onUpgradeRetry(req, client, head);
     const relay: Relay = { nodeId: target.nodeId, client, upstream };
@@ -136,7 +162,9 @@ export class Gateway {
       client.destroy();
       upstream.destroy();
       const set = this.relays.get(roomId);
-      if (set?.delete(relay) && set.size === 0) this.relays.delete(roomId);
+      if (!set?.delete(relay)) return;
+      this.o.metrics.relaysOpen.dec();
+      if (set.size === 0) this.relays.delete(roomId);
     };
     upstream.on("error", end);
     upstream.on("close", end);
@@ -144,6 +172,12 @@ export class Gateway {
     let set = this.relays.get(roomId);
     if (!set) this.relays.set(roomId, (set = new Set()));
     set.add(relay);
+    this.o.metrics.relaysOpen.inc();
+  }
+
+  private refuseUpgrade(client: Socket, status: number, text: string, reason: string): void {
+    this.o.metrics.upgradesRefused.inc({ reason });
+    refuse(client, status, text);
   }
 
   /** The owner refused the connection (it just died): look the room up again while the hold lasts. */
@@ -194,10 +228,11 @@ export class Gateway {
    * none; past a moment, every node is asked to scan for orphans at once, so a room nobody picked
    * up yet is rebuilt on demand.
    */
-  private async ownerOf(roomId: string): Promise<NodeRecord | undefined> {
+  private async ownerOf(roomId: string, kind: "upgrade" | "request"): Promise<NodeRecord | undefined> {
     const until = Date.now() + this.o.holdMs;
     const askAt = Date.now() + ASK_FOR_REBUILD_AFTER_MS;
     let asked = false;
+    let held = false;
     for (;;) {
       const owner = await this.o.redis.get(keys.owner(roomId));
       if (owner) {
@@ -212,6 +247,10 @@ export class Gateway {
         await this.o.redis.publish(channels.rehydrate, JSON.stringify({ roomId }));
       }
       if (Date.now() >= until) return undefined;
+      if (!held) {
+        held = true;
+        this.o.metrics.held.inc({ kind });
+      }
       await this.ownershipOrTimeout(roomId, Math.min(POLL_MS, until - Date.now()));
     }
   }
@@ -244,6 +283,11 @@ function requestHead(req: IncomingMessage): string {
 
 function refuse(socket: Socket, status: number, reason: string): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/** A node's own CORS headers answer for the node's policy; the gateway's replace them. */
+function withoutCors(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !name.startsWith("access-control-")));
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

@@ -1,8 +1,10 @@
 /**
- * The operator's HTTP surface, `/admin/*`, behind `Authorization: Bearer $ADMIN_TOKEN`.
+ * The operator's HTTP surface, `/admin/*`, behind `Authorization: Bearer $ADMIN_TOKEN`; served on
+ * the operator listener only. Every refusal is reported to `failures`.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import express, { type Request, type Response, type Router } from "express";
+import type { AuthFailures } from "./auth-failures.ts";
 
 export interface AdminActions {
   status(): unknown;
@@ -11,15 +13,20 @@ export interface AdminActions {
   undrain(): { refused?: string };
 }
 
-export function adminRouter(token: string | undefined, actions: AdminActions): Router {
+export function adminRouter(token: string | undefined, actions: AdminActions, failures: AuthFailures): Router {
   const router = express.Router();
   const expected = token === undefined ? undefined : digest(token);
 
   router.use((req: Request, res: Response, next) => {
-    if (expected === undefined) return void res.status(401).json({ error: "the admin API is off: ADMIN_TOKEN is not set on this node" });
+    const remote = req.socket.remoteAddress ?? "unknown";
+    if (expected === undefined) {
+      failures.record(remote, req.originalUrl, "the admin API is off");
+      return void res.status(401).json({ error: "the admin API is off: ADMIN_TOKEN is not set on this node" });
+    }
     const header = req.get("authorization") ?? "";
     const given = header.startsWith("Bearer ") ? digest(header.slice(7)) : undefined;
     if (!given || !timingSafeEqual(given, expected)) {
+      failures.record(remote, req.originalUrl, given ? "wrong bearer token" : "no bearer token");
       return void res.status(401).set("www-authenticate", "Bearer").json({ error: "missing or wrong bearer token" });
     }
     next();

@@ -1,15 +1,16 @@
 /**
  * `npm run ops -- <command>`: the operator's view of a cluster, read from Redis, and drains run
- * through the nodes' admin API. REDIS_URL and ADMIN_TOKEN come from the environment or flags.
+ * through the nodes' admin API, each node reached by id at the operator address it publishes in
+ * its record (never through a gateway). REDIS_URL and ADMIN_TOKEN come from the environment or flags.
  *
- *   nodes              every live node: state, load, address, last heartbeat
+ *   nodes              every live node: state, load, game and admin addresses, last heartbeat
  *   rooms              every room: owner, epoch, tick and players of its last checkpoint
  *   drain <node>       hands every room of <node> to the others; waits, showing progress
  *   undrain <node>     returns a drained, idle node to service
  */
 import { Redis } from "ioredis";
 import { formatTable, parseFlags } from "../cli.ts";
-import { type NodeRecord, readNodes } from "../cluster/node-registry.ts";
+import { adminAddress, type NodeRecord, readNodes } from "../cluster/node-registry.ts";
 import { keys } from "../cluster/redis-keys.ts";
 
 const spec = {
@@ -63,8 +64,8 @@ async function listNodes(): Promise<void> {
   const now = Date.now();
   process.stdout.write(
     formatTable(
-      ["NODE", "STATE", "PLAYERS", "ROOMS", "ADDRESS", "HEARTBEAT"],
-      nodes.map((n) => [n.nodeId, n.state, String(n.players), String(n.rooms), n.address, `${now - n.heartbeatAt} ms ago`]),
+      ["NODE", "STATE", "PLAYERS", "ROOMS", "ADDRESS", "ADMIN", "HEARTBEAT"],
+      nodes.map((n) => [n.nodeId, n.state, String(n.players), String(n.rooms), n.address, adminAddress(n), `${now - n.heartbeatAt} ms ago`]),
     ),
   );
 }
@@ -135,15 +136,17 @@ async function findNode(nodeId: string): Promise<NodeRecord> {
 async function call(node: NodeRecord, method: "GET" | "POST", path: string): Promise<{ status: number; body: any }> {
   if (!token) throw new Error("an admin token is required: set ADMIN_TOKEN or pass --token");
   let res: Response;
+  const at = adminAddress(node);
   try {
-    res = await fetch(`${node.address}/admin${path}`, { method, headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+    res = await fetch(`${at}/admin${path}`, { method, headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
   } catch (err) {
-    throw new Error(`cannot reach ${node.nodeId} at ${node.address}: ${(err as Error).message}`);
+    throw new Error(`cannot reach ${node.nodeId}'s admin API at ${at}: ${(err as Error).message}`);
   }
   const body = await res.json().catch(() => ({}));
   if (res.status === 401) throw new Error(`${node.nodeId} refused the admin token: ${body.error ?? "401"}`);
   return { status: res.status, body };
 }
+
 
 function parseSummary(raw: string | null): { tick: number; players: number; takenAt: number } | undefined {
   if (!raw) return undefined;

@@ -2,7 +2,7 @@
  * A whole local cluster for a test: a private redis-server, Locus nodes n1..nN in cluster mode,
  * and a gateway in front of them.
  */
-import { type NodeProcess, type RedisProcess, type RunningProcess, startGatewayProcess, startNodeProcess, startRedis } from "../../loadtest/processes.ts";
+import { type LocusProcess, type NodeProcess, type RedisProcess, type RunningProcess, startGatewayProcess, startNodeProcess, startRedis } from "../../loadtest/processes.ts";
 
 /** The admin token every test cluster's nodes share. */
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
@@ -10,7 +10,7 @@ export const ADMIN_TOKEN = "test-admin-token-0123456789";
 export interface TestCluster {
   readonly redis: RedisProcess;
   readonly nodes: Map<string, NodeProcess>;
-  readonly gateway: RunningProcess;
+  readonly gateway: LocusProcess;
   node(nodeId: string): NodeProcess;
   /** Starts one more node in this cluster. */
   addNode(nodeId: string, env?: Record<string, string>): Promise<NodeProcess>;
@@ -54,9 +54,9 @@ export async function startCluster(count: number, env: Record<string, string> = 
   }
 }
 
-/** Calls a node's admin API with the test clusters' token (or `token`). */
-export async function admin(node: { url: string }, method: "GET" | "POST", path: string, token: string | null = ADMIN_TOKEN): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${node.url}/admin${path}`, {
+/** Calls a node's admin API, on its operator listener, with the test clusters' token (or `token`). */
+export async function admin(node: { adminUrl: string }, method: "GET" | "POST", path: string, token: string | null = ADMIN_TOKEN): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${node.adminUrl}/admin${path}`, {
     method,
     headers: token === null ? {} : { authorization: `Bearer ${token}` },
   });
