@@ -14,7 +14,7 @@ import { loadtestKeys } from "../server/cluster/redis-keys.ts";
 import { type AgentInfo, type AgentOrders, MAX_WORKERS, parseAgentMessage } from "./agent-protocol.ts";
 import { RUN_KEY_TTL_MS } from "./agent-link.ts";
 import { peak } from "./schedule.ts";
-import { Swarm } from "./swarm.ts";
+import { forkWorker, Swarm } from "./swarm.ts";
 import { splitPlan } from "./swarm-protocol.ts";
 
 const spec = {
@@ -88,6 +88,8 @@ async function next(timeoutS: number): Promise<ReturnType<typeof parseAgentMessa
   }
 }
 
+// Bot processes start while the agent waits, so that they play as soon as the orders come.
+const idleWorkers = Array.from({ length: workers }, forkWorker);
 let orders: AgentOrders | undefined;
 while (!orders) {
   const m = await next(0);
@@ -98,7 +100,10 @@ await redis.srem(loadtestKeys.agents, id).catch(() => undefined);
 const processes = Math.min(workers, Math.max(1, peak(orders.plan.stages)));
 process.stderr.write(`agent ${id}: run ${orders.runId}, up to ${peak(orders.plan.stages)} bots against ${orders.plan.url} on ${processes} bot processes\n`);
 const startedAt = Date.now();
-const swarm = Swarm.local(Array.from({ length: processes }, (_, worker) => ({ ...splitPlan(orders!.plan, processes, worker), worker, startedAt, ...(rawAcksDir === undefined ? {} : { rawAcksDir }) })));
+const playing = idleWorkers.slice(0, processes);
+for (const spare of idleWorkers.slice(processes)) spare.release();
+playing.forEach((w, worker) => w.start({ ...splitPlan(orders!.plan, processes, worker), worker, startedAt, ...(rawAcksDir === undefined ? {} : { rawAcksDir }) }));
+const swarm = new Swarm(playing);
 const outbox = loadtestKeys.outbox(orders.runId);
 for (;;) {
   const request = await next(COORDINATOR_SILENCE_S);

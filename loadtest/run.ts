@@ -118,11 +118,26 @@ async function strike(): Promise<string> {
   }
 }
 
+/**
+ * A strike is meant for the run's peak: on a machine slow to seat them it waits for the bots, but
+ * at most halfway to the end, so that there is time left to watch them recover.
+ */
+async function peakOrHalfwayToEnd(): Promise<"slept" | "refused"> {
+  const until = (performance.now() + endAt) / 2;
+  while (swarm.total("connected") < peakBots && performance.now() < until) if ((await sleep(100)) === "refused") return "refused";
+  return "slept";
+}
+
 let event: LoadReport["event"];
-if (["kill-node", "drain-node", "reconnect-storm"].includes(plan.scenario) && (await sleep(runStart + strikeAtMs(stages) - performance.now())) === "slept") {
+if (
+  ["kill-node", "drain-node", "reconnect-storm"].includes(plan.scenario) &&
+  (await sleep(runStart + strikeAtMs(stages) - performance.now())) === "slept" &&
+  (await peakOrHalfwayToEnd()) === "slept"
+) {
   const atS = () => elapsedMs() / 1000;
+  const short = swarm.total("connected") < peakBots ? ` (only ${swarm.total("connected")} of ${peakBots} bots had joined)` : "";
   event = await strike().then(
-    (what) => ({ atS: atS(), what }),
+    (what) => ({ atS: atS(), what: `${what}${short}` }),
     (err: Error) => ({ atS: atS(), what: `failed: ${err.message}` }),
   );
   process.stderr.write(`\n${event.what} at ${event.atS.toFixed(1)} s\n`);

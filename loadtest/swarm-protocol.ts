@@ -27,7 +27,7 @@ export function splitPlan(plan: SwarmPlan, n: number, i: number): SwarmPlan {
   return { ...plan, stages: shareStages(plan.stages, n, i), fullBots: share(plan.fullBots, n, i), churnPerSecond: plan.churnPerSecond / n };
 }
 
-/** Handed to a worker in its environment (LOCUS_SWARM_ORDERS, JSON). */
+/** The first message a worker process receives: what it is to do. */
 export interface WorkerOrders extends SwarmPlan {
   readonly worker: number;
   /** When the run began (epoch ms): the stages count from there, however long the process took to start. */

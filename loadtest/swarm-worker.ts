@@ -2,7 +2,8 @@
  * One process of the bot swarm: keeps its share of the run's target connected (joining and
  * leaving as the stages ramp, replacing bots that leave by churn or give up), steers them, and
  * answers each of the parent's requests with a sample over IPC. Most bots are load bots; a few,
- * in proportion, are observers that decode state. Started by the swarm, never by hand.
+ * in proportion, are observers that decode state. Started by the swarm, never by hand; it may be
+ * started ahead of its orders, which are the first message it receives.
  */
 import { appendFileSync } from "node:fs";
 import { hostname } from "node:os";
@@ -13,11 +14,12 @@ import { LoopDelay } from "./loop-delay.ts";
 import { holdingAt, peak, targetAt, totalMs } from "./schedule.ts";
 import type { SwarmRequest, SwarmSample, WorkerOrders } from "./swarm-protocol.ts";
 
-const orders = JSON.parse(process.env.LOCUS_SWARM_ORDERS ?? "null") as WorkerOrders | null;
-if (!orders || typeof process.send !== "function") {
-  process.stderr.write("swarm-worker: started without orders; run `npm run loadtest` instead\n");
+if (typeof process.send !== "function") {
+  process.stderr.write("swarm-worker: started without a parent; run `npm run loadtest` instead\n");
   process.exit(2);
 }
+process.on("disconnect", () => process.exit(0));
+const orders = await new Promise<WorkerOrders>((resolve) => process.once("message", (m: { orders: WorkerOrders }) => resolve(m.orders)));
 
 // The SDK announces every drop and reconnect on the console; with many bots that would bury the
 // progress, and the report counts them anyway.
@@ -263,4 +265,3 @@ process.on("message", (r: SwarmRequest) => {
 });
 // The swarm stops by itself even if its parent is gone: every load loop is bounded in time.
 setTimeout(() => process.exit(0), totalMs(orders.stages) + 60_000).unref();
-process.on("disconnect", () => process.exit(0));

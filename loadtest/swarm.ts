@@ -64,7 +64,13 @@ export class Swarm {
 
   /** Bot worker processes on this machine, one per set of orders. */
   static local(orders: readonly WorkerOrders[]): Swarm {
-    return new Swarm(orders.map(forkWorker));
+    return new Swarm(
+      orders.map((o) => {
+        const worker = forkWorker();
+        worker.start(o);
+        return worker;
+      }),
+    );
   }
 
   total(key: Gauge): number {
@@ -146,12 +152,18 @@ export class Swarm {
   }
 }
 
-function forkWorker(orders: WorkerOrders): SwarmPeer {
-  const child: ChildProcess = fork(WORKER, [], { env: { ...process.env, LOCUS_SWARM_ORDERS: JSON.stringify(orders) }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  const peer: SwarmPeer = {
+/** A bot worker process, started before its orders so that it is ready to play when they come. */
+export interface WorkerProcess extends SwarmPeer {
+  start(orders: WorkerOrders): void;
+}
+
+export function forkWorker(): WorkerProcess {
+  const child: ChildProcess = fork(WORKER, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const peer: WorkerProcess = {
     get live() {
       return child.connected;
     },
+    start: (orders) => child.send({ kind: "orders", orders }),
     request: (r) => child.send(r),
     onSample: () => undefined,
     release() {
