@@ -100,22 +100,18 @@ async function showProgress(): Promise<void> {
 /** Waits, unless every join is refused first. */
 const sleep = (msToWait: number) => Promise.race([new Promise<"slept">((r) => setTimeout(() => r("slept"), Math.max(0, msToWait))), refused]);
 
+/** The scenario's one event: a node killed or drained, or every bot's socket cut. */
 async function strike(): Promise<string> {
-  switch (plan.scenario) {
-    case "kill-node":
-      return killBusiestNode(plan.redisUrl!);
-    case "drain-node":
-      return drainNode(plan.adminUrls[0] ? { adminUrl: plan.adminUrls[0] } : { redisUrl: plan.redisUrl! }, plan.token!);
-    default: {
-      const cohort = swarm.total("leanConnected");
-      if (plan.cut === "bots") {
-        await swarm.startStorm(true);
-        return `cut every bot's socket at once (${cohort} bots)`;
-      }
-      await swarm.startStorm(false);
-      return `${await restartLocalGateway(Number(new URL(url).port || (url.startsWith("https:") ? 443 : 80)))} under ${cohort} bots`;
-    }
+  if (plan.scenario === "kill-node") return killBusiestNode(plan.redisUrl!);
+  if (plan.scenario === "drain-node") return drainNode(plan.adminUrls[0] ? { adminUrl: plan.adminUrls[0] } : { redisUrl: plan.redisUrl! }, plan.token!);
+  const cohort = swarm.total("leanConnected");
+  if (plan.cut === "bots") {
+    await swarm.startStorm(true);
+    return `cut every bot's socket at once (${cohort} bots)`;
   }
+  // The bots connected now are the cohort, each timed from its own socket's end.
+  await swarm.startStorm(false);
+  return `${await restartLocalGateway(Number(new URL(url).port || (url.startsWith("https:") ? 443 : 80)))} under ${cohort} bots`;
 }
 
 /**
