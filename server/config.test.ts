@@ -15,6 +15,13 @@ describe("node config", () => {
     expect(c).toMatchObject({ port: 0, host: "127.0.0.1", nodeId: "n-1", tickHz: 60, maxPlayers: 8, logLevel: "warn" });
   });
 
+  it("reads REVERSI_CLOCK_MS, five minutes by default, from a second to an hour", () => {
+    expect(loadNodeConfig({}, defaults).reversiClockMs).toBe(300_000);
+    expect(loadNodeConfig({ REVERSI_CLOCK_MS: "60000" }, defaults).reversiClockMs).toBe(60_000);
+    expect(() => loadNodeConfig({ REVERSI_CLOCK_MS: "999" }, defaults)).toThrow('REVERSI_CLOCK_MS="999": expected a whole number from 1000 to 3600000');
+    expect(() => loadNodeConfig({ REVERSI_CLOCK_MS: "5m" }, defaults)).toThrow(ConfigError);
+  });
+
   it("names every bad variable at once, with what it expects", () => {
     let error: unknown;
     try {

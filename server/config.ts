@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { DEFAULT_MAX_PLAYERS, DEFAULT_TICK_HZ } from "../shared/constants.ts";
+import { DEFAULT_REVERSI_CLOCK_MS } from "../shared/reversi/protocol.ts";
 
 export interface NodeConfig {
   readonly port: number;
@@ -38,6 +39,8 @@ export interface NodeConfig {
   readonly nodeAdminAddress: string | undefined;
   /** Origins of game pages hosted elsewhere that browsers may call this node's HTTP API from. */
   readonly allowedOrigins: readonly string[];
+  /** Each Reversi player's time for the whole game, in milliseconds. */
+  readonly reversiClockMs: number;
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -75,6 +78,7 @@ export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeC
     ...readOperatorListener(read, port),
     nodeAdminAddress: read.optional("NODE_ADMIN_ADDRESS", /^https?:\/\/[^/\s]+$/, "an http:// URL with no path, e.g. http://10.0.0.5:12567"),
     allowedOrigins: readAllowedOrigins(read),
+    reversiClockMs: read.int("REVERSI_CLOCK_MS", DEFAULT_REVERSI_CLOCK_MS, 1000, 3_600_000),
   };
   if (config.redisUrl && !config.adminToken && !problems.some((p) => p.startsWith("ADMIN_TOKEN"))) {
     problems.push("ADMIN_TOKEN is required in cluster mode (REDIS_URL set): operators drain nodes through the admin API with it");

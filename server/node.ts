@@ -20,6 +20,8 @@ import { createHttpApp, probeRouter } from "./http/routes.ts";
 import { createNodeMetrics, type NodeMetrics } from "./metrics.ts";
 import { type ClusterMode, startClusterMode } from "./cluster/cluster-mode.ts";
 import { DrainRefused } from "./cluster/drain.ts";
+import { REVERSI_ROOM_NAME } from "../shared/reversi/protocol.ts";
+import { reversiRoom } from "./games/reversi/reversi-room.ts";
 import { arenaRoom } from "./rooms/arena-room.ts";
 import { LocalRoomHost, type RoomHost } from "./rooms/room-host.ts";
 
@@ -130,6 +132,14 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
       host,
     }),
   );
+  // Reversi has no checkpoints until it sits on the durable-room layer: in cluster mode no lease
+  // would name its owner, so gateways could not route to it. A lone node serves it.
+  if (!cluster) {
+    server.define(
+      REVERSI_ROOM_NAME,
+      reversiRoom({ nodeId: config.nodeId, clockMs: config.reversiClockMs, seatHoldSeconds: config.seatHoldSeconds, metrics, log }),
+    );
+  }
   await server.listen(config.port, config.host);
   answerAheadOfColyseus(httpServer, (req, res) => {
     if (!cors.refusesPreflight(req.method, req.headers)) return false;

@@ -7,6 +7,7 @@ import { Callbacks, Client, type InputHandle, Predict, type Reconciler, type Roo
 import { ROOM_NAME } from "../../shared/constants.ts";
 import { stepPlayer } from "../../shared/physics.ts";
 import type { ArenaState, MoveInput, Player } from "../../shared/schema.ts";
+import { reconnectPromptly } from "./reconnection.ts";
 
 export interface JoinArenaOptions {
   /** The node or gateway: http(s):// or ws(s)://, e.g. http://localhost:2567. */
@@ -41,11 +42,7 @@ export class ArenaSession {
 
   constructor(room: Room<any, ArenaState>, interpolationDelayMs: number) {
     this.room = room;
-    // A room may move to another node at any moment, a second after joining too: always reconnect,
-    // and try first after 10 ms rather than 200: the gateway holds a retry that comes too early.
-    room.reconnection.minUptime = 0;
-    room.reconnection.delay = 5;
-    room.reconnection.minDelay = 5;
+    reconnectPromptly(room);
     this.input = room.input<MoveInput>();
     this.predict = Predict.get(room, { mode: "lerp", delay: interpolationDelayMs });
     this.predict.attachAll("players", { mode: "lerp", fields: ["x", "y"] });

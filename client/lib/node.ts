@@ -6,3 +6,4 @@
 import "./use-ws.ts";
 
 export * from "./arena-client.ts";
+export * from "./reversi-client.ts";

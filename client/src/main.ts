@@ -1,6 +1,7 @@
 /**
- * The browser game: name entry, then the arena drawn every animation frame from the headless
- * client, with a HUD. Served by every Locus node at `/`.
+ * The landing page: name entry and a choice of game. The arena plays here, drawn every animation
+ * frame from the headless client, with a HUD; Reversi has a page of its own. Served by every
+ * Locus node at `/`.
  */
 import { MatchMakeError } from "@colyseus/sdk";
 import { ARENA_HEIGHT, ARENA_WIDTH } from "../../shared/constants.ts";
@@ -8,6 +9,7 @@ import { parseJoinOptions } from "../../shared/protocol.ts";
 import { type ArenaSession, joinArena } from "../lib/arena-client.ts";
 import { bindKeyboard } from "./keyboard.ts";
 import { drawArena } from "./render.ts";
+import { savedName, saveName } from "./saved-name.ts";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const lobby = $<HTMLElement>("lobby");
@@ -36,7 +38,7 @@ declare global {
   }
 }
 window.locus = { session: undefined };
-nameInput.value = localStorage.getItem("locus.name") ?? "";
+nameInput.value = savedName();
 
 form.addEventListener("submit", async (e) => {
   e.preventDefault();
@@ -45,11 +47,17 @@ form.addEventListener("submit", async (e) => {
     lobbyError.textContent = parsed.error;
     return;
   }
+  if ((e.submitter as HTMLElement | null)?.id === "play-reversi") {
+    // The Reversi page joins with the name it finds here.
+    saveName(parsed.value.name);
+    location.assign("reversi.html");
+    return;
+  }
   joinButton.disabled = true;
   lobbyError.textContent = "";
   try {
     const session = await joinArena({ url: location.origin, name: parsed.value.name });
-    localStorage.setItem("locus.name", parsed.value.name);
+    saveName(parsed.value.name);
     play(session);
   } catch (err) {
     lobbyError.textContent = err instanceof MatchMakeError ? `Could not join: ${err.message}` : `Could not reach the server: ${String(err)}`;

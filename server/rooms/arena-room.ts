@@ -17,6 +17,7 @@ import type { NodeMetrics } from "../metrics.ts";
 import { InputBacklog } from "./input-backlog.ts";
 import { InputGuard, OFFENSE_CODE } from "./input-guard.ts";
 import type { HostedRoom, RoomHost } from "./room-host.ts";
+import { logUncaught } from "./uncaught.ts";
 
 export interface ArenaRoomDeps {
   readonly nodeId: string;
@@ -301,12 +302,7 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
   }
 
   override onUncaughtException(error: Error, method: string): void {
-    // A ServerError thrown on purpose (a refused join or create) already went back to its sender.
-    if (error.cause instanceof ServerError) {
-      this.log.info({ event: "refused", method, code: error.cause.code, reason: error.cause.message }, "request refused");
-      return;
-    }
-    this.log.error({ event: "room_error", method, err: error }, "uncaught error in room; the room keeps running");
+    logUncaught(this.log, error, method);
   }
 
   /** Counts the client and its bytes; runs for every socket a seat gets, the first and each reconnect. */
