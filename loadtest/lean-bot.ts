@@ -91,7 +91,7 @@ export class LeanBot {
     const base = options.url.replace(/^http/, "ws");
     const bot = new LeanBot(`${base}/${seat.processId}/${seat.roomId}?sessionId=${seat.sessionId}`, seat.roomId, options.tickHz);
     try {
-      await bot.connect(bot.socketUrl);
+      await bot.connect(bot.socketUrl, JOIN_TIMEOUT_MS);
     } catch (err) {
       bot.close();
       throw err;
@@ -141,13 +141,17 @@ export class LeanBot {
     this.ws?.close(4000);
   }
 
-  private connect(url: string): Promise<void> {
+  /**
+   * A first join gives up after `giveUpMs`; a reconnect waits as long as the SDK's does, since a
+   * reconnect cut short on a slow server may have used up its seat there.
+   */
+  private connect(url: string, giveUpMs?: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { handshakeTimeout: JOIN_TIMEOUT_MS });
+      const ws = new WebSocket(url, giveUpMs === undefined ? {} : { handshakeTimeout: giveUpMs });
       ws.binaryType = "nodebuffer";
       this.ws = ws;
       let joined = false;
-      const giveUp = setTimeout(() => ws.terminate(), JOIN_TIMEOUT_MS);
+      const giveUp = giveUpMs === undefined ? undefined : setTimeout(() => ws.terminate(), giveUpMs);
       ws.on("message", (data: Buffer) => {
         this.bytesReceived += data.byteLength;
         const code = data[0]! & CODE_MASK;

@@ -20,6 +20,7 @@ const spec = {
   stages: { type: "string", help: "targets over time instead of --bots, --ramp and --duration: DURATION:TARGET,… each ramping from the last target, e.g. 30s:100,60s:100,10s:500,30s:0" },
   churn: { type: "string", help: "bots per second that leave and are replaced by new ones while the target holds steady (0 to 1000, default 0)" },
   workers: { type: "string", help: "bot processes (1 to 32, default: one per core)" },
+  "tick-hz": { type: "string", help: "inputs each bot sends a second: the server's TICK_HZ (1 to 120, default 30)" },
   scenario: { type: "string", help: "steady (default), kill-node, drain-node, reconnect-storm or soak" },
   cut: { type: "string", help: "reconnect-storm: bots (default: every bot cuts its own socket at once) or gateway (restart the gateway at --url, on this machine)" },
   redis: { type: "string", help: "the cluster's Redis, to find the busiest node (kill-node, drain-node) or every node (soak) (default: $REDIS_URL)" },
@@ -57,7 +58,6 @@ export interface RunPlan {
   readonly html: string | undefined;
 }
 
-export const TICK_HZ = 30;
 const REDIS_URL = /^rediss?:\/\/\S+$/;
 
 /** Parses the run command's flags from `argv`; exits 2 with a message on anything wrong. */
@@ -167,7 +167,7 @@ export function readRunPlan(program: string, argv: readonly string[]): RunPlan {
 
   return {
     url: url!,
-    swarm: { url: url!, game: "arena", stages: stages!, fullBots, churnPerSecond, tickHz: TICK_HZ },
+    swarm: { url: url!, game: "arena", stages: stages!, fullBots, churnPerSecond, tickHz: flags.int("tick-hz", 30, 1, 120) },
     workers,
     scenario,
     cut,
