@@ -59,6 +59,13 @@ function numbers(v: unknown, what: string): number[] {
   return v.map((x, i) => real(x, `${what}[${i}]`, 0, Number.MAX_SAFE_INTEGER));
 }
 
+function closeCodes(v: unknown): Record<string, number> {
+  const codes = record(v, "sample.droppedCodes");
+  const entries = Object.entries(codes);
+  if (entries.length > 100) throw new Bad("sample.droppedCodes has too many codes");
+  return Object.fromEntries(entries.map(([code, n]) => [text(code, "a close code", /^\d{1,4}$/), whole(n, `sample.droppedCodes.${code}`, 0, Number.MAX_SAFE_INTEGER)]));
+}
+
 function parse<T>(json: string, what: string, check: (v: unknown) => T): T {
   try {
     return check(JSON.parse(json));
@@ -124,6 +131,7 @@ export function parseAgentAnswer(json: string): AgentAnswer {
       joined: gauge("joined"),
       failed: gauge("failed"),
       dropped: gauge("dropped"),
+      droppedCodes: closeCodes(s.droppedCodes),
       reconnected: gauge("reconnected"),
       churned: gauge("churned"),
       stateFrames: gauge("stateFrames"),

@@ -44,6 +44,8 @@ export interface LoadReport {
   readonly joined: number;
   readonly failed: number;
   readonly dropped: number;
+  /** The dropped bots by the close code that ended them. */
+  readonly droppedCodes: Readonly<Record<string, number>>;
   readonly reconnected: number;
   readonly churned: number;
   /** From the lean bots, which read each ack from the patch header; an HDR histogram's percentiles. */
@@ -81,6 +83,7 @@ export function reportRows(r: LoadReport): Row[] {
     ["bots connected / failed / dropped / reconnected", `${r.connected} / ${r.failed} / ${r.dropped} / ${r.reconnected}`],
   ];
   if (r.churnPerSecond > 0) rows.push(["bots churned (left and replaced)", `${r.churned} (${r.churnPerSecond}/s while holding)`]);
+  if (r.dropped > 0) rows.push(["dropped bots by close code", Object.entries(r.droppedCodes).map(([code, n]) => `${code} × ${n}`).join(", ")]);
   rows.push(
     ["input-to-ack latency p50 / p95 / p99 / max", `${opt(a.p50)} / ${opt(a.p95)} / ${opt(a.p99)} / ${opt(a.max)} (${a.samples} inputs)`],
     ["state updates per second (lean bots)", r.stateUpdatesPerSecond.toFixed(0)],

@@ -7,8 +7,8 @@
  * could be measured), 2 for bad flags.
  */
 import { writeFileSync } from "node:fs";
-import { type AgentCrew, recruitAgents } from "./agent-link.ts";
 import { adminAddress } from "../server/cluster/node-registry.ts";
+import { type AgentCrew, recruitAgents } from "./agent-link.ts";
 import { clusterNodes, residentMemoryMb } from "./admin-api.ts";
 import { drainNode, killBusiestNode, recovery } from "./chaos.ts";
 import { restartLocalGateway } from "./gateway-restart.ts";
@@ -170,6 +170,7 @@ const measured: LoadReport = {
   joined: swarm.total("joined"),
   failed: swarm.total("failed"),
   dropped: swarm.total("dropped"),
+  droppedCodes: swarm.droppedCodes,
   reconnected: swarm.total("reconnected"),
   churned: swarm.total("churned"),
   ackLatencyMs: {

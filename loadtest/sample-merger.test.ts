@@ -12,6 +12,7 @@ function sample(latenciesMs: readonly number[], extra: Partial<SwarmSample> = {}
     joined: 1,
     failed: 0,
     dropped: 0,
+    droppedCodes: {},
     reconnected: 0,
     churned: 0,
     stateFrames: 30,
@@ -64,13 +65,15 @@ describe("SampleMerger", () => {
     const m = new SampleMerger();
     m.absorb(0, sample([10], { connected: 3, failed: 1 }));
     m.absorb(0, sample([20], { connected: 5, failed: 2, cpuPercent: 95 }));
-    m.absorb(1, sample([], { connected: 4, lastError: "join refused", storm: { backMs: [100, 200], lost: 1 } }));
-    expect(m.total("connected")).toBe(9);
+    m.absorb(1, sample([], { connected: 4, lastError: "join refused", droppedCodes: { 4003: 1 }, storm: { backMs: [100, 200], lost: 1 } }));
+    m.absorb(2, sample([], { droppedCodes: { 4003: 2, 1006: 1 } }));
+    expect(m.total("connected")).toBe(10);
+    expect(m.droppedCodes).toEqual({ 4003: 3, 1006: 1 });
     expect(m.total("failed")).toBe(2);
     expect(m.lastError).toBe("join refused");
     const w = m.take();
     expect(w.acks.totalCount).toBe(2);
-    expect(w.stateFrames).toBe(90);
+    expect(w.stateFrames).toBe(120);
     expect(w.saturated).toBe(true);
     expect(w.storm).toEqual({ backMs: [100, 200], lost: 1 });
     const next = m.take();

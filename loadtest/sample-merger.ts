@@ -65,6 +65,13 @@ export class SampleMerger {
     return n;
   }
 
+  /** Every peer's dropped bots by close code, added up. */
+  get droppedCodes(): Record<string, number> {
+    const sum: Record<string, number> = {};
+    for (const s of this.latest.values()) for (const [code, n] of Object.entries(s.droppedCodes)) sum[code] = (sum[code] ?? 0) + n;
+    return sum;
+  }
+
   get lastError(): string {
     return [...this.latest.values()].map((s) => s.lastError).find((e) => e) ?? "";
   }
@@ -106,6 +113,7 @@ export class SampleMerger {
       joined: this.total("joined"),
       failed: this.total("failed"),
       dropped: this.total("dropped"),
+      droppedCodes: this.droppedCodes,
       reconnected: this.total("reconnected"),
       churned: this.total("churned"),
       stateFrames: w.stateFrames,

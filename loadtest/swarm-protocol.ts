@@ -61,6 +61,8 @@ export interface SwarmSample {
   failed: number;
   /** Bots that were disconnected for good so far (a gauge); each is replaced while the target wants it. */
   dropped: number;
+  /** Of those, how many ended with each close code (a gauge), for the report to say why. */
+  droppedCodes: Record<string, number>;
   /** Successful reconnects so far (a gauge). */
   reconnected: number;
   /** Bots that left and were replaced by a new one so far (a gauge). */

@@ -46,6 +46,7 @@ let churnDue = 0;
 let lastControlAt = startedAt;
 let stopping = false;
 const counts = { joined: 0, failed: 0, dropped: 0, churned: 0, reconnectsOfGone: 0 };
+const droppedCodes: Record<string, number> = {};
 let lastError = "";
 /** Each load bot's longest gap over its life, kept across the one-second windows. */
 const lifeGaps = new Map<LoadBot, number>();
@@ -112,14 +113,19 @@ function removeObserver(bot: ObserverBot, closedBySwarm: boolean): void {
 function reapDropped(): void {
   for (const bot of loads) {
     if (bot.leftWith === undefined) continue;
-    counts.dropped++;
+    countDrop(bot.leftWith);
     removeLoad(bot, false);
   }
   for (const bot of observers) {
     if (bot.leftWith === undefined) continue;
-    counts.dropped++;
+    countDrop(bot.leftWith);
     removeObserver(bot, false);
   }
+}
+
+function countDrop(code: number): void {
+  counts.dropped++;
+  droppedCodes[code] = (droppedCodes[code] ?? 0) + 1;
 }
 
 /** Observers the target wants now: the run's proportion of them at its peak. */
@@ -218,6 +224,7 @@ function sample(last: boolean): SwarmSample {
     joined: counts.joined,
     failed: counts.failed,
     dropped: counts.dropped,
+    droppedCodes: { ...droppedCodes },
     reconnected,
     churned: counts.churned,
     stateFrames: frames,

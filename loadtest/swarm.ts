@@ -81,6 +81,10 @@ export class Swarm {
     return this.merger.lastError;
   }
 
+  get droppedCodes(): Record<string, number> {
+    return this.merger.droppedCodes;
+  }
+
   /** Asks every peer for its sample, then closes the window into a timeline point; `target` is the bots the run wants now. */
   async tick(target: number, onWindow?: (w: Window) => void): Promise<TimelinePoint> {
     await this.ask({ kind: "sample" }, this.waits.sampleMs);

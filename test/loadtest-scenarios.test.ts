@@ -81,7 +81,7 @@ describe("reconnect storms through a gateway", () => {
   it("cut by the bots: every bot's socket cut at once, every bot back with state, none lost", async () => {
     const cluster = await startCluster(2);
     try {
-      const bots = 60;
+      const bots = 40;
       const { code, stdout, report } = await runLoadtest([
         "--url",
         cluster.gateway.url,
@@ -90,7 +90,7 @@ describe("reconnect storms through a gateway", () => {
         "--ramp",
         "2",
         "--duration",
-        "10",
+        "12",
         "--workers",
         "2",
         "--scenario",
@@ -122,7 +122,7 @@ describe("reconnect storms through a gateway", () => {
     let restartedPid: number | undefined;
     try {
       const bots = 16;
-      const { code, stdout, report } = await runLoadtest(["--url", cluster.gateway.url, "--bots", String(bots), "--ramp", "1", "--duration", "12", "--workers", "1", "--scenario", "reconnect-storm", "--cut", "gateway"]);
+      const { code, stdout, report } = await runLoadtest(["--url", cluster.gateway.url, "--bots", String(bots), "--ramp", "1", "--duration", "16", "--workers", "1", "--scenario", "reconnect-storm", "--cut", "gateway"]);
       restartedPid = Number(/now pid (\d+)/.exec(report?.event?.what ?? "")?.[1]);
       expect(code, stdout).toBe(0);
       expect(report!.event!.what).toMatch(new RegExp(`^restarted the gateway on port ${cluster.gateway.port} \\(pid ${cluster.gateway.child.pid}, now pid \\d+\\) under ${bots} bots$`));
