@@ -5,17 +5,18 @@
  */
 import { Redis } from "ioredis";
 import { type NodeRecord, readNodes } from "../server/cluster/node-registry.ts";
+import { withScripts } from "../server/cluster/redis-scripts.ts";
 import { sampleValue } from "./prometheus.ts";
 
 const TIMEOUT_MS = 10_000;
 
-/** The live nodes' records in the cluster's Redis. */
+/** The live nodes' records in the cluster's Redis; a record that is not a valid one is no node to load, strike or watch. */
 export async function clusterNodes(redisAddress: string): Promise<NodeRecord[]> {
-  const redis = new Redis(redisAddress, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  const redis = withScripts(new Redis(redisAddress, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null }));
   redis.on("error", () => undefined);
   try {
     await redis.connect();
-    return await readNodes(redis);
+    return await readNodes(redis, { report: () => undefined });
   } finally {
     redis.disconnect();
   }

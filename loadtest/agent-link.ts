@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { loadtestKeys } from "../server/cluster/redis-keys.ts";
+import { redactUrl } from "../server/redact.ts";
 import { type AgentInfo, type AgentOrders, ID, parseAgentAnswer, parseAgentInfo } from "./agent-protocol.ts";
 import type { AgentSummary } from "./load-report.ts";
 import { peak } from "./schedule.ts";
@@ -32,7 +33,7 @@ export async function recruitAgents(coordinator: string, count: number, waitMs: 
   redis.on("error", () => undefined);
   await redis.connect().catch((err: Error) => {
     redis.disconnect();
-    throw new Error(`cannot reach the coordinator's Redis at ${coordinator}: ${err.message}`);
+    throw new Error(`cannot reach the coordinator's Redis at ${redactUrl(coordinator)}: ${err.message}`);
   });
   const claimed: { id: string; info: AgentInfo }[] = [];
   try {
@@ -51,7 +52,7 @@ export async function recruitAgents(coordinator: string, count: number, waitMs: 
       }
       if (claimed.length >= count) break;
       onWait(claimed.length);
-      if (Date.now() > until) throw new Error(`only ${claimed.length} of ${count} agents were waiting at ${coordinator} within ${Math.round(waitMs / 1000)} s; start more with: npm run loadtest -- agent --coordinator ${coordinator}`);
+      if (Date.now() > until) throw new Error(`only ${claimed.length} of ${count} agents were waiting at ${redactUrl(coordinator)} within ${Math.round(waitMs / 1000)} s; start more with: npm run loadtest -- agent --coordinator ${redactUrl(coordinator)}`);
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
   } catch (err) {

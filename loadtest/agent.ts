@@ -11,6 +11,7 @@ import { cpus, hostname } from "node:os";
 import { Redis } from "ioredis";
 import { parseFlags } from "../server/cli.ts";
 import { loadtestKeys } from "../server/cluster/redis-keys.ts";
+import { redactUrl } from "../server/redact.ts";
 import { type AgentInfo, type AgentOrders, MAX_WORKERS, parseAgentMessage } from "./agent-protocol.ts";
 import { RUN_KEY_TTL_MS } from "./agent-link.ts";
 import { peak } from "./schedule.ts";
@@ -30,7 +31,7 @@ const COORDINATOR_SILENCE_S = 30;
 
 const flags = parseFlags("npm run loadtest -- agent", spec, { argv: process.argv.slice(3) });
 const coordinator = typeof flags.values.coordinator === "string" ? flags.values.coordinator : flags.fail("--coordinator is required");
-if (!/^rediss?:\/\/\S+$/.test(coordinator)) flags.fail(`--coordinator must be a redis:// URL, got ${JSON.stringify(coordinator)}`);
+if (!/^rediss?:\/\/\S+$/.test(coordinator)) flags.fail(`--coordinator must be a redis:// URL, got ${redactUrl(JSON.stringify(coordinator))}`);
 const workers = flags.int("workers", Math.max(1, cpus().length), 1, MAX_WORKERS);
 const rawAcksDir = typeof flags.values["raw-acks"] === "string" ? flags.values["raw-acks"] : undefined;
 if (rawAcksDir !== undefined) {
@@ -46,7 +47,7 @@ const info: AgentInfo = { host: hostname(), workers };
 const redis = new Redis(coordinator, { lazyConnect: true });
 redis.on("error", () => undefined);
 await redis.connect().catch((err: Error) => {
-  process.stderr.write(`agent: cannot reach the coordinator's Redis at ${coordinator}: ${err.message}\n`);
+  process.stderr.write(`agent: cannot reach the coordinator's Redis at ${redactUrl(coordinator)}: ${err.message}\n`);
   process.exit(1);
 });
 const inbox = redis.duplicate();
@@ -68,7 +69,7 @@ const leave = async (code: number) => {
   process.exit(code);
 };
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void leave(0));
-process.stderr.write(`agent ${id}: waiting for work at ${coordinator} (${workers} bot processes)\n`);
+process.stderr.write(`agent ${id}: waiting for work at ${redactUrl(coordinator)} (${workers} bot processes)\n`);
 
 /** The next message in the inbox, or undefined after `timeoutS` (0: wait for ever); a malformed one is reported and skipped. */
 async function next(timeoutS: number): Promise<ReturnType<typeof parseAgentMessage> | undefined> {

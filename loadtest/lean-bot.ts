@@ -4,11 +4,13 @@
  * SDK client costs more CPU than the server spends on it, so swarms that want to load a server,
  * and measurements that must not be skewed by their own bots, use these.
  */
+import { decode } from "@colyseus/schema";
 import { InputEncoder } from "@colyseus/schema/input";
 import { WebSocket } from "ws";
 import { MoveInput } from "../shared/schema.ts";
 
 const JOIN_ROOM = 10;
+const ERROR = 11;
 const ROOM_STATE = 14;
 const ROOM_STATE_PATCH = 15;
 const ROOM_INPUT_RELIABLE = 19;
@@ -42,6 +44,8 @@ export class LeanBot {
   reconnects = 0;
   /** Set when the bot gave up: the close code that ended it. */
   leftWith: number | undefined;
+  /** Codes of the warnings (Colyseus ERROR frames) the server sent it. */
+  readonly warnings: number[] = [];
   bytesReceived = 0;
   /** For each drop of its socket, the milliseconds until it had state again. */
   readonly recoveries: number[] = [];
@@ -174,6 +178,8 @@ export class LeanBot {
           clearTimeout(giveUp);
           this.retries = 0;
           resolve();
+        } else if (code === ERROR) {
+          this.warnings.push(decode.number(data, { offset: 1 }));
         }
       });
       ws.on("error", () => undefined);

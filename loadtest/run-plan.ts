@@ -6,6 +6,7 @@ import { mkdirSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname } from "node:path";
 import { parseFlags } from "../server/cli.ts";
+import { redactUrl } from "../server/redact.ts";
 import { LOOPBACK } from "./chaos.ts";
 import { MAX_BOTS, MAX_RUN_MS, parseStages, peak, rampThenHold, type Stage } from "./schedule.ts";
 import type { SwarmPlan } from "./swarm-protocol.ts";
@@ -117,7 +118,7 @@ export function readRunPlan(program: string, argv: readonly string[]): RunPlan {
     try {
       redisHost = new URL(redisUrl!).hostname;
     } catch {
-      flags.fail(`--redis must be a redis:// URL, got ${JSON.stringify(redisUrl)}`);
+      flags.fail(`--redis must be a redis:// URL, got ${redactUrl(JSON.stringify(redisUrl))}`);
     }
   }
   if (scenario === "kill-node") {

@@ -8,6 +8,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { adminAddress } from "../server/cluster/node-registry.ts";
+import { redactUrl } from "../server/redact.ts";
 import { type AgentCrew, recruitAgents } from "./agent-link.ts";
 import { clusterNodes, residentMemoryMb } from "./admin-api.ts";
 import { drainNode, killBusiestNode, recovery } from "./chaos.ts";
@@ -43,7 +44,7 @@ let crew: AgentCrew | undefined;
 if (plan.agents) {
   const { count, coordinator, waitS } = plan.agents;
   try {
-    crew = await recruitAgents(coordinator, count, waitS * 1000, swarmPlan, (have) => process.stderr.write(`\rwaiting for agents at ${coordinator}: ${have} of ${count}   `));
+    crew = await recruitAgents(coordinator, count, waitS * 1000, swarmPlan, (have) => process.stderr.write(`\rwaiting for agents at ${redactUrl(coordinator)}: ${have} of ${count}   `));
   } catch (err) {
     process.stderr.write(`\nloadtest: ${(err as Error).message}\n`);
     process.exit(1);

@@ -37,6 +37,13 @@ describe("node config", () => {
     expect(message).toContain('LOG_LEVEL="loud": expected one of fatal, error, warn, info, debug, trace, silent');
     expect(message).toContain('NODE_ID="has space"');
   });
+
+  it("sizes the frame budget from the tick rate unless MAX_FRAMES_PER_SECOND is set, never below one input per tick and pings", () => {
+    expect(loadNodeConfig({}, defaults).maxFramesPerSecond).toBe(130);
+    expect(loadNodeConfig({ TICK_HZ: "120" }, defaults).maxFramesPerSecond).toBe(490);
+    expect(loadNodeConfig({ MAX_FRAMES_PER_SECOND: "500" }, defaults).maxFramesPerSecond).toBe(500);
+    expect(() => loadNodeConfig({ TICK_HZ: "60", MAX_FRAMES_PER_SECOND: "60" }, defaults)).toThrow('MAX_FRAMES_PER_SECOND="60": expected a whole number from 70 to 100000');
+  });
 });
 
 describe("operator listener and CORS settings", () => {

@@ -4,8 +4,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { DEFAULT_MAX_PLAYERS, DEFAULT_TICK_HZ } from "../shared/constants.ts";
+import { DEFAULT_MAX_PLAYERS, DEFAULT_TICK_HZ, MAX_PLAYERS_LIMIT } from "../shared/constants.ts";
 import { DEFAULT_REVERSI_CLOCK_MS } from "../shared/reversi/protocol.ts";
+import { redactUrl } from "./redact.ts";
 
 export interface NodeConfig {
   readonly port: number;
@@ -41,7 +42,14 @@ export interface NodeConfig {
   readonly allowedOrigins: readonly string[];
   /** Each Reversi player's time for the whole game, in milliseconds. */
   readonly reversiClockMs: number;
+  /** Each websocket connection's frame budget, per second on average (server/edge/frame-budget.ts). */
+  readonly maxFramesPerSecond: number;
 }
+
+/** A node's id, in NODE_ID and wherever one is read back (node records, owner values). */
+export const NODE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+/** A node's address, in NODE_ADDRESS and in the node records gateways route by. */
+export const NODE_ADDRESS_PATTERN = /^https?:\/\/[^/\s]+$/;
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -61,9 +69,9 @@ export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeC
   const config: NodeConfig = {
     port,
     host: read.string("HOST", "0.0.0.0", /^[\w.:-]+$/, "a host name or IP address"),
-    nodeId: read.string("NODE_ID", generatedNodeId(), /^[A-Za-z0-9._-]{1,64}$/, "1 to 64 of A-Z a-z 0-9 . _ -"),
+    nodeId: read.string("NODE_ID", generatedNodeId(), NODE_ID_PATTERN, "1 to 64 of A-Z a-z 0-9 . _ -"),
     tickHz,
-    maxPlayers: read.int("MAX_PLAYERS", DEFAULT_MAX_PLAYERS, 1, 64),
+    maxPlayers: read.int("MAX_PLAYERS", DEFAULT_MAX_PLAYERS, 1, MAX_PLAYERS_LIMIT),
     seatHoldSeconds: read.int("SEAT_HOLD_SECONDS", 20, 1, 300),
     logLevel: read.oneOf("LOG_LEVEL", "info", LOG_LEVELS),
     staticDir: read.string("STATIC_DIR", defaults.staticDir, /.+/, "a directory path"),
@@ -71,14 +79,18 @@ export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeC
     // One tick is the shortest useful interval: a checkpoint is taken between two ticks.
     checkpointMs: read.int("CHECKPOINT_MS", 1000, Math.ceil(1000 / tickHz), 60_000),
     roomLeaseMs: read.int("ROOM_LEASE_MS", 5000, 1000, 60_000),
-    nodeAddress: read.optional("NODE_ADDRESS", /^https?:\/\/[^/\s]+$/, "an http:// URL with no path, e.g. http://10.0.0.5:2567"),
-    adminToken: read.optional("ADMIN_TOKEN", /^[\x21-\x7e]{16,256}$/, "16 to 256 printable ASCII characters, no spaces"),
+    nodeAddress: read.optional("NODE_ADDRESS", NODE_ADDRESS_PATTERN, "an http:// URL with no path, e.g. http://10.0.0.5:2567"),
+    adminToken: read.secret("ADMIN_TOKEN", /^[\x21-\x7e]{16,256}$/, "16 to 256 printable ASCII characters, no spaces"),
     drainTimeoutMs: read.int("DRAIN_TIMEOUT_MS", 30_000, 1000, 600_000),
     drainParallelism: read.int("DRAIN_PARALLELISM", 4, 1, 64),
     ...readOperatorListener(read, port),
     nodeAdminAddress: read.optional("NODE_ADMIN_ADDRESS", /^https?:\/\/[^/\s]+$/, "an http:// URL with no path, e.g. http://10.0.0.5:12567"),
     allowedOrigins: readAllowedOrigins(read),
     reversiClockMs: read.int("REVERSI_CLOCK_MS", DEFAULT_REVERSI_CLOCK_MS, 1000, 3_600_000),
+    // An honest client sends one input per tick and a ping a second: the default leaves room for
+    // twice the input guard's own limit (2 x TICK_HZ), so inputs that merely come too fast get the
+    // guard's clearer 4429 first; the floor still covers one input per tick and the pings.
+    maxFramesPerSecond: read.int("MAX_FRAMES_PER_SECOND", 4 * tickHz + 10, tickHz + 10, 100_000),
   };
   if (config.redisUrl && !config.adminToken && !problems.some((p) => p.startsWith("ADMIN_TOKEN"))) {
     problems.push("ADMIN_TOKEN is required in cluster mode (REDIS_URL set): operators drain nodes through the admin API with it");
@@ -138,7 +150,7 @@ export class EnvReader {
     if (v === undefined) return fallback;
     const n = /^-?\d+$/.test(v) ? Number(v) : NaN;
     if (!Number.isSafeInteger(n) || n < min || n > max) {
-      this.problems.push(`${name}=${JSON.stringify(v)}: expected a whole number from ${min} to ${max}`);
+      this.problems.push(`${name}=${shown(v)}: expected a whole number from ${min} to ${max}`);
       return fallback;
     }
     return n;
@@ -148,7 +160,7 @@ export class EnvReader {
     const v = this.raw(name);
     if (v === undefined) return fallback;
     if (!pattern.test(v)) {
-      this.problems.push(`${name}=${JSON.stringify(v)}: expected ${expected}`);
+      this.problems.push(`${name}=${shown(v)}: expected ${expected}`);
       return fallback;
     }
     return v;
@@ -175,7 +187,7 @@ export class EnvReader {
   optional(name: string, pattern: RegExp, expected: string): string | undefined {
     const v = this.raw(name);
     if (v !== undefined && !pattern.test(v)) {
-      this.problems.push(`${name}=${JSON.stringify(v)}: expected ${expected}`);
+      this.problems.push(`${name}=${shown(v)}: expected ${expected}`);
       return undefined;
     }
     return v;
@@ -185,9 +197,24 @@ export class EnvReader {
     const v = this.raw(name);
     if (v === undefined) return fallback;
     if (!(allowed as readonly string[]).includes(v)) {
-      this.problems.push(`${name}=${JSON.stringify(v)}: expected one of ${allowed.join(", ")}`);
+      this.problems.push(`${name}=${shown(v)}: expected one of ${allowed.join(", ")}`);
       return fallback;
     }
     return v as T;
   }
+
+  /** Like `optional`, for a value a message must never show (a bad one is named, not quoted). */
+  secret(name: string, pattern: RegExp, expected: string): string | undefined {
+    const v = this.raw(name);
+    if (v !== undefined && !pattern.test(v)) {
+      this.problems.push(`${name} (${v.length} characters, not shown): expected ${expected}`);
+      return undefined;
+    }
+    return v;
+  }
+}
+
+/** A bad value as a message quotes it: with any URL's password masked (REDIS_URL). */
+function shown(value: string): string {
+  return redactUrl(JSON.stringify(value));
 }

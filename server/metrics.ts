@@ -14,6 +14,8 @@ export interface NodeMetrics {
   readonly bytesSent: Counter;
   readonly inputsRejected: Counter<"reason">;
   readonly clientsKicked: Counter<"reason">;
+  readonly framesRefused: Counter<"reason">;
+  readonly framesDropped: Counter;
   readonly rehydrations: Counter;
   readonly recoverySeconds: Histogram;
   readonly checkpointBytes: Histogram;
@@ -21,6 +23,9 @@ export interface NodeMetrics {
   readonly leaseRenewalFailures: Counter;
   readonly fencedWrites: Counter;
   readonly adminAuthFailures: Counter;
+  readonly badRedisRecords: Counter<"kind">;
+  readonly checkpointsQuarantined: Counter;
+  readonly seatTakeoversRefused: Counter;
 }
 
 /** Tick time buckets, in seconds: fine below a millisecond, where a healthy room lives. */
@@ -65,6 +70,17 @@ export function createNodeMetrics(labels: { node: string }): NodeMetrics {
       labelNames: ["reason"],
       registers: [registry],
     }),
+    framesRefused: new Counter({
+      name: "locus_frames_refused_total",
+      help: "Websocket frames outside their room's frame policy, by reason; each closed its socket with 4415.",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
+    framesDropped: new Counter({
+      name: "locus_frames_dropped_total",
+      help: "Websocket frames dropped unprocessed because their connection was over its frame budget (counted when the connection closes).",
+      registers: [registry],
+    }),
     rehydrations: new Counter({
       name: "locus_rehydrations_total",
       help: "Rooms this node rebuilt from another node's checkpoint.",
@@ -101,6 +117,22 @@ export function createNodeMetrics(labels: { node: string }): NodeMetrics {
     adminAuthFailures: new Counter({
       name: "locus_admin_auth_failures_total",
       help: "Admin API requests refused for a missing or wrong bearer token (or with the admin API off).",
+      registers: [registry],
+    }),
+    badRedisRecords: new Counter({
+      name: "locus_bad_redis_records_total",
+      help: "Node records and owner values in Redis that were not valid and were skipped, each counted once, by kind (node, owner).",
+      labelNames: ["kind"],
+      registers: [registry],
+    }),
+    checkpointsQuarantined: new Counter({
+      name: "locus_checkpoints_quarantined_total",
+      help: "Checkpoints no room could be rebuilt from, moved to their quarantine key and their room released.",
+      registers: [registry],
+    }),
+    seatTakeoversRefused: new Counter({
+      name: "locus_seat_takeovers_refused_total",
+      help: "Reconnection tokens presented for a seat whose connection is live and talking, refused.",
       registers: [registry],
     }),
   };

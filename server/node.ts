@@ -21,8 +21,12 @@ import { createNodeMetrics, type NodeMetrics } from "./metrics.ts";
 import { type ClusterMode, startClusterMode } from "./cluster/cluster-mode.ts";
 import { DrainRefused } from "./cluster/drain.ts";
 import { REVERSI_ROOM_NAME } from "../shared/reversi/protocol.ts";
-import { reversiRoom } from "./games/reversi/reversi-room.ts";
-import { arenaRoom } from "./rooms/arena-room.ts";
+import { REVERSI_FRAMES, reversiRoom } from "./games/reversi/reversi-room.ts";
+import { tokenHasher } from "./cluster/token-hash.ts";
+import { createFrameGate } from "./edge/frame-gate.ts";
+import { installMatchmaking } from "./matchmaking.ts";
+import { ARENA_FRAMES, arenaRoom } from "./rooms/arena-room.ts";
+import { reconnectGate } from "./rooms/reconnect-gate.ts";
 import { LocalRoomHost, type RoomHost } from "./rooms/room-host.ts";
 
 export interface LocusNode {
@@ -47,6 +51,8 @@ const AUTH_FAILURE_ADDRESSES = 1000;
 
 export async function startNode(config: NodeConfig, log: Logger): Promise<LocusNode> {
   const metrics = createNodeMetrics({ node: config.nodeId });
+  // Every node of a cluster shares ADMIN_TOKEN, so each reads the others' checkpoints' token hashes.
+  const tokenHash = tokenHasher(config.adminToken);
   let listening = false;
   const cluster: ClusterMode | undefined = config.redisUrl
     ? startClusterMode({
@@ -58,6 +64,7 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
         drainParallelism: config.drainParallelism,
         metrics,
         log,
+        tokenHash,
       })
     : undefined;
   await cluster?.ready();
@@ -108,12 +115,17 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
   const cors = new CorsPolicy(config.allowedOrigins);
   setCorsHeaders((origin) => cors.headers(origin));
   const httpServer = createServer(createHttpApp({ probes, staticDir: config.staticDir }));
+  const frames = createFrameGate({ maxFramesPerSecond: config.maxFramesPerSecond, metrics, log });
+  const transport = new WebSocketTransport({
+    server: httpServer,
+    maxPayload: MAX_MESSAGE_BYTES,
+    ...frames.transportOptions,
+    // A reconnect for a room being rebuilt here waits for it first; then its token is checked.
+    beforeUpgrade: async (request: Request) => (await cluster?.beforeUpgrade(request)) ?? reconnectGate(request),
+  });
+  frames.attach(transport);
   const server = new Server({
-    transport: new WebSocketTransport({
-      server: httpServer,
-      maxPayload: MAX_MESSAGE_BYTES,
-      ...(cluster ? { beforeUpgrade: cluster.beforeUpgrade } : {}),
-    }),
+    transport,
     ...cluster?.serverOptions,
     // Signals are handled by main.ts, with a deadline Colyseus's own handler lacks.
     gracefullyShutdown: false,
@@ -130,8 +142,10 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
       metrics,
       log,
       host,
+      tokenHash,
     }),
   );
+  frames.define(ROOM_NAME, ARENA_FRAMES);
   // Reversi has no checkpoints until it sits on the durable-room layer: in cluster mode no lease
   // would name its owner, so gateways could not route to it. A lone node serves it.
   if (!cluster) {
@@ -139,7 +153,9 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
       REVERSI_ROOM_NAME,
       reversiRoom({ nodeId: config.nodeId, clockMs: config.reversiClockMs, seatHoldSeconds: config.seatHoldSeconds, metrics, log }),
     );
+    frames.define(REVERSI_ROOM_NAME, REVERSI_FRAMES);
   }
+  installMatchmaking(log);
   await server.listen(config.port, config.host);
   answerAheadOfColyseus(httpServer, (req, res) => {
     if (!cors.refusesPreflight(req.method, req.headers)) return false;

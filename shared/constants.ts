@@ -7,6 +7,8 @@ export const ROOM_NAME = "arena";
 
 export const DEFAULT_TICK_HZ = 30;
 export const DEFAULT_MAX_PLAYERS = 16;
+/** The most players a room may be configured for (MAX_PLAYERS), and so the most a checkpoint can carry. */
+export const MAX_PLAYERS_LIMIT = 64;
 
 export const ARENA_WIDTH = 1600;
 export const ARENA_HEIGHT = 1000;

@@ -17,23 +17,44 @@ export const ErrorCode = {
   INPUT_FLOOD: 4429,
   /** A message type the room does not handle; it was ignored. */
   UNKNOWN_MESSAGE: 4404,
+  /**
+   * The connection sent more websocket frames (of any kind, pings included) than its budget
+   * allows; the excess was dropped unprocessed. Kept up for a second, it is closed with this code.
+   */
+  FRAME_FLOOD: 4430,
 } as const;
 
 /**
  * Close codes for a client that kept abusing after warnings; the same numbers as the warnings
- * they escalate. Colyseus's own codes (4000 to 4010) and WebSocket's 1009 (frame too large)
- * keep their usual meaning.
+ * they escalate. Colyseus's own codes (4000 to 4010) and WebSocket's 1008 (a message split into
+ * too many frames) and 1009 (frame too large) keep their usual meaning.
  */
 export const CloseCode = {
   KICKED_INVALID_INPUT: ErrorCode.INVALID_INPUT,
   KICKED_INPUT_FLOOD: ErrorCode.INPUT_FLOOD,
   KICKED_UNKNOWN_MESSAGES: ErrorCode.UNKNOWN_MESSAGE,
+  /** Stayed over the frame budget for a second after the FRAME_FLOOD warning. */
+  FRAME_FLOOD: ErrorCode.FRAME_FLOOD,
+  /**
+   * A frame no honest SDK sends to this room: a message type the room does not use (unreliable
+   * or timed input, and in the arena any `room.send`/`request`), an unknown protocol byte, a text
+   * frame, or an input body that is not the room's input schema. Closed at once, without warning.
+   * (415 as in HTTP's Unsupported Media Type; 4400 is Reversi's malformed-move warning.)
+   */
+  PROTOCOL_VIOLATION: 4415,
 } as const;
 
 /** Join rejections travel in the matchmaking HTTP response, so they use HTTP statuses. */
 export const JoinErrorCode = {
   INVALID_OPTIONS: 400,
 } as const;
+
+/**
+ * What a client is told of a failure the server did not mean (a bug, a Redis error): in the
+ * matchmaking HTTP answer (status and `code`) and in a websocket ERROR frame. The details go to
+ * the server's log only.
+ */
+export const INTERNAL_ERROR = { code: 500, message: "internal error" } as const;
 
 /** Largest websocket frame a client may send; a larger one closes its socket with 1009. */
 export const MAX_MESSAGE_BYTES = 2048;

@@ -125,8 +125,9 @@ describe("room ids and checkpoints", () => {
       const roomId = JSON.parse(data.endsWith("}") ? data : '{"roomId":"bad-truncated"}').roomId as string;
       await redis.multi().set(`locus:room:${roomId}:checkpoint`, data).set(`locus:room:${roomId}:epoch`, "1").sadd("locus:rooms", roomId).exec();
       const logs = () => [...cluster.nodes.values()].map((n) => n.output()).join("\n");
-      await waitFor(() => logs().includes(`checkpoint of room ${roomId} refused`), 5000, () => `a refusal for ${roomId}`);
+      await waitFor(() => logs().includes(`checkpoint of room ${roomId} cannot be restored`), 5000, () => `a refusal for ${roomId}`);
       await waitFor(async () => (await redis.sismember("locus:rooms", roomId)) === 0, 5000, () => "the broken room given up");
+      expect(await redis.get(`locus:quarantine:${roomId}`)).toBe(data);
       for (const node of cluster.nodes.values()) {
         expect(node.child.exitCode).toBeNull();
         expect((await fetch(`${node.url}/healthz`)).status).toBe(200);

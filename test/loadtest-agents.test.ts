@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { latencyHistogram, quantileMs } from "../loadtest/latency-histogram.ts";
+import { freePort } from "../loadtest/ports.ts";
 import { type NodeProcess, type RedisProcess, startNodeProcess, startRedis } from "../loadtest/processes.ts";
 import { LOADTEST_MAIN, runLoadtest } from "./helpers/loadtest-run.ts";
 
@@ -83,6 +84,14 @@ describe("a run on several agents", () => {
     expect(report!.churned).toBeGreaterThan(0);
     expect(report!.joined).toBe(10 + report!.churned);
     expect(report!.failed).toBe(0);
+  });
+
+  it("never shows the coordinator's password", async () => {
+    const coordinator = `redis://:s3cret-pass@127.0.0.1:${await freePort()}`;
+    const { code, stderr } = await runLoadtest(["--url", node.url, "--bots", "4", "--agents", "2", "--coordinator", coordinator, "--agent-wait", "1"]);
+    expect(code).toBe(1);
+    expect(stderr).toContain("cannot reach the coordinator's Redis at redis://:***@127.0.0.1:");
+    expect(stderr).not.toContain("s3cret-pass");
   });
 
   it("gives up with exit code 1, saying how many came, when too few agents wait", async () => {

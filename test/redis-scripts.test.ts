@@ -6,7 +6,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RedisProcess, startRedis } from "../loadtest/processes.ts";
 import { keys } from "../server/cluster/redis-keys.ts";
-import { type ScriptedRedis, withScripts } from "../server/cluster/redis-scripts.ts";
+import { readBounded, readNodeRecords, type ScriptedRedis, withScripts } from "../server/cluster/redis-scripts.ts";
 
 let server: RedisProcess;
 let redis: ScriptedRedis;
@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 const claim = (room: string, node: string, mode: "new" | "orphan" | "dead", seen = 0) =>
-  redis.locusClaim(keys.owner(room), keys.epoch(room), keys.rooms, room, node, 5000, mode, keys.node(""), seen);
+  redis.locusClaim(keys.owner(room), keys.epoch(room), keys.rooms, room, node, 5000, mode, keys.node(""), seen, 4096);
 const renew = (room: string, node: string, epoch: number) => redis.locusRenew(keys.owner(room), keys.epoch(room), keys.rooms, room, node, epoch, 5000);
 const write = (room: string, node: string, epoch: number) => redis.locusWriteCheckpoint(keys.owner(room), keys.checkpoint(room), node, epoch, "{}");
 
@@ -77,5 +77,66 @@ describe("ownership scripts", () => {
     // b beats: a claimer that saw it without a record is too late.
     await redis.set(keys.node("b"), JSON.stringify({ heartbeatAt: 5000 }));
     expect(await claim("r6", "c", "dead", 0)).toBe(0);
+  });
+
+  it("reads no owner in a lease that is not one, so the room can be claimed and its owner takes it back", async () => {
+    expect(await claim("r7", "a", "new")).toBe(1);
+    await redis.set(keys.owner("r7"), "garbage");
+    expect(await claim("r7", "b", "orphan")).toBe(2);
+    expect(await redis.get(keys.owner("r7"))).toBe("b 2");
+    // The same for a lease of the wrong type, and the owner whose lease was spoilt renews it back.
+    expect(await claim("r8", "a", "new")).toBe(1);
+    await redis.del(keys.owner("r8"));
+    await redis.hset(keys.owner("r8"), "x", "1");
+    expect(await renew("r8", "a", 1)).toBe(1);
+    expect(await redis.get(keys.owner("r8"))).toBe("a 1");
+  });
+
+  it("claims a dead node's room whose record is junk, as its readers see no heartbeat there", async () => {
+    expect(await claim("r9", "z", "new")).toBe(1);
+    await redis.set(keys.node("z"), "{not json");
+    expect(await claim("r9", "b", "dead", 0)).toBe(2);
+    expect(await claim("r10", "y", "new")).toBe(1);
+    await redis.set(keys.node("y"), JSON.stringify({ heartbeatAt: 7, pad: "x".repeat(5000) }));
+    expect(await claim("r10", "b", "dead", 0)).toBe(2);
+  });
+
+  it("quarantines a checkpoint once: kept aside with a TTL, the room released, the epoch left one past", async () => {
+    expect(await claim("q1", "a", "new")).toBe(1);
+    await redis.set(keys.checkpoint("q1"), "spoilt");
+    const quarantine = (node: string, epoch: number) =>
+      redis.locusQuarantine(keys.owner("q1"), keys.epoch("q1"), keys.checkpoint("q1"), keys.rooms, keys.quarantine("q1"), "q1", node, epoch, 60_000);
+    expect(await quarantine("b", 1)).toBe(0);
+    expect(await quarantine("a", 1)).toBe(1);
+    expect(await redis.get(keys.quarantine("q1"))).toBe("spoilt");
+    expect(await redis.pttl(keys.quarantine("q1"))).toBeGreaterThan(50_000);
+    expect(await redis.exists(keys.checkpoint("q1"), keys.owner("q1"))).toBe(0);
+    expect(await redis.sismember(keys.rooms, "q1")).toBe(0);
+    expect(await redis.get(keys.epoch("q1"))).toBe("2");
+  });
+
+  it("reads values only up to a size, and says what it did not read", async () => {
+    await redis.set("b:small", "hello");
+    await redis.set("b:big", "x".repeat(1000));
+    await redis.hset("b:hash", "f", "v");
+    expect(await readBounded(redis, ["b:small", "b:big", "b:hash", "b:none"], 100)).toEqual([
+      { status: "ok", text: "hello" },
+      { status: "too_large", bytes: 1000 },
+      { status: "wrong_type", type: "hash" },
+      { status: "missing" },
+    ]);
+  });
+
+  it("reads the node set bounded, and drops only the members whose record lapsed", async () => {
+    await redis.sadd("t:nodes", "ok", "gone", "big", "x".repeat(100));
+    await redis.set("t:node:ok", "{}");
+    await redis.set("t:node:big", "y".repeat(500));
+    const rows = await readNodeRecords(redis, "t:nodes", "t:node:", 64, 100);
+    expect(rows.sort((a, b) => a.id.localeCompare(b.id))).toEqual([
+      { id: "big", record: { status: "too_large", bytes: 500 } },
+      { id: "ok", record: { status: "ok", text: "{}" } },
+      { id: "x".repeat(64), record: { status: "bad_id", bytes: 100 } },
+    ]);
+    expect((await redis.smembers("t:nodes")).sort()).toEqual(["big", "ok", "x".repeat(100)]);
   });
 });

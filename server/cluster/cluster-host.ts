@@ -10,9 +10,13 @@ import type { Logger } from "pino";
 import { ROOM_NAME } from "../../shared/constants.ts";
 import type { NodeMetrics } from "../metrics.ts";
 import type { HostedRoom, RoomHost } from "../rooms/room-host.ts";
-import { type Checkpoint, CheckpointError, parseCheckpoint } from "./checkpoint.ts";
-import { channels, keys, type OwnershipChange } from "./redis-keys.ts";
-import type { ClaimMode, ScriptedRedis } from "./redis-scripts.ts";
+import type { BadRecordSink } from "./bad-records.ts";
+import { type Checkpoint, CheckpointError, MAX_CHECKPOINT_BYTES, parseCheckpoint } from "./checkpoint.ts";
+import { MAX_NODE_RECORD_BYTES } from "./node-registry.ts";
+import { readOwners } from "./owner-value.ts";
+import { channels, keys, type OwnershipChange, QUARANTINE_TTL_MS } from "./redis-keys.ts";
+import { type ClaimMode, readBounded, type ScriptedRedis } from "./redis-scripts.ts";
+import type { TokenHash } from "./token-hash.ts";
 
 /** How long a hand-off waits to see the room's new owner before reporting none. */
 const HANDOFF_WAIT_MS = 5000;
@@ -24,8 +28,18 @@ export interface ClusterHostOptions {
   readonly checkpointMs: number;
   readonly metrics: NodeMetrics;
   readonly log: Logger;
+  /** Reads format 1 checkpoints, which kept seats' tokens in plain text. */
+  readonly tokenHash: TokenHash;
+  readonly badRecords: BadRecordSink;
   /** Rooms or players came or went: the node's published load should follow at once. */
   readonly onLoadChange: () => void;
+}
+
+interface Claim {
+  epoch: number;
+  checkpoint: Checkpoint | undefined;
+  /** Set when the room could not be rebuilt from the checkpoint: why. */
+  unusable?: string;
 }
 
 interface OwnedRoom {
@@ -52,7 +66,7 @@ export class ClusterRoomHost implements RoomHost {
   private readonly o: ClusterHostOptions;
   private readonly owned = new Map<string, OwnedRoom>();
   /** Epochs claimed for rooms whose onCreate is running, and the checkpoint when it is a rehydration. */
-  private readonly claimed = new Map<string, { epoch: number; checkpoint: Checkpoint | undefined }>();
+  private readonly claimed = new Map<string, Claim>();
   private readonly renewEveryMs: number;
   private readonly checkpointSlices: number;
   private readonly checkpointSliceMs: number;
@@ -110,7 +124,7 @@ export class ClusterRoomHost implements RoomHost {
     // Colyseus's RedisDriver does not keep chosen ids unique (colyseus#978): the claim does, and
     // the placeholder stops a second create here from slipping in while the first one's claim is in flight.
     if (claim || this.owned.has(roomId)) throw new ServerError(409, `room ${roomId} already exists`);
-    const placeholder = { epoch: 0, checkpoint: undefined };
+    const placeholder: Claim = { epoch: 0, checkpoint: undefined };
     this.claimed.set(roomId, placeholder);
     const epoch = await this.claim(roomId, "new").catch((err: unknown) => {
       this.claimed.delete(roomId);
@@ -122,6 +136,11 @@ export class ClusterRoomHost implements RoomHost {
     }
     placeholder.epoch = epoch;
     return undefined;
+  }
+
+  checkpointUnusable(roomId: string, reason: string): void {
+    const claim = this.claimed.get(roomId);
+    if (claim?.checkpoint) claim.unusable = reason;
   }
 
   started(room: HostedRoom): void {
@@ -228,8 +247,8 @@ export class ClusterRoomHost implements RoomHost {
       this.ownerWaiters.set(roomId, finish);
     });
     if (announced) return announced;
-    const owner = await this.o.redis.get(keys.owner(roomId)).catch(() => null);
-    return owner?.split(" ")[0];
+    const [owner] = await readOwners(this.o.redis, [roomId], this.o.badRecords).catch(() => [undefined]);
+    return owner?.nodeId;
   }
 
   /** A seat's token changed (join, reconnect, leave): checkpoint now, or a crash would strand that player. */
@@ -251,22 +270,26 @@ export class ClusterRoomHost implements RoomHost {
     const { redis, log, metrics, nodeId } = this.o;
     if (this.owns(roomId)) return false;
     // Held from before the claim, so a second trigger here (an adopt and a scan) cannot race it.
-    const pending: { epoch: number; checkpoint: Checkpoint | undefined } = { epoch: 0, checkpoint: undefined };
+    const pending: Claim = { epoch: 0, checkpoint: undefined };
     this.claimed.set(roomId, pending);
     try {
       pending.epoch = await this.claim(roomId, mode, seenHeartbeat);
       if (pending.epoch === 0) return false;
-      const raw = await redis.get(keys.checkpoint(roomId));
+      const [read] = await readBounded(redis, [keys.checkpoint(roomId)], MAX_CHECKPOINT_BYTES);
       try {
-        if (raw === null) throw new CheckpointError("no checkpoint was written");
-        pending.checkpoint = parseCheckpoint(raw, roomId);
+        pending.checkpoint = parseCheckpoint(read!, roomId, this.o.tokenHash);
       } catch (err) {
         if (!(err instanceof CheckpointError)) throw err;
-        log.error({ event: "checkpoint_refused", room: roomId, reason: err.message }, `checkpoint of room ${roomId} refused: ${err.message}; the room is given up`);
-        await redis.locusRelease(keys.owner(roomId), keys.epoch(roomId), keys.checkpoint(roomId), keys.rooms, roomId, nodeId, pending.epoch);
+        await this.quarantine(roomId, pending.epoch, err.message);
         return false;
       }
-      await matchMaker.handleCreateRoom(ROOM_NAME, {}, undefined, roomId);
+      try {
+        await matchMaker.handleCreateRoom(ROOM_NAME, {}, undefined, roomId);
+      } catch (err) {
+        if (pending.unusable === undefined) throw err;
+        await this.quarantine(roomId, pending.epoch, pending.unusable);
+        return false;
+      }
     } catch (err) {
       // Give the lease straight back, so the next scan anywhere retries instead of waiting it out.
       if (pending.epoch > 0) await redis.locusYield(keys.owner(roomId), keys.epoch(roomId), nodeId, pending.epoch).catch(() => undefined);
@@ -281,8 +304,24 @@ export class ClusterRoomHost implements RoomHost {
     return true;
   }
 
+  /**
+   * A checkpoint no room can be rebuilt from: kept under its quarantine key for an operator, the
+   * room released so that nobody claims it again. Its players' reconnects then find no room.
+   */
+  private async quarantine(roomId: string, epoch: number, reason: string): Promise<void> {
+    const { redis, nodeId, log, metrics } = this.o;
+    const key = keys.quarantine(roomId);
+    const released = await redis.locusQuarantine(keys.owner(roomId), keys.epoch(roomId), keys.checkpoint(roomId), keys.rooms, key, roomId, nodeId, epoch, QUARANTINE_TTL_MS);
+    metrics.checkpointsQuarantined.inc();
+    log.error(
+      { event: "checkpoint_quarantined", room: roomId, reason, key, released: released === 1 },
+      `checkpoint of room ${roomId} cannot be restored (${reason}); kept at ${key} for a day, the room is released`,
+    );
+  }
+
   private claim(roomId: string, mode: ClaimMode, seenHeartbeat = 0): Promise<number> {
-    return this.o.redis.locusClaim(keys.owner(roomId), keys.epoch(roomId), keys.rooms, roomId, this.o.nodeId, this.o.leaseMs, mode, keys.node(""), seenHeartbeat);
+    const { redis, nodeId, leaseMs } = this.o;
+    return redis.locusClaim(keys.owner(roomId), keys.epoch(roomId), keys.rooms, roomId, nodeId, leaseMs, mode, keys.node(""), seenHeartbeat, MAX_NODE_RECORD_BYTES);
   }
 
   private async renewAll(): Promise<void> {

@@ -9,13 +9,17 @@ import { RedisDriver } from "@colyseus/redis-driver";
 import { RedisPresence } from "@colyseus/redis-presence";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { LogOnce } from "../log-once.ts";
 import type { NodeMetrics } from "../metrics.ts";
+import { redactUrl } from "../redact.ts";
+import { BadRecordLog } from "./bad-records.ts";
 import { ClusterRoomHost } from "./cluster-host.ts";
 import { type Heartbeat, leastLoaded, type NodeState, readNodes, startHeartbeat } from "./node-registry.ts";
 import { Drain } from "./drain.ts";
 import { OrphanWatch } from "./orphan-watch.ts";
 import { type AdoptRequest, channels, type OwnershipChange, type RehydrateRequest } from "./redis-keys.ts";
 import { withScripts } from "./redis-scripts.ts";
+import type { TokenHash } from "./token-hash.ts";
 
 export const NODE_HEARTBEAT_MS = 250;
 export const NODE_TTL_MS = 1000;
@@ -35,6 +39,7 @@ export interface ClusterModeOptions {
   readonly drainParallelism: number;
   readonly metrics: NodeMetrics;
   readonly log: Logger;
+  readonly tokenHash: TokenHash;
 }
 
 /**
@@ -65,6 +70,8 @@ export function startClusterMode(options: ClusterModeOptions) {
   const redis = withScripts(connectRedis(redisUrl, log, `locus-node-${nodeId}`));
   const subscriber = connectRedis(redisUrl, log, `locus-node-${nodeId}-sub`, "subscriber");
   let heartbeat: Heartbeat | undefined;
+  const heartbeatFailures = new LogOnce();
+  const badRecords = new BadRecordLog(log, (kind) => options.metrics.badRedisRecords.inc({ kind }));
   const host = new ClusterRoomHost({
     redis,
     nodeId,
@@ -72,16 +79,18 @@ export function startClusterMode(options: ClusterModeOptions) {
     checkpointMs: options.checkpointMs,
     metrics: options.metrics,
     log,
+    tokenHash: options.tokenHash,
+    badRecords,
     onLoadChange: () => heartbeat?.beatSoon(),
   });
   let state: NodeState = "ready";
-  const watch = new OrphanWatch({ redis, host, nodeId, scanMs: ORPHAN_SCAN_MS, suspectAfterMs: SUSPECT_AFTER_MS, isReady: () => state === "ready", log });
+  const watch = new OrphanWatch({ redis, host, nodeId, scanMs: ORPHAN_SCAN_MS, suspectAfterMs: SUSPECT_AFTER_MS, isReady: () => state === "ready", log, badRecords });
   const drain = new Drain({
     host,
     nodeId,
     parallelism: options.drainParallelism,
     timeoutMs: options.drainTimeoutMs,
-    readNodes: () => readNodes(redis),
+    readNodes: () => readNodes(redis, badRecords),
     adopt: (target, roomId) => {
       const request: AdoptRequest = { roomId, nodeId: target.nodeId };
       return redis.publish(channels.adopt, JSON.stringify(request));
@@ -105,7 +114,7 @@ export function startClusterMode(options: ClusterModeOptions) {
     ready: () =>
       new Promise<void>((resolve, reject) => {
         if (redis.status === "ready") return resolve();
-        const timer = setTimeout(() => reject(new Error(`cannot reach Redis at ${redisUrl}`)), REDIS_START_TIMEOUT_MS);
+        const timer = setTimeout(() => reject(new Error(`cannot reach Redis at ${redactUrl(redisUrl)}`)), REDIS_START_TIMEOUT_MS);
         redis.once("ready", () => {
           clearTimeout(timer);
           resolve();
@@ -114,7 +123,7 @@ export function startClusterMode(options: ClusterModeOptions) {
     serverOptions: {
       presence: new RedisPresence(redisUrl),
       driver: new RedisDriver(redisUrl),
-      selectProcessIdToCreateRoom: async () => leastLoaded(await readNodes(redis))?.processId ?? matchMaker.processId,
+      selectProcessIdToCreateRoom: async () => leastLoaded(await readNodes(redis, badRecords))?.processId ?? matchMaker.processId,
     },
 
     /** Refuses (503, so the SDK retries) a reconnect for a room this node does not hold yet. */
@@ -135,7 +144,9 @@ export function startClusterMode(options: ClusterModeOptions) {
         intervalMs: NODE_HEARTBEAT_MS,
         ttlMs: NODE_TTL_MS,
         record: () => ({ nodeId, address, adminAddress, processId: matchMaker.processId, state, players: host.playerCount, rooms: host.roomCount, pid: process.pid }),
-        onError: () => undefined,
+        onError: (err) => {
+          if (heartbeatFailures.first(err instanceof Error ? err.message : String(err))) log.warn({ event: "heartbeat_failed", err }, "could not publish this node's record; retrying quietly");
+        },
       });
       host.start();
       watch.start();

@@ -8,8 +8,11 @@
  */
 import { connect } from "node:net";
 import type { Logger } from "pino";
+import { LogOnce } from "../log-once.ts";
+import type { BadRecordSink } from "./bad-records.ts";
 import type { ClusterRoomHost } from "./cluster-host.ts";
 import { byLoad, type NodeRecord, readNodes } from "./node-registry.ts";
+import { readOwners } from "./owner-value.ts";
 import { keys } from "./redis-keys.ts";
 import type { ScriptedRedis } from "./redis-scripts.ts";
 
@@ -22,6 +25,7 @@ export interface OrphanWatchOptions {
   readonly suspectAfterMs: number;
   readonly isReady: () => boolean;
   readonly log: Logger;
+  readonly badRecords: BadRecordSink;
 }
 
 /** Each rank down the load order waits this much longer before claiming, so claims spread out. */
@@ -34,6 +38,8 @@ export class OrphanWatch {
   private readonly lastSeen = new Map<string, NodeRecord>();
   private timer: NodeJS.Timeout | undefined;
   private scanning = false;
+  /** A room that fails to rebuild, or a scan that fails, the same way every time is logged once, not four times a second. */
+  private readonly failures = new LogOnce();
 
   constructor(options: OrphanWatchOptions) {
     this.o = options;
@@ -54,7 +60,8 @@ export class OrphanWatch {
     try {
       await this.scanOnce();
     } catch (err) {
-      this.o.log.debug({ event: "orphan_scan_failed", err }, "orphan scan failed");
+      // Redis away (already logged as such) or something in it no scan can read past: once per kind.
+      if (this.failures.first(`scan: ${err instanceof Error ? err.message : String(err)}`)) this.o.log.warn({ event: "orphan_scan_failed", err }, "orphan scan failed; retrying quietly");
     } finally {
       this.scanning = false;
     }
@@ -62,7 +69,7 @@ export class OrphanWatch {
 
   private async scanOnce(): Promise<void> {
     const { redis, host, nodeId } = this.o;
-    const nodes = await readNodes(redis);
+    const nodes = await readNodes(redis, this.o.badRecords);
     const alive = new Set<string>();
     for (const n of nodes) {
       this.lastSeen.set(n.nodeId, n);
@@ -70,7 +77,7 @@ export class OrphanWatch {
     }
     const roomIds = (await redis.smembers(keys.rooms)).filter((id) => !host.owns(id));
     if (roomIds.length === 0) return;
-    const owners = await redis.mget(roomIds.map(keys.owner));
+    const owners = await readOwners(redis, roomIds, this.o.badRecords);
     const now = Date.now();
 
     const orphans: { roomId: string; mode: "orphan" | "dead"; seenHeartbeat: number; lastAliveAt: number | undefined }[] = [];
@@ -78,11 +85,12 @@ export class OrphanWatch {
     for (let i = 0; i < roomIds.length; i++) {
       const roomId = roomIds[i]!;
       const owner = owners[i];
-      if (owner === null || owner === undefined) {
+      // No owner, or a lease that names none (the claim script reads it so too).
+      if (owner === undefined) {
         orphans.push({ roomId, mode: "orphan", seenHeartbeat: 0, lastAliveAt: undefined });
         continue;
       }
-      const ownerNode = owner.split(" ")[0]!;
+      const ownerNode = owner.nodeId;
       const record = this.lastSeen.get(ownerNode);
       if (ownerNode === nodeId || !record) continue;
       const beating = alive.has(ownerNode) && now - record.heartbeatAt < this.o.suspectAfterMs;
@@ -100,9 +108,10 @@ export class OrphanWatch {
       try {
         if (await host.rehydrate(o.roomId, o.mode, o.seenHeartbeat, o.lastAliveAt)) {
           this.o.log.info({ event: "room_taken_over", room: o.roomId, mode: o.mode }, "orphaned room taken over");
+          this.failures.forget(o.roomId);
         }
       } catch (err) {
-        this.o.log.error({ event: "rehydrate_failed", room: o.roomId, err }, "could not rehydrate an orphaned room");
+        if (this.failures.first(o.roomId)) this.o.log.error({ event: "rehydrate_failed", room: o.roomId, err }, "could not rehydrate an orphaned room; retrying quietly");
       }
     }
   }

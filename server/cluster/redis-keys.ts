@@ -10,6 +10,7 @@
  * | `locus:room:{roomId}:owner` | string `"{nodeId} {epoch}"` | the room's owner lease | PX = room lease, renewed by the owner |
  * | `locus:room:{roomId}:epoch` | string (integer) | the fencing epoch, +1 on every claim and hand-off | while the room lives, and a minute after |
  * | `locus:room:{roomId}:checkpoint` | string (JSON Checkpoint) | the room's last checkpoint | while the room lives |
+ * | `locus:quarantine:{roomId}` | whatever the checkpoint key held | a checkpoint no node could rebuild the room from, kept for inspection | PX = QUARANTINE_TTL_MS (a day) |
  *
  * | channel | message |
  * | --- | --- |
@@ -27,7 +28,11 @@ export const keys = {
   owner: (roomId: string) => `${PREFIX}room:${roomId}:owner`,
   epoch: (roomId: string) => `${PREFIX}room:${roomId}:epoch`,
   checkpoint: (roomId: string) => `${PREFIX}room:${roomId}:checkpoint`,
+  quarantine: (roomId: string) => `${PREFIX}quarantine:${roomId}`,
 } as const;
+
+/** How long a quarantined checkpoint is kept for an operator to look at. */
+export const QUARANTINE_TTL_MS = 24 * 60 * 60 * 1000;
 
 export const channels = {
   ownership: `${PREFIX}ownership`,

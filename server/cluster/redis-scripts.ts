@@ -8,7 +8,23 @@
 import type { Redis } from "ioredis";
 
 /**
- * claim(owner, epoch, rooms; roomId, nodeId, leaseMs, mode, nodeKeyPrefix, seenHeartbeat)
+ * Prepended to every script that reads an owner lease. Redis content is untrusted: an owner value
+ * that is not `"{nodeId} {epoch}"` (or a key of another type) is no valid owner, which is what
+ * lets a room with a corrupted lease be claimed and rebuilt rather than stay stuck behind it.
+ * The pattern is the one `parseOwner` (owner-value.ts) applies.
+ */
+const OWNER_OF = `
+local function ownerOf(key)
+  local v = redis.pcall('GET', key)
+  if type(v) ~= 'string' then return false end
+  local id, epoch = string.match(v, '^([%w%._%-]+) ([1-9]%d*)$')
+  if id and #id <= 64 and #epoch <= 15 then return v end
+  return false
+end
+`;
+
+/**
+ * claim(owner, epoch, rooms; roomId, nodeId, leaseMs, mode, nodeKeyPrefix, seenHeartbeat, maxRecordBytes)
  *   -> new epoch, or 0 when refused.
  * mode "new": the room must not exist anywhere (no owner, not among the live rooms): creating a
  * room with a chosen id.
@@ -17,8 +33,8 @@ import type { Redis } from "ioredis";
  * connection. Refused when the node has beaten since the claimer looked (its record's heartbeat
  * is no longer `seenHeartbeat`, 0 meaning the record was gone): then it is alive after all.
  */
-const CLAIM = `
-local owner = redis.call('GET', KEYS[1])
+const CLAIM = `${OWNER_OF}
+local owner = ownerOf(KEYS[1])
 local mode = ARGV[4]
 if mode == 'new' then
   if owner or redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then return 0 end
@@ -27,9 +43,13 @@ elseif mode == 'orphan' then
 elseif mode == 'dead' then
   if owner then
     local ownerNode = string.match(owner, '^(%S+)')
-    local record = redis.call('GET', ARGV[5] .. ownerNode)
     local beat = 0
-    if record then beat = cjson.decode(record).heartbeatAt end
+    local record = redis.pcall('GET', ARGV[5] .. ownerNode)
+    -- A record that is not one (junk, too large, another type) shows no heartbeat, as readNodes skips it.
+    if type(record) == 'string' and #record <= tonumber(ARGV[7]) then
+      local ok, decoded = pcall(cjson.decode, record)
+      if ok and type(decoded) == 'table' and type(decoded.heartbeatAt) == 'number' then beat = decoded.heartbeatAt end
+    end
     if beat ~= tonumber(ARGV[6]) then return 0 end
   end
 else
@@ -47,9 +67,9 @@ return epoch
  * that is a short Redis outage or restart, not a takeover. A restarted, empty Redis has no
  * counter at all, so the owner writes its epoch back.
  */
-const RENEW = `
+const RENEW = `${OWNER_OF}
 local mine = ARGV[2] .. ' ' .. ARGV[3]
-local owner = redis.call('GET', KEYS[1])
+local owner = ownerOf(KEYS[1])
 if owner == mine then
   redis.call('PEXPIRE', KEYS[1], ARGV[4])
   return 1
@@ -64,8 +84,8 @@ return 1
 `;
 
 /** writeCheckpoint(owner, checkpoint; nodeId, epoch, data) -> 1 written, 0 fenced off. */
-const WRITE_CHECKPOINT = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] .. ' ' .. ARGV[2] then return 0 end
+const WRITE_CHECKPOINT = `${OWNER_OF}
+if ownerOf(KEYS[1]) ~= ARGV[1] .. ' ' .. ARGV[2] then return 0 end
 redis.call('SET', KEYS[2], ARGV[3])
 return 1
 `;
@@ -76,8 +96,8 @@ return 1
  * exactly the checkpoint the owner wrote last: how a draining node hands a room on. The epoch
  * moves on, so a renewal of the given-up lease still in flight cannot take it back.
  */
-const YIELD = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] .. ' ' .. ARGV[2] then return 0 end
+const YIELD = `${OWNER_OF}
+if ownerOf(KEYS[1]) ~= ARGV[1] .. ' ' .. ARGV[2] then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('INCR', KEYS[2])
 return 1
@@ -88,12 +108,76 @@ return 1
  * The epoch outlives the room for a minute, one past the owner's, so a renewal still in flight
  * cannot bring the room back as a lease with no checkpoint.
  */
-const RELEASE = `
-if redis.call('GET', KEYS[1]) ~= ARGV[2] .. ' ' .. ARGV[3] then return 0 end
+const RELEASE = `${OWNER_OF}
+if ownerOf(KEYS[1]) ~= ARGV[2] .. ' ' .. ARGV[3] then return 0 end
 redis.call('DEL', KEYS[1], KEYS[3])
 redis.call('SET', KEYS[2], tonumber(ARGV[3]) + 1, 'PX', 60000)
 redis.call('SREM', KEYS[4], ARGV[1])
 return 1
+`;
+
+/**
+ * quarantine(owner, epoch, checkpoint, rooms, quarantine; roomId, nodeId, epoch, ttlMs) -> 1, or 0
+ * when not the owner. A release that keeps the checkpoint nobody could rebuild the room from: it
+ * is renamed to the quarantine key (whatever its type or size, without copying it) for an
+ * operator to inspect until the TTL runs out, and the room leaves the live rooms, so no node
+ * claims it again.
+ */
+const QUARANTINE = `${OWNER_OF}
+if ownerOf(KEYS[1]) ~= ARGV[2] .. ' ' .. ARGV[3] then return 0 end
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  redis.call('RENAME', KEYS[3], KEYS[5])
+  redis.call('PEXPIRE', KEYS[5], ARGV[4])
+end
+redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], tonumber(ARGV[3]) + 1, 'PX', 60000)
+redis.call('SREM', KEYS[4], ARGV[1])
+return 1
+`;
+
+/**
+ * What a bounded read answers for one key: `{'ok', value}`, `{'none'}`, `{'type', type}` for a
+ * key that holds no string, `{'size', bytes}` for a value over the limit, which never leaves Redis.
+ */
+const BOUNDED = `
+local function bounded(key, max)
+  local t = redis.call('TYPE', key).ok
+  if t == 'none' then return {'none'} end
+  if t ~= 'string' then return {'type', t} end
+  local n = redis.call('STRLEN', key)
+  if n > max then return {'size', n} end
+  return {'ok', redis.call('GET', key)}
+end
+`;
+
+/** readBounded(keys...; maxBytes) -> one bounded answer per key. */
+const READ_BOUNDED = `${BOUNDED}
+local out = {}
+for i, key in ipairs(KEYS) do out[i] = bounded(key, tonumber(ARGV[1])) end
+return out
+`;
+
+/**
+ * readNodes(nodes; nodeKeyPrefix, maxIdBytes, maxRecordBytes) -> {id, answer...} for every member
+ * of the node set, each record read bounded; an id too long to be a node id comes back as
+ * {prefix, 'id', length} without its record being read. Members whose record is gone (lapsed)
+ * are dropped from the set.
+ */
+const READ_NODES = `${BOUNDED}
+local out = {}
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if #id > tonumber(ARGV[2]) then
+    out[#out + 1] = {string.sub(id, 1, tonumber(ARGV[2])), 'id', #id}
+  else
+    local answer = bounded(ARGV[1] .. id, tonumber(ARGV[3]))
+    if answer[1] == 'none' then
+      redis.call('SREM', KEYS[1], id)
+    else
+      out[#out + 1] = {id, answer[1], answer[2]}
+    end
+  end
+end
+return out
 `;
 
 export type ClaimMode = "new" | "orphan" | "dead";
@@ -109,11 +193,65 @@ export interface LocusScripts {
     mode: ClaimMode,
     nodeKeyPrefix: string,
     seenHeartbeat: number,
+    maxRecordBytes: number,
   ): Promise<number>;
   locusRenew(owner: string, epoch: string, rooms: string, roomId: string, nodeId: string, ownEpoch: number, leaseMs: number): Promise<number>;
   locusWriteCheckpoint(owner: string, checkpoint: string, nodeId: string, ownEpoch: number, data: string): Promise<number>;
   locusRelease(owner: string, epoch: string, checkpoint: string, rooms: string, roomId: string, nodeId: string, ownEpoch: number): Promise<number>;
   locusYield(owner: string, epoch: string, nodeId: string, ownEpoch: number): Promise<number>;
+  locusQuarantine(
+    owner: string,
+    epoch: string,
+    checkpoint: string,
+    rooms: string,
+    quarantine: string,
+    roomId: string,
+    nodeId: string,
+    ownEpoch: number,
+    ttlMs: number,
+  ): Promise<number>;
+  locusReadBounded(numberOfKeys: number, ...keysThenMaxBytes: (string | number)[]): Promise<RawBounded[]>;
+  locusReadNodes(nodes: string, nodeKeyPrefix: string, maxIdBytes: number, maxRecordBytes: number): Promise<[string, ...RawBounded][]>;
+}
+
+type RawBounded = ["ok", string] | ["none"] | ["type", string] | ["size", number] | ["id", number];
+
+/** A value read with a bound on its size: only an "ok" one was transferred. */
+export type Bounded =
+  | { readonly status: "ok"; readonly text: string }
+  | { readonly status: "missing" }
+  | { readonly status: "wrong_type"; readonly type: string }
+  | { readonly status: "too_large"; readonly bytes: number };
+
+function decodeBounded(raw: RawBounded): Bounded {
+  switch (raw[0]) {
+    case "ok":
+      return { status: "ok", text: raw[1] };
+    case "type":
+      return { status: "wrong_type", type: raw[1] };
+    case "none":
+      return { status: "missing" };
+    default:
+      return { status: "too_large", bytes: raw[1] };
+  }
+}
+
+/** Reads string keys, each only when it is at most `maxBytes` long. */
+export async function readBounded(redis: ScriptedRedis, keys: readonly string[], maxBytes: number): Promise<Bounded[]> {
+  if (keys.length === 0) return [];
+  return (await redis.locusReadBounded(keys.length, ...keys, maxBytes)).map(decodeBounded);
+}
+
+/** Every member of the node set with its record read bounded; an id longer than `maxIdBytes` comes back cut, as `bad_id`. */
+export async function readNodeRecords(
+  redis: ScriptedRedis,
+  nodesKey: string,
+  nodeKeyPrefix: string,
+  maxIdBytes: number,
+  maxRecordBytes: number,
+): Promise<{ readonly id: string; readonly record: Bounded | { readonly status: "bad_id"; readonly bytes: number } }[]> {
+  const rows = await redis.locusReadNodes(nodesKey, nodeKeyPrefix, maxIdBytes, maxRecordBytes);
+  return rows.map(([id, ...answer]) => ({ id, record: answer[0] === "id" ? { status: "bad_id", bytes: answer[1] } : decodeBounded(answer as RawBounded) }));
 }
 
 export type ScriptedRedis = Redis & LocusScripts;
@@ -125,5 +263,8 @@ export function withScripts(redis: Redis): ScriptedRedis {
   redis.defineCommand("locusWriteCheckpoint", { numberOfKeys: 2, lua: WRITE_CHECKPOINT });
   redis.defineCommand("locusRelease", { numberOfKeys: 4, lua: RELEASE });
   redis.defineCommand("locusYield", { numberOfKeys: 2, lua: YIELD });
+  redis.defineCommand("locusQuarantine", { numberOfKeys: 5, lua: QUARANTINE });
+  redis.defineCommand("locusReadBounded", { lua: READ_BOUNDED });
+  redis.defineCommand("locusReadNodes", { numberOfKeys: 1, lua: READ_NODES });
   return redis as ScriptedRedis;
 }

@@ -3,8 +3,11 @@
  * the schema state plus what lives beside it (the random state and the coin counter). Plain
  * JSON because a decoded schema instance cannot be re-encoded, while a restored one can.
  */
+import { Encoder } from "@colyseus/schema";
+import { MAX_COINS, MAX_PLAYERS_LIMIT, NAME_MAX_LENGTH } from "../../shared/constants.ts";
+import { parseJoinOptions } from "../../shared/protocol.ts";
 import { ArenaState } from "../../shared/schema.ts";
-import { ArenaWorld } from "./arena-world.ts";
+import { ArenaWorld, PALETTE_SIZE } from "./arena-world.ts";
 import { Rng } from "./rng.ts";
 
 export const WORLD_SNAPSHOT_VERSION = 1;
@@ -28,4 +31,83 @@ export function snapshotWorld(world: ArenaWorld): WorldSnapshot {
 /** Rebuilds a world into `state` (a fresh one by default; a room passes the state it already serves). */
 export function restoreWorld(snapshot: WorldSnapshot, state: ArenaState = new ArenaState()): ArenaWorld {
   return new ArenaWorld(state.restore(snapshot.state), new Rng(snapshot.rng), snapshot.nextCoinId);
+}
+
+type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isFiniteNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+const isUint32 = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+const isInt32 = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff;
+
+/**
+ * A session id or reconnection token as Colyseus makes them. Never the name of something on Object.prototype: the
+ * schema encoder (@colyseus/schema 5) keeps a map's key-to-index table in a plain object, so a
+ * player keyed `constructor` finds `Object` there as its index and every patch of the room
+ * throws, once a tick, with no state sent.
+ */
+export function isColyseusId(v: unknown): v is string {
+  return typeof v === "string" && /^[A-Za-z0-9_-]{1,64}$/.test(v) && !(v in Object.prototype);
+}
+
+/** Coin keys as `spawnCoin` makes them: "c" and a counter below the world's next coin id. */
+const COIN_KEY = /^c(0|[1-9][0-9]{0,9})$/;
+
+/**
+ * Checks a world snapshot read back from outside the process (a checkpoint in Redis) field by
+ * field: player keys, names within the join rules, finite positions and velocities, counts
+ * within what a room can hold. Fields it does not know are ignored, as `restore` ignores them.
+ */
+export function parseWorldSnapshot(data: unknown, tick: number): Parsed<WorldSnapshot> {
+  if (!isObject(data) || data.version !== WORLD_SNAPSHOT_VERSION) return { ok: false, error: "world snapshot is missing or of an unknown version" };
+  if (!isInt32(data.rng)) return { ok: false, error: "rng is not a 32-bit integer" };
+  if (!isUint32(data.nextCoinId)) return { ok: false, error: "nextCoinId is not a whole number" };
+  const state = data.state;
+  if (!isObject(state) || !isObject(state.players) || !isObject(state.coins)) return { ok: false, error: "world state lacks players or coins" };
+  if (state.tick !== tick) return { ok: false, error: "world tick is not the checkpoint's tick" };
+  if (state.nodeId !== undefined && !(typeof state.nodeId === "string" && state.nodeId.length <= 64)) return { ok: false, error: "world nodeId is not a node id" };
+  const playerIds = Object.keys(state.players);
+  if (playerIds.length > MAX_PLAYERS_LIMIT) return { ok: false, error: `${playerIds.length} players, more than a room holds (${MAX_PLAYERS_LIMIT})` };
+  for (const id of playerIds) {
+    const shown = JSON.stringify(id.slice(0, 70));
+    if (!isColyseusId(id)) return { ok: false, error: `player key ${shown} is not a session id` };
+    const problem = playerProblem(state.players[id]);
+    if (problem) return { ok: false, error: `player ${id}: ${problem}` };
+  }
+  const coinKeys = Object.keys(state.coins);
+  if (coinKeys.length > MAX_COINS) return { ok: false, error: `${coinKeys.length} coins, more than ${MAX_COINS}` };
+  for (const key of coinKeys) {
+    const coin = state.coins[key];
+    const index = COIN_KEY.exec(key)?.[1];
+    if (index === undefined || Number(index) >= data.nextCoinId) return { ok: false, error: `coin key ${JSON.stringify(key.slice(0, 70))} is not one this world made` };
+    if (!isObject(coin) || !isFiniteNumber(coin.x) || !isFiniteNumber(coin.y)) return { ok: false, error: `coin ${key} has no finite position` };
+  }
+  return { ok: true, value: data as unknown as WorldSnapshot };
+}
+
+function playerProblem(p: unknown): string | undefined {
+  if (!isObject(p)) return "not an object";
+  // A code point is at most two UTF-16 units: a longer string is refused before it is scanned.
+  const name = typeof p.name === "string" && p.name.length <= 2 * NAME_MAX_LENGTH ? parseJoinOptions({ name: p.name }) : undefined;
+  if (!name?.ok || name.value.name !== p.name) return "name is not within the join rules";
+  for (const field of ["x", "y", "vx", "vy"] as const) {
+    if (!isFiniteNumber(p[field])) return `${field} is not a finite number`;
+  }
+  if (!isUint32(p.score)) return "score is not a whole number";
+  if (!(Number.isInteger(p.color) && (p.color as number) >= 0 && (p.color as number) < PALETTE_SIZE)) return "color is not a palette index";
+  if (typeof p.connected !== "boolean") return "connected is not a boolean";
+  return undefined;
+}
+
+/**
+ * Restores a checked snapshot into a scratch state and encodes it as a room would, so that a
+ * world the room could not serve is refused before a room is built from it. Throws what the
+ * restore or the encoder throws.
+ */
+export function proveRestorable(snapshot: WorldSnapshot): void {
+  const state = new ArenaState();
+  const encoder = new Encoder(state);
+  restoreWorld(snapshot, state);
+  encoder.encodeAll();
+  encoder.encode();
 }

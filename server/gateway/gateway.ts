@@ -13,8 +13,11 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, request a
 import { connect, type Socket } from "node:net";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { leastLoaded, type NodeRecord, readNodes } from "../cluster/node-registry.ts";
-import { channels, keys, type OwnershipChange } from "../cluster/redis-keys.ts";
+import { BadRecordLog } from "../cluster/bad-records.ts";
+import { leastLoaded, type NodeRecord, readNode, readNodes } from "../cluster/node-registry.ts";
+import { readOwners } from "../cluster/owner-value.ts";
+import { channels, type OwnershipChange } from "../cluster/redis-keys.ts";
+import { type ScriptedRedis, withScripts } from "../cluster/redis-scripts.ts";
 import { type CorsPolicy, refusePreflight } from "../http/cors.ts";
 import { OPERATOR_PATH } from "../http/routes.ts";
 import type { GatewayMetrics } from "./gateway-metrics.ts";
@@ -54,9 +57,14 @@ export class Gateway {
   private readonly ownerWaiters = new Map<string, Set<() => void>>();
   /** Nodes whose port just refused us: dead, whatever their record says until it lapses. */
   private readonly refusedAt = new Map<string, number>();
+  private readonly redis: ScriptedRedis;
+  /** The gateway serves no metrics: a bad record's log line is its only trace here. */
+  private readonly badRecords: BadRecordLog;
 
   constructor(options: GatewayOptions) {
     this.o = options;
+    this.redis = withScripts(options.redis);
+    this.badRecords = new BadRecordLog(options.log, () => undefined);
     this.server = createServer((req, res) => void this.onRequest(req, res));
     this.server.on("upgrade", (req, socket: Socket, head: Buffer) => void this.onUpgrade(req, socket, head));
     options.subscriber.on("message", (channel: string, message: string) => {
@@ -208,6 +216,7 @@ export class Gateway {
     } catch {
       return;
     }
+    if (typeof change?.roomId !== "string" || typeof change.nodeId !== "string") return;
     const waiters = this.ownerWaiters.get(change.roomId);
     if (waiters) {
       this.ownerWaiters.delete(change.roomId);
@@ -234,11 +243,12 @@ export class Gateway {
     let asked = false;
     let held = false;
     for (;;) {
-      const owner = await this.o.redis.get(keys.owner(roomId));
+      // A lease that names no valid owner is treated as none: the room is waited for, and rebuilt.
+      const [owner] = await readOwners(this.redis, [roomId], this.badRecords);
       if (owner) {
-        const nodeId = owner.split(" ")[0]!;
-        const record = (Date.now() - (this.refusedAt.get(nodeId) ?? 0)) > REFUSAL_MEMORY_MS ? await this.o.redis.get(keys.node(nodeId)) : null;
-        if (record) return JSON.parse(record) as NodeRecord;
+        const { nodeId } = owner;
+        const record = (Date.now() - (this.refusedAt.get(nodeId) ?? 0)) > REFUSAL_MEMORY_MS ? await readNode(this.redis, nodeId, this.badRecords) : undefined;
+        if (record) return record;
       }
       // A room being handed on has no owner for a few milliseconds: ask for a rebuild only when
       // the wait outlasts that, rather than have every node scan for every early reconnect.
@@ -271,7 +281,7 @@ export class Gateway {
   }
 
   private nodes(): Promise<NodeRecord[]> {
-    return readNodes(this.o.redis).catch(() => []);
+    return readNodes(this.redis, this.badRecords).catch(() => []);
   }
 }
 

@@ -10,8 +10,13 @@
  */
 import { Redis } from "ioredis";
 import { formatTable, parseFlags } from "../cli.ts";
+import type { BadRecordSink } from "../cluster/bad-records.ts";
+import { MAX_CHECKPOINT_BYTES } from "../cluster/checkpoint.ts";
 import { adminAddress, type NodeRecord, readNodes } from "../cluster/node-registry.ts";
+import { readOwners } from "../cluster/owner-value.ts";
 import { keys } from "../cluster/redis-keys.ts";
+import { type Bounded, readBounded, withScripts } from "../cluster/redis-scripts.ts";
+import { redactUrl } from "../redact.ts";
 
 const spec = {
   redis: { type: "string", help: "Redis URL (default: $REDIS_URL)" },
@@ -29,12 +34,19 @@ if ((command === "drain" || command === "undrain") !== (target !== undefined) ||
 }
 if (!redisUrl || !/^rediss?:\/\/\S+$/.test(redisUrl)) flags.fail("a redis:// URL is required: set REDIS_URL or pass --redis");
 
-const redis = new Redis(redisUrl!, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+const redis = withScripts(new Redis(redisUrl!, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null }));
 redis.on("error", () => undefined);
+/** Records in Redis that are not valid ones: skipped, and listed on stderr once the command is done. */
+const skipped: string[] = [];
+const badRecords: BadRecordSink = {
+  report(kind, key, _content, reason) {
+    if (!skipped.some((line) => line.startsWith(`${key}:`))) skipped.push(`${key}: ${reason}`);
+  },
+};
 
 try {
   await redis.connect().catch((err: Error) => {
-    throw new Error(`cannot reach Redis at ${redisUrl}: ${err.message}`);
+    throw new Error(`cannot reach Redis at ${redactUrl(redisUrl!)}: ${err.message}`);
   });
   switch (command) {
     case "nodes":
@@ -52,14 +64,15 @@ try {
   }
   process.exitCode ??= 0;
 } catch (err) {
-  process.stderr.write(`ops: ${(err as Error).message}\n`);
+  process.stderr.write(`ops: ${redactUrl((err as Error).message)}\n`);
   process.exitCode = 1;
 } finally {
   redis.disconnect();
+  if (skipped.length > 0) process.stderr.write(`ops: skipped ${skipped.length} bad record(s) in Redis:\n${skipped.map((line) => `  ${line}\n`).join("")}`);
 }
 
 async function listNodes(): Promise<void> {
-  const nodes = (await readNodes(redis)).sort((a, b) => a.nodeId.localeCompare(b.nodeId));
+  const nodes = (await readNodes(redis, badRecords)).sort((a, b) => a.nodeId.localeCompare(b.nodeId));
   if (nodes.length === 0) return void process.stdout.write("no live nodes\n");
   const now = Date.now();
   process.stdout.write(
@@ -73,15 +86,16 @@ async function listNodes(): Promise<void> {
 async function listRooms(): Promise<void> {
   const roomIds = (await redis.smembers(keys.rooms)).sort();
   if (roomIds.length === 0) return void process.stdout.write("no rooms\n");
-  const [owners, checkpoints] = await Promise.all([redis.mget(roomIds.map(keys.owner)), redis.mget(roomIds.map(keys.checkpoint))]);
+  const [owners, checkpoints] = await Promise.all([readOwners(redis, roomIds, badRecords), readBounded(redis, roomIds.map(keys.checkpoint), MAX_CHECKPOINT_BYTES)]);
   const now = Date.now();
   process.stdout.write(
     formatTable(
     ["ROOM", "OWNER", "EPOCH", "TICK", "PLAYERS", "CHECKPOINT"],
     roomIds.map((id, i) => {
-      const [owner, epoch] = owners[i]?.split(" ") ?? ["(none: being recovered)", ""];
-      const cp = parseSummary(checkpoints[i] ?? null);
-      return [id, owner!, epoch ?? "", cp ? String(cp.tick) : "-", cp ? String(cp.players) : "-", cp ? `${now - cp.takenAt} ms old` : "none"];
+      const owner = owners[i];
+      const cp = summary(checkpoints[i]!);
+      const age = typeof cp === "string" ? cp : `${now - cp.takenAt} ms old`;
+      return [id, owner?.nodeId ?? "(none: being recovered)", owner ? String(owner.epoch) : "", typeof cp === "string" ? "-" : String(cp.tick), typeof cp === "string" ? "-" : String(cp.players), age];
     }),
     ),
   );
@@ -127,7 +141,7 @@ async function undrain(nodeId: string): Promise<void> {
 }
 
 async function findNode(nodeId: string): Promise<NodeRecord> {
-  const nodes = await readNodes(redis);
+  const nodes = await readNodes(redis, badRecords);
   const node = nodes.find((n) => n.nodeId === nodeId);
   if (!node) throw new Error(`no live node "${nodeId}"; live nodes: ${nodes.map((n) => n.nodeId).join(", ") || "none"}`);
   return node;
@@ -147,13 +161,15 @@ async function call(node: NodeRecord, method: "GET" | "POST", path: string): Pro
   return { status: res.status, body };
 }
 
-
-function parseSummary(raw: string | null): { tick: number; players: number; takenAt: number } | undefined {
-  if (!raw) return undefined;
+/** What the rooms table shows of a checkpoint, or why it shows nothing. */
+function summary(read: Bounded): { tick: number; players: number; takenAt: number } | string {
+  if (read.status === "missing") return "none";
+  if (read.status !== "ok") return read.status === "too_large" ? `unreadable: ${read.bytes} bytes` : `unreadable: a ${read.type}`;
   try {
-    const cp = JSON.parse(raw) as { tick: number; takenAt: number; world: { state: { players: Record<string, unknown> } } };
+    const cp = JSON.parse(read.text) as { tick: unknown; takenAt: unknown; world: { state: { players: object } } };
+    if (typeof cp.tick !== "number" || typeof cp.takenAt !== "number") return "unreadable";
     return { tick: cp.tick, takenAt: cp.takenAt, players: Object.keys(cp.world.state.players).length };
   } catch {
-    return undefined;
+    return "unreadable";
   }
 }

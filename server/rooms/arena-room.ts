@@ -3,16 +3,21 @@
  * fixed rate, and sends each client its patch at the end of the step that produced it (not on
  * Colyseus's separate patch timer, which ships state about one tick late).
  */
+import { randomBytes } from "node:crypto";
 import { type Client, ClientState, CloseCode as ColyseusCloseCode, matchMaker, Room, ServerError } from "@colyseus/core";
 import { $changes } from "@colyseus/schema";
 import type { Logger } from "pino";
 import { clampAxis, type Stick } from "../../shared/physics.ts";
-import { JoinErrorCode, parseJoinOptions, parseRoomIdOption } from "../../shared/protocol.ts";
+import { CloseCode, JoinErrorCode, parseJoinOptions, parseRoomIdOption } from "../../shared/protocol.ts";
 import { ArenaState, MoveInput } from "../../shared/schema.ts";
 import { CHECKPOINT_FORMAT, type Checkpoint, type SeatCheckpoint } from "../cluster/checkpoint.ts";
+import type { TokenHash } from "../cluster/token-hash.ts";
+import { clientError } from "../client-errors.ts";
+import { admitToHeldSeat, heldSeatFor, mapJoinErrors } from "../colyseus-internals.ts";
 import { ArenaWorld } from "../game/arena-world.ts";
 import { Rng } from "../game/rng.ts";
-import { restoreWorld, snapshotWorld } from "../game/snapshot.ts";
+import { isColyseusId, restoreWorld, snapshotWorld } from "../game/snapshot.ts";
+import type { FramePolicy } from "../edge/frame-policy.ts";
 import type { NodeMetrics } from "../metrics.ts";
 import { InputBacklog } from "./input-backlog.ts";
 import { InputGuard, OFFENSE_CODE } from "./input-guard.ts";
@@ -28,6 +33,8 @@ export interface ArenaRoomDeps {
   readonly metrics: NodeMetrics;
   readonly log: Logger;
   readonly host: RoomHost;
+  /** What checkpoints keep of each seat's reconnection token. */
+  readonly tokenHash: TokenHash;
 }
 
 /** Inputs a client may have waiting beyond the one consumed each tick before the oldest are dropped. */
@@ -37,8 +44,13 @@ const IDLE_STICK: Stick = { x: 0, y: 0 };
 const NO_RECONNECT_CODES: ReadonlySet<number> = new Set([
   ColyseusCloseCode.CONSENTED,
   ColyseusCloseCode.WITH_ERROR,
+  CloseCode.PROTOCOL_VIOLATION,
+  CloseCode.FRAME_FLOOD,
   ...Object.values(OFFENSE_CODE),
 ]);
+
+/** The frames an arena client sends besides the join ack, leave and ping: reliable inputs of MoveInput, nothing else. */
+export const ARENA_FRAMES: FramePolicy = { input: MoveInput };
 
 /**
  * A rehydrated room numbers its schema refs this far above the checkpoint's counter: the dead
@@ -49,6 +61,16 @@ const REF_ID_MARGIN = 100_000;
 
 /** A rebuilt room resumes when all its players are back, or after this long without some of them. */
 const RESUME_WITHOUT_ALL_MS = 1000;
+
+/**
+ * A seat whose connection sent a frame this recently is in use: its reconnection token is refused
+ * (a player sends an input every tick and a ping every second, so only a dead or frozen client is
+ * silent this long). A token can thus never push a playing player out.
+ */
+const SEAT_IN_USE_MS = 3000;
+
+/** What a presented reconnection token may do. */
+export type TokenVerdict = { readonly seat: string } | "in_use" | undefined;
 
 /** Binds the room class to this node's dependencies; Colyseus constructs rooms itself, without arguments. */
 export function arenaRoom(deps: ArenaRoomDeps): typeof ArenaRoom {
@@ -80,8 +102,17 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
   private readonly guards = new WeakMap<object, InputGuard>();
   private readonly stickOf = (sessionId: string): Stick => this.nextStick(sessionId);
   private readonly backlogs = new Map<string, InputBacklog>();
-  /** The reconnection token each seat's SDK holds now: a new one is issued on every join and reconnect. */
-  private readonly tokens = new Map<string, string>();
+  /**
+   * The keyed hash of the reconnection token each seat's SDK holds now (a new one is issued on
+   * every join and reconnect): what checkpoints carry instead of the token.
+   */
+  private readonly tokenHashes = new Map<string, string>();
+  /** Seats carried over from a checkpoint, by their token's hash: each is held under a random key until its token is presented. */
+  private readonly carriedSeats = new Map<string, { readonly heldUnder: string }>();
+  /** When each seat's connection last sent a frame (performance.now()). */
+  private readonly lastHeard = new Map<string, { at: number }>();
+  /** Seats whose token was refused while in use, logged once each. */
+  private readonly refusedSeats = new Set<string>();
   /** False while a rebuilt room waits for its players, and once it is frozen for a hand-off or fenced off. */
   private simulating = true;
   /**
@@ -108,10 +139,20 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     if (requested.ok && requested.value) this.roomId = requested.value;
     this.log = deps.log.child({ room: this.roomId });
     if (!requested.ok) throw new ServerError(JoinErrorCode.INVALID_OPTIONS, requested.error);
+    mapJoinErrors(this, (err) => {
+      const { error, internal } = clientError(err);
+      if (internal) this.log.error({ event: "internal_error", where: "join", err }, "a join failed; the client was told only \"internal error\"");
+      return error;
+    });
     this.maxClients = deps.maxPlayers;
     const checkpoint = await deps.host.admit(this.roomId);
     if (checkpoint) {
-      this.restore(checkpoint);
+      try {
+        this.restore(checkpoint);
+      } catch (err) {
+        deps.host.checkpointUnusable(this.roomId, `restore failed: ${err instanceof Error ? err.message : String(err)}`);
+        throw err;
+      }
     } else {
       this.world = new ArenaWorld(this.state, new Rng(Date.now() ^ (Math.random() * 0x7fffffff)));
     }
@@ -134,6 +175,8 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     // Only after setFixedTimestep: set earlier, Colyseus starts a clock timer that starves the step.
     this.patchRate = null;
 
+    // The frame gate refuses room messages for the arena (ARENA_FRAMES) before Colyseus decodes
+    // them; the guard still counts any that reach the room by another way.
     this.onMessage("*", (client, type) => {
       const guard = this.guardOf(client);
       if (!guard) return;
@@ -159,10 +202,10 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
   /** Everything needed to rebuild this room elsewhere; called between ticks, never inside one. */
   checkpoint(nodeId: string, epoch: number): Checkpoint {
     const seats: SeatCheckpoint[] = [];
-    for (const [sessionId, reconnectionToken] of this.tokens) {
+    for (const [sessionId, tokenHash] of this.tokenHashes) {
       const player = this.state.players.get(sessionId);
       if (!player) continue;
-      seats.push({ sessionId, reconnectionToken, name: player.name, inputsConsumed: this.inputs.get(sessionId).consumedCount });
+      seats.push({ sessionId, tokenHash, name: player.name, inputsConsumed: this.inputs.get(sessionId).consumedCount });
     }
     return {
       format: CHECKPOINT_FORMAT,
@@ -223,26 +266,72 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     this.simulating = true;
   }
 
+  /**
+   * Holds a carried-over seat for its player's SDK. The room knows only the hash of the token the
+   * SDK holds, so the seat is held under a random key that never leaves the process, and the
+   * token is admitted once it is presented and matches (tokenVerdict).
+   */
   private holdSeat(seat: SeatCheckpoint): void {
-    this.tokens.set(seat.sessionId, seat.reconnectionToken);
+    this.tokenHashes.set(seat.sessionId, seat.tokenHash);
     this.awaitedSeats.set(seat.sessionId, undefined);
+    const heldUnder = randomBytes(24).toString("base64url");
+    this.carriedSeats.set(seat.tokenHash, { heldUnder });
     // allowReconnection reads only these fields of the client it is handed.
-    const ghost = { sessionId: seat.sessionId, reconnectionToken: seat.reconnectionToken, auth: undefined, userData: undefined };
+    const ghost = { sessionId: seat.sessionId, reconnectionToken: heldUnder, auth: undefined, userData: undefined };
     this.allowReconnection(ghost as unknown as Client, this.deps.seatHoldSeconds).then(
       () => {
+        this.carriedSeats.delete(seat.tokenHash);
         // Colyseus counts a client on its first join only; a seat carried over from another node never had one here.
         matchMaker.stats.local.ccu++;
         void matchMaker.stats.persist();
       },
       () => {
         // A carried-over seat never joined this room, so no onLeave comes for it: free it here.
-        this.tokens.delete(seat.sessionId);
+        this.carriedSeats.delete(seat.tokenHash);
+        this.tokenHashes.delete(seat.sessionId);
         this.awaitedSeats.delete(seat.sessionId);
         this.backlogs.delete(seat.sessionId);
         this.world.removePlayer(seat.sessionId);
         this.log.info({ event: "seat_expired", session: seat.sessionId }, "carried-over seat expired");
       },
     );
+  }
+
+  /**
+   * Decides what a presented reconnection token may do; the websocket upgrade (reconnect-gate.ts)
+   * and POST /matchmake/reconnect (checkReconnectionToken) both ask. A carried-over seat's token
+   * is checked against the seat's hash and, when it matches, admitted. A token takes its seat
+   * when the seat is held for a dropped player; for a seat whose connection has gone silent, it
+   * may wait for that connection to drop (Colyseus's own wait for a stale connection); for a seat
+   * whose connection is live and talking, it is refused ("in_use"). No token ever closes a
+   * connection, so a leaked one cannot push a playing player out.
+   */
+  tokenVerdict(token: string): TokenVerdict {
+    if (!isColyseusId(token)) return undefined;
+    const carried = this.carriedSeats.get(this.deps.tokenHash(token));
+    if (carried) admitToHeldSeat(this, carried.heldUnder, token);
+    const held = heldSeatFor(this, token);
+    if (held !== undefined) return { seat: held };
+    const client = this.clients.find((c) => c.reconnectionToken === token);
+    if (!client) return undefined;
+    const heard = this.lastHeard.get(client.sessionId);
+    if (!heard || performance.now() - heard.at >= SEAT_IN_USE_MS) return { seat: client.sessionId };
+    this.deps.metrics.seatTakeoversRefused.inc();
+    if (!this.refusedSeats.has(client.sessionId)) {
+      this.refusedSeats.add(client.sessionId);
+      this.log.warn({ event: "reconnect_refused_seat_in_use", session: client.sessionId }, "a reconnection token was presented for a seat whose player is playing; refused");
+    }
+    return "in_use";
+  }
+
+  /**
+   * POST /matchmake/reconnect/:roomId. Colyseus's own check force-closes a live client holding
+   * the token (4002, which frees the seat for good): this one never closes anything.
+   */
+  override checkReconnectionToken(token: string): string {
+    const verdict = typeof token === "string" ? this.tokenVerdict(token) : undefined;
+    // Colyseus answers "reconnection token invalid or expired" for no session.
+    return (typeof verdict === "object" ? verdict.seat : undefined) as string;
   }
 
   private encoderRoot(): { nextUniqueId: number } {
@@ -254,7 +343,7 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     if (!parsed.ok) throw new ServerError(JoinErrorCode.INVALID_OPTIONS, parsed.error);
     this.world.addPlayer(client.sessionId, parsed.value.name);
     this.attach(client);
-    this.tokens.set(client.sessionId, client.reconnectionToken);
+    this.tokenHashes.set(client.sessionId, this.deps.tokenHash(client.reconnectionToken));
     this.deps.host.seatsChanged(this);
     this.log.info({ event: "client_joined", session: client.sessionId, name: parsed.value.name, players: this.world.playerCount }, "client joined");
   }
@@ -277,14 +366,16 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     const player = this.state.players.get(client.sessionId);
     if (player) player.connected = true;
     this.attach(client);
-    this.tokens.set(client.sessionId, client.reconnectionToken);
+    this.tokenHashes.set(client.sessionId, this.deps.tokenHash(client.reconnectionToken));
     this.deps.host.seatsChanged(this);
     this.log.info({ event: "client_reconnected", session: client.sessionId }, "client reconnected");
     if (this.awaitedSeats.has(client.sessionId)) this.awaitedSeats.set(client.sessionId, client);
   }
 
   override onLeave(client: Client, code?: number): void {
-    this.tokens.delete(client.sessionId);
+    this.tokenHashes.delete(client.sessionId);
+    this.lastHeard.delete(client.sessionId);
+    this.refusedSeats.delete(client.sessionId);
     this.backlogs.delete(client.sessionId);
     if (!this.state.players.has(client.sessionId)) return;
     // A consented leave skips onDrop, so the client gauge is lowered here for it alone.
@@ -305,12 +396,17 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     logUncaught(this.log, error, method);
   }
 
-  /** Counts the client and its bytes; runs for every socket a seat gets, the first and each reconnect. */
+  /** Counts the client and its bytes, and notes when it is heard; runs for every socket a seat gets, the first and each reconnect. */
   private attach(client: Client): void {
     const { metrics } = this.deps;
     metrics.clients.inc();
+    const heard = { at: performance.now() };
+    this.lastHeard.set(client.sessionId, heard);
+    (client.ref as { on(event: "message", listener: () => void): void }).on("message", () => {
+      heard.at = performance.now();
+    });
     const input = this.inputs.get(client.sessionId).latest;
-    if (input) this.guards.set(input, new InputGuard(this.deps.tickHz * 2));
+    if (input) this.guards.set(input, new InputGuard(this.deps.tickHz * 2, performance.now()));
     const raw = client.raw.bind(client);
     client.raw = (data, options, cb) => {
       metrics.bytesSent.inc(data.byteLength);
@@ -326,7 +422,7 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
   /** Runs on every decoded input frame before anything reads it. */
   private sanitize(input: MoveInput): void {
     const guard = this.guards.get(input);
-    if (guard) guard.frames++;
+    guard?.input(performance.now());
     const x = clampAxis(input.x);
     const y = clampAxis(input.y);
     if (x !== input.x || y !== input.y) {

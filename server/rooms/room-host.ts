@@ -3,6 +3,7 @@
  * mode the host is trivial; in cluster mode it is where leases, checkpoints and rehydration live,
  * so the room itself never talks to Redis.
  */
+import { ServerError } from "@colyseus/core";
 import type { Checkpoint } from "../cluster/checkpoint.ts";
 
 export interface HostedRoom {
@@ -22,6 +23,8 @@ export interface RoomHost {
    * rehydration, undefined for a new room; rejects (with a ServerError) to refuse the room.
    */
   admit(roomId: string): Promise<Checkpoint | undefined>;
+  /** The room could not be rebuilt from the checkpoint `admit` gave it (its onCreate then fails): why. */
+  checkpointUnusable(roomId: string, reason: string): void;
   started(room: HostedRoom): void;
   disposed(room: HostedRoom): void;
   /** A seat was taken, reconnected or freed: its reconnection token changed. */
@@ -35,10 +38,18 @@ export interface RoomHost {
 /** Single-node mode: every room is new, nothing outlives the process. */
 export class LocalRoomHost implements RoomHost {
   readonly rooms = new Set<HostedRoom>();
+  /** Ids of the rooms here and of those being created, so a create with a taken roomId is refused. */
+  private readonly ids = new Set<string>();
 
-  async admit(): Promise<undefined> {
+  async admit(roomId: string): Promise<undefined> {
+    // Left to Colyseus, a second create with the id would join the existing room.
+    if (this.ids.has(roomId)) throw new ServerError(409, `room ${roomId} already exists`);
+    this.ids.add(roomId);
     return undefined;
   }
+
+  /** Never called: a lone node rebuilds no rooms. */
+  checkpointUnusable(): void {}
 
   started(room: HostedRoom): void {
     this.rooms.add(room);
@@ -46,6 +57,7 @@ export class LocalRoomHost implements RoomHost {
 
   disposed(room: HostedRoom): void {
     this.rooms.delete(room);
+    this.ids.delete(room.roomId);
   }
 
   seatsChanged(): void {}

@@ -34,6 +34,8 @@ export interface Window {
   readonly slowestUpdatesPerSecond: number;
   /** Close codes of honest players that were disconnected for good during the window. */
   readonly kicked: number[];
+  /** Codes of the warnings (`room.onError`) honest players received during the window. */
+  readonly warnings: number[];
   /** The slowest `/healthz` answer seen while the window ran, polled every 200 ms (a timed-out poll counts as its timeout). */
   readonly slowestHealthMs: number;
 }
@@ -44,6 +46,7 @@ export interface Window {
  */
 export async function watch(players: HonestPlayers, healthUrl: string, ms: number, during: () => Promise<unknown> = async () => undefined): Promise<Window> {
   const leftBefore = new Set(players.bots.filter((b) => b.leftWith !== undefined));
+  const warnedBefore = players.bots.map((b) => b.warnings.length);
   for (const b of players.bots) b.clearWindow();
   let slowestHealthMs = 0;
   let polling = true;
@@ -65,6 +68,7 @@ export async function watch(players: HonestPlayers, healthUrl: string, ms: numbe
   return {
     slowestUpdatesPerSecond: Math.min(...frames) / seconds,
     kicked: players.bots.filter((b) => b.leftWith !== undefined && !leftBefore.has(b)).map((b) => b.leftWith!),
+    warnings: players.bots.flatMap((b, i) => b.warnings.slice(warnedBefore[i])),
     slowestHealthMs,
   };
 }

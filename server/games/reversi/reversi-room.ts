@@ -5,12 +5,13 @@
  */
 import { type Client, CloseCode as ColyseusCloseCode, Room, ServerError } from "@colyseus/core";
 import type { Logger } from "pino";
-import { JoinErrorCode, parseJoinOptions } from "../../../shared/protocol.ts";
+import { CloseCode, JoinErrorCode, parseJoinOptions } from "../../../shared/protocol.ts";
 import {
   MOVE_MESSAGE, parseMove, REVERSI_MAX_MESSAGES_PER_SECOND, REVERSI_PLAYERS, ReversiErrorCode,
 } from "../../../shared/reversi/protocol.ts";
 import { countDiscs } from "../../../shared/reversi/rules.ts";
 import { ReversiState } from "../../../shared/reversi/schema.ts";
+import type { FramePolicy } from "../../edge/frame-policy.ts";
 import type { NodeMetrics } from "../../metrics.ts";
 import { ReversiGame } from "./reversi-game.ts";
 import { logUncaught } from "../../rooms/uncaught.ts";
@@ -28,7 +29,15 @@ export interface ReversiRoomDeps {
 /** How often the clock to move is brought up to date in the state, in milliseconds of room time. */
 const CLOCK_UPDATE_MS = 100;
 /** Closes after which holding the seat is pointless: the player left, or the server threw it out. */
-const NO_RECONNECT_CODES: ReadonlySet<number> = new Set([ColyseusCloseCode.CONSENTED, ColyseusCloseCode.WITH_ERROR]);
+const NO_RECONNECT_CODES: ReadonlySet<number> = new Set([
+  ColyseusCloseCode.CONSENTED,
+  ColyseusCloseCode.WITH_ERROR,
+  CloseCode.PROTOCOL_VIOLATION,
+  CloseCode.FRAME_FLOOD,
+]);
+
+/** The frames a Reversi client sends besides the join ack, leave and ping: room messages (`move`), no inputs. */
+export const REVERSI_FRAMES: FramePolicy = { data: true };
 /** The `reason` label of locus_inputs_rejected_total for each refusal. */
 const REJECTED_AS: Record<ReversiErrorCode, string> = {
   [ReversiErrorCode.MALFORMED_MOVE]: "malformed_move",

@@ -1,0 +1,158 @@
+/**
+ * The gate in front of Colyseus: every websocket frame a node receives passes it before any
+ * Colyseus listener sees it. The node's sockets are a WebSocket subclass whose `emit` consults
+ * the gate for each message, ping and pong: a frame over the connection's budget is dropped
+ * unprocessed (the sender is warned, then closed with 4430 if it keeps on), and a frame outside
+ * its room type's policy closes the socket at once with 4415. Websocket pings are answered only
+ * within budget. Per frame this costs a clock read, a few arithmetic operations and a table
+ * lookup, and allocates nothing.
+ */
+import type { IncomingMessage } from "node:http";
+import { getMessageBytes, matchMaker, Protocol } from "@colyseus/core";
+import type { WebSocketTransport } from "@colyseus/ws-transport";
+import type { Logger } from "pino";
+import { WebSocket } from "ws";
+import { CloseCode, ErrorCode } from "../../shared/protocol.ts";
+import { roomOfSocketUrl, socketServerOf } from "../colyseus-internals.ts";
+import type { NodeMetrics } from "../metrics.ts";
+import { Admission, FrameBudget } from "./frame-budget.ts";
+import { checkFrame, type CompiledFramePolicy, compileFramePolicy, type FramePolicy, PROBE_POLICY, type Refusal } from "./frame-policy.ts";
+
+export interface FrameGateDeps {
+  /** Each connection's budget: frames per second on average, with up to BURST_SECONDS of silence saved up. */
+  readonly maxFramesPerSecond: number;
+  readonly metrics: NodeMetrics;
+  readonly log: Logger;
+}
+
+export interface FrameGate {
+  /** Spread into the WebSocketTransport's options, which it hands to its ws server. */
+  readonly transportOptions: { readonly WebSocket: typeof WebSocket; readonly autoPong: false; readonly maxFragments: number };
+  /** Gives the sockets of a room type their frame policy; call it beside `server.define`. */
+  define(roomName: string, policy: FramePolicy): void;
+  /** Starts classifying the transport's new sockets by the room they ask for. */
+  attach(transport: WebSocketTransport): void;
+}
+
+/**
+ * How long a socket the gate closed stays connected, unread, so that the close frame reaches its
+ * peer before the connection is cut.
+ */
+const CLOSE_GRACE_MS = 1000;
+/**
+ * Frames one message may be split into. An SDK sends each message whole; a long run of empty
+ * continuation frames would otherwise cost parsing without ever making a message to count.
+ */
+const MAX_FRAGMENTS = 4;
+const noop = () => undefined;
+
+interface GatedSocket extends WebSocket {
+  policy: CompiledFramePolicy;
+  readonly budget: FrameBudget;
+  /** The code the gate closed the socket with; 0 while open. */
+  closedWith: number;
+  warned: boolean;
+  /** For logs: who sent it, and what it asked for. */
+  address: string;
+  room: string;
+  session: string;
+}
+
+export function createFrameGate(deps: FrameGateDeps): FrameGate {
+  const { metrics, log, maxFramesPerSecond } = deps;
+  const policies = new Map<string, CompiledFramePolicy>();
+  const warning = getMessageBytes[Protocol.ERROR](
+    ErrorCode.FRAME_FLOOD,
+    `more than ${maxFramesPerSecond} frames per second: frames beyond that are dropped, and a connection that keeps it up is closed`,
+  );
+
+  const origin = (ws: GatedSocket) => ({ address: ws.address, room: ws.room, session: ws.session });
+
+  const close = (ws: GatedSocket, code: number, reason: string) => {
+    ws.closedWith = code;
+    ws.close(code, reason);
+    // Reading on would parse whatever a flooder keeps sending until its close answer got through;
+    // unread, its sending stalls on TCP's window and costs the node nothing.
+    ws.pause();
+    setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+  };
+
+  const refuse = (ws: GatedSocket, reason: Refusal) => {
+    metrics.framesRefused.inc({ reason });
+    log.warn({ event: "frame_refused", reason, ...origin(ws) }, "protocol violation: socket closed");
+    close(ws, CloseCode.PROTOCOL_VIOLATION, `protocol violation: ${reason}`);
+  };
+
+  /** Spends one frame of the budget; false when the frame must be dropped. */
+  const spend = (ws: GatedSocket): boolean => {
+    if (ws.closedWith !== 0) return false;
+    const admission = ws.budget.admit(performance.now());
+    if (admission === Admission.ACCEPT) return true;
+    if (admission === Admission.WARN) {
+      ws.send(warning, noop);
+      if (!ws.warned) log.warn({ event: "frame_flood_warned", maxFramesPerSecond, ...origin(ws) }, "connection over its frame budget: warned");
+      ws.warned = true;
+    } else if (admission === Admission.CLOSE) {
+      metrics.clientsKicked.inc({ reason: "frame_flood" });
+      log.warn({ event: "frame_flood_closed", dropped: ws.budget.dropped, ...origin(ws) }, "connection stayed over its frame budget: closed");
+      close(ws, CloseCode.FRAME_FLOOD, "frame flood");
+    }
+    return false;
+  };
+
+  const passMessage = (ws: GatedSocket, data: Buffer, isBinary: boolean): boolean => {
+    if (!spend(ws)) return false;
+    const refusal = isBinary ? checkFrame(ws.policy, data) : "text_frame";
+    if (refusal === undefined) return true;
+    refuse(ws, refusal);
+    return false;
+  };
+
+  class GatedWebSocket extends WebSocket implements GatedSocket {
+    policy = PROBE_POLICY;
+    readonly budget = new FrameBudget(maxFramesPerSecond, performance.now());
+    closedWith = 0;
+    warned = false;
+    address = "";
+    room = "";
+    session = "";
+
+    // ws emits at most two arguments on a server socket; naming them avoids a rest array per frame.
+    override emit(event: string | symbol, a?: unknown, b?: unknown): boolean {
+      if (event === "message") {
+        if (!passMessage(this, a as Buffer, b as boolean)) return false;
+      } else if (event === "ping") {
+        if (!spend(this)) return false;
+        this.pong(a as Buffer, false, noop);
+      } else if (event === "pong") {
+        if (!spend(this)) return false;
+      } else if (event === "close") {
+        if (this.budget.dropped > 0) metrics.framesDropped.inc(this.budget.dropped);
+        // The room hears why the gate closed the socket, whatever the peer answered (or 1006 if it did not).
+        if (this.closedWith !== 0) return super.emit(event, this.closedWith, b);
+      }
+      return arguments.length > 2 ? super.emit(event, a, b) : arguments.length === 2 ? super.emit(event, a) : super.emit(event);
+    }
+  }
+
+  const admit = (ws: GatedSocket, req: IncomingMessage) => {
+    const url = new URL(req.url ?? "/", "ws://node");
+    const { roomId, probe } = roomOfSocketUrl(url);
+    ws.address = req.socket.remoteAddress ?? "";
+    ws.room = roomId ?? "";
+    ws.session = url.searchParams.get("sessionId") ?? "";
+    const roomName = probe || roomId === undefined ? undefined : matchMaker.getLocalRoomById(roomId)?.roomName;
+    // A room this node does not have is refused by the transport; its socket may still ping meanwhile.
+    ws.policy = (roomName === undefined ? undefined : policies.get(roomName)) ?? PROBE_POLICY;
+  };
+
+  return {
+    transportOptions: { WebSocket: GatedWebSocket, autoPong: false, maxFragments: MAX_FRAGMENTS },
+    define(roomName, policy) {
+      policies.set(roomName, compileFramePolicy(policy));
+    },
+    attach(transport) {
+      socketServerOf(transport).on("connection", (ws: GatedSocket, req: IncomingMessage) => admit(ws, req));
+    },
+  };
+}

@@ -1,0 +1,20 @@
+/**
+ * Every websocket upgrade that carries a reconnection token (a Colyseus SDK's auto-reconnect)
+ * asks its room what the token may do before the socket opens: a carried-over seat is admitted
+ * once the token matches its hash, and a token for a seat whose player is playing is refused
+ * with a 409 rather than left to wait on the live connection.
+ */
+import { matchMaker } from "@colyseus/core";
+import { ArenaRoom } from "./arena-room.ts";
+
+const ROOM_SOCKET = /\/[A-Za-z0-9_-]+\/([A-Za-z0-9_-]+)$/;
+
+export function reconnectGate(request: Request): Response | undefined {
+  const url = new URL(request.url);
+  const token = url.searchParams.get("reconnectionToken");
+  const roomId = ROOM_SOCKET.exec(url.pathname)?.[1];
+  if (token === null || roomId === undefined) return undefined;
+  const room = matchMaker.getLocalRoomById(roomId);
+  if (!(room instanceof ArenaRoom) || room.tokenVerdict(token) !== "in_use") return undefined;
+  return new Response("this seat's player is connected", { status: 409 });
+}
