@@ -20,6 +20,7 @@ export interface NodeMetrics {
   readonly checkpointWriteSeconds: Histogram;
   readonly leaseRenewalFailures: Counter;
   readonly fencedWrites: Counter;
+  readonly lateInputTicks: Counter<"handled">;
 }
 
 /** Tick time buckets, in seconds: fine below a millisecond, where a healthy room lives. */
@@ -95,6 +96,12 @@ export function createNodeMetrics(labels: { node: string }): NodeMetrics {
     fencedWrites: new Counter({
       name: "locus_fenced_writes_total",
       help: "Checkpoint writes and renewals refused because another node holds a newer epoch.",
+      registers: [registry],
+    }),
+    lateInputTicks: new Counter({
+      name: "locus_late_input_ticks_total",
+      help: "Ticks at which a connected player's input had not arrived: guessed (run on its last stick and acknowledged), waited (not run), coasted (run on its last stick, unacknowledged).",
+      labelNames: ["handled"],
       registers: [registry],
     }),
   };
