@@ -56,6 +56,7 @@ export class ArenaSession {
     this.interpolationDelayMs = interpolationDelayMs;
     this.drawClock = new DrawClock(room, interpolationDelayMs);
     room.onStateChange(() => this.drawClock.patched());
+    room.onReconnect(() => this.drawClock.forget());
     this.predict = Predict.get(room, { mode: "lerp", delay: interpolationDelayMs, clock: this.drawClock });
     this.predict.attachAll("players", { mode: "lerp", fields: ["x", "y"] });
     // Also on a resync after a reconnect, which may hand us a new Player instance for our seat.

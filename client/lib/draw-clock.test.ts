@@ -66,4 +66,14 @@ describe("DrawClock", () => {
     for (let f = 900; f < 2000; f++) clock.advance(f * 16);
     expect(clock.extraMs).toBe(0);
   });
+
+  it("forgets what patches needed once the socket is back after a drop", () => {
+    const { t, room } = fakeRoom();
+    const clock = new DrawClock(room, DELAY);
+    patches(clock, t, 300, () => 1000);
+    clock.forget();
+    patches(clock, t, 30, () => -50);
+    for (let f = 0; f < 300; f++) clock.advance(f * 16);
+    expect(clock.extraMs).toBe(0);
+  });
 });

@@ -53,6 +53,15 @@ export class DrawClock implements RoomClockLike {
     this.targetMs = Math.min(MAX_EXTRA_MS, Math.max(0, SAFETY_MS - sorted[Math.floor(count * LATE_SHARE)]!));
   }
 
+  /**
+   * Call when the room's socket is back after a drop: the room may have moved to a node whose clock
+   * started afresh, and what patches needed before says nothing about the new one.
+   */
+  forget(): void {
+    this.seen = 0;
+    this.targetMs = 0;
+  }
+
   /** Call every frame before drawing: moves the extra delay toward what recent patches needed. */
   advance(now: number): void {
     const dt = this.lastFrame < 0 ? 0 : Math.min(100, now - this.lastFrame);

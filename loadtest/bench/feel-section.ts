@@ -10,16 +10,17 @@ import { FEEL_CONDITIONS, type FeelRound, type FeelServerRun } from "./feel.ts";
 import { header, type Section, type SectionContext } from "./sections.ts";
 
 /**
- * Locus before issue 15 (commit 59dd636), measured by this section's command on the same kind of
- * machine, twice per condition: corrections per minute, the largest, ticks without an input and
- * inputs dropped per minute (from the acks: a patch that acknowledged nothing, or more than one),
- * and input-to-ack p50 / p99. The code that produced them is gone; these stay for comparison.
+ * Locus before issue 15 (commit 59dd636), measured with this section's script and proxy on a
+ * two-core machine under other load, twice per condition: corrections per minute, the largest,
+ * ticks without an input and inputs dropped per minute (the mover's, from its acks: a patch that
+ * acknowledged nothing, or more than one), and input-to-ack p50 / p99. The code that produced them
+ * is gone; these stay for comparison.
  */
 const BEFORE: readonly (readonly [string, string, string, string, string])[] = [
-  ["direct", "BEFORE", "", "", ""],
-  ["100 ms ± 20", "BEFORE", "", "", ""],
-  ["100 ms ± 20, 1 % held", "BEFORE", "", "", ""],
-  ["200 ms ± 60", "BEFORE", "", "", ""],
+  ["direct", "6–15", "10.7 px", "6 / 6–9", "30–35 / 66–80 ms"],
+  ["100 ms ± 20", "3–30", "10.7 px", "6–27 / 6–24", "143–159 / 196–205 ms"],
+  ["100 ms ± 20, 1 % held", "33–36", "32.0 px", "114–135 / 114–132", "160–162 / 327–341 ms"],
+  ["200 ms ± 60", "57–84", "21.3 px", "96–102 / 93–102", "265–266 / 344–346 ms"],
 ];
 
 const range = (xs: readonly number[], digits = 0) => {
@@ -85,7 +86,7 @@ export function feelSection(runs: readonly FeelServerRun[], o: { seconds: number
         .map((run) => `${run.server} ${run.rounds.flat().reduce((n, r) => n + r.metrics.heldCorrectionsOver1Px, 0)}`)
         .join(", ")}.`,
       "",
-      `**Locus before this netcode (commit 59dd636)**, the same script and proxy, ${2} runs of 20 s per condition:`,
+      "**Locus before this netcode (commit 59dd636)**, the same script and proxy, 2 runs of 20 s per condition (on a busier machine than most):",
       "",
       table(["network", `corrections > ${VISIBLE_CORRECTION_PX} px / min`, "largest", "ticks without input / inputs dropped, per min", "input-to-ack p50 / p99"], BEFORE.map((r) => [...r])),
       "",

@@ -52,7 +52,7 @@ describe("InputCadence", () => {
     expect(feeds.indexOf("wait")).toBeGreaterThan(10);
   });
 
-  it("deepens after a window with inputs late now and then, and not for an outage", () => {
+  it("deepens after a window with inputs late now and then (three times), and not for an outage", () => {
     const window = 2 * HZ;
     const run = (lateAt: (tick: number) => boolean) => {
       const c = new InputCadence(HZ);
@@ -61,7 +61,8 @@ describe("InputCadence", () => {
       return c.plan(3, true);
     };
     expect(run(() => false)).toBe("step");
-    expect(run((t) => t === 10 || t === 30)).toBe("wait");
+    expect(run((t) => t === 10 || t === 30)).toBe("step");
+    expect(run((t) => t === 10 || t === 30 || t === 50)).toBe("wait");
     expect(run((t) => t >= 10 && t < 20)).toBe("step");
   });
 
@@ -77,7 +78,7 @@ describe("InputCadence", () => {
 
   it("drops what lies beyond the longest queue", () => {
     const c = new InputCadence(HZ);
-    expect(c.overflow(12)).toBe(0);
-    expect(c.overflow(15)).toBe(3);
+    expect(c.overflow(18)).toBe(0);
+    expect(c.overflow(21)).toBe(3);
   });
 });

@@ -30,8 +30,8 @@ export type TickFeed = "step" | "guess" | "wait" | "coast";
 /** Ticks of one review of the depth. */
 const WINDOW_MS = 2000;
 /** Late runs in one window that ask for a deeper queue, and windows in a row without one before it may be shallower. */
-const LATE_RUNS_TO_DEEPEN = 2;
-const CLEAN_WINDOWS_TO_SHALLOW = 3;
+const LATE_RUNS_TO_DEEPEN = 3;
+const CLEAN_WINDOWS_TO_SHALLOW = 2;
 /** Lateness for this long in a row is an outage (a lost packet's retransmission, a stall), not jitter. */
 const OUTAGE_MS = 170;
 /** Inputs waiting: where a new player's queue starts, and the least and most it is set to (in time, rounded to ticks). */
@@ -43,7 +43,7 @@ const GUESSES_MS = 340;
 /** Guesses unsettled for this long are stale. */
 const STALE_DEBT_MS = 400;
 /** A queue longer than this is from a client whose clock runs fast, or a flood: the excess is dropped, acknowledged unrun. */
-const MOST_QUEUED_MS = 400;
+const MOST_QUEUED_MS = 600;
 
 export class InputCadence {
   private readonly windowTicks: number;
