@@ -19,7 +19,7 @@ const LANE_MARGIN = 12;
 
 export interface FeelRecord {
   readonly tickHz: number;
-  /** The interpolation delay the watcher was told to use, in milliseconds. */
+  /** One entry per frame drawn while the script ran. */
   readonly frames: FrameLog;
   /** The mover's legs: when each began (frame time) and the stick held in it. */
   readonly legs: { readonly at: number; readonly stick: Stick; readonly firstSeq: number }[];

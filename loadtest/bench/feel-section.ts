@@ -110,7 +110,7 @@ export function feelSection(runs: readonly FeelServerRun[], o: { seconds: number
       {
         file: "feel-remote-speed.svg",
         chart: {
-          title: "The other player's drawn speed over its true speed, frames at a steady stick, 200 ms ± 60",
+          title: "Other player's drawn / true speed at a steady stick, 200 ms ± 60",
           xLabel: "seconds",
           yLabel: "drawn / true speed",
           series: [locus, baseline]
