@@ -7,7 +7,7 @@ import { MAX_SPEED } from "../shared/constants.ts";
 import type { FeelRecord } from "./feel-session.ts";
 import { percentile } from "./report.ts";
 
-/** Corrections at least this large count as visible. */
+/** Corrections larger than this count as visible. */
 export const VISIBLE_CORRECTION_PX = 2;
 /** A correction is put down to a held stick when no stick change came within this many inputs before the inputs it acknowledged. */
 export const HELD_INPUTS = 30;
