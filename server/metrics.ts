@@ -27,6 +27,7 @@ export interface NodeMetrics {
   readonly checkpointsQuarantined: Counter;
   readonly seatTakeoversRefused: Counter;
   readonly edgeRefusals: Counter<"reason">;
+  readonly lateInputTicks: Counter<"handled">;
 }
 
 /** Tick time buckets, in seconds: fine below a millisecond, where a healthy room lives. */
@@ -140,6 +141,12 @@ export function createNodeMetrics(labels: { node: string }): NodeMetrics {
       name: "locus_edge_refusals_total",
       help: "Requests, sockets, seats and rooms refused by the public edge's limits, by reason.",
       labelNames: ["reason"],
+      registers: [registry],
+    }),
+    lateInputTicks: new Counter({
+      name: "locus_late_input_ticks_total",
+      help: "Ticks at which a connected player's input had not arrived: guessed (run on its last stick and acknowledged), waited (not run), coasted (run on its last stick, unacknowledged).",
+      labelNames: ["handled"],
       registers: [registry],
     }),
   };

@@ -10,7 +10,8 @@ const run = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], 
 
 describe("bench CLI arguments", () => {
   const cases: [string, string[], string][] = [
-    ["an unknown section", ["--only", "capacity,speed"], '--only takes capacity, checkpoints, gateway, failover, drain, chaos; got "speed"'],
+    ["an unknown section", ["--only", "capacity,speed"], '--only takes capacity, checkpoints, gateway, failover, drain, chaos, feel; got "speed"'],
+    ["a feel run too short to play", ["--feel-seconds", "2"], "--feel-seconds must be a whole number from 6 to 600"],
     ["a zero-second window", ["--seconds", "0"], "--seconds must be a whole number from 1 to 120"],
     ["too few kills", ["--kills", "0"], "--kills must be a whole number from 1 to 200"],
     ["an unknown flag", ["--fast"], "Unknown option '--fast'"],
@@ -31,7 +32,7 @@ describe("a short real bench run", () => {
     const out = join(dir, "BENCHMARKS.md");
     const child = spawn(
       process.execPath,
-      [MAIN, "--seconds", "1", "--max-players", "20", "--players", "10", "--rounds", "1", "--kills", "1", "--failover-bots", "4", "--drain-rooms", "2", "--chaos-seconds", "6", "--out", out],
+      [MAIN, "--seconds", "1", "--max-players", "20", "--players", "10", "--rounds", "1", "--kills", "1", "--failover-bots", "4", "--drain-rooms", "2", "--chaos-seconds", "6", "--feel-seconds", "6", "--feel-rounds", "1", "--out", out],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     let stderr = "";
@@ -39,20 +40,30 @@ describe("a short real bench run", () => {
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
     expect(code, stderr).toBe(0);
     const md = readFileSync(out, "utf8");
-    for (const title of ["## Players per core", "## Checkpoint overhead", "## Gateway cost", "## Crash recovery (SIGKILL)", "## Operator drain", "## A bad day, second by second"]) {
-      expect(md).toContain(title);
-    }
+    const titles = ["## Players per core", "## Checkpoint overhead", "## Gateway cost", "## Crash recovery (SIGKILL)", "## Operator drain", "## A bad day, second by second", "## Feel under real networks"];
+    for (const title of titles) expect(md).toContain(title);
     // Each section says how to redo it, and the three servers of the capacity ramp all took load.
-    expect(md.match(/Command: `npm run bench -- --only /g)?.length).toBe(6);
+    expect(md.match(/Command: `npm run bench -- --only /g)?.length).toBe(7);
     for (const server of ["plain Colyseus 0.18 (baseline)", "Locus, single node", "Locus, cluster node"]) expect(md).toContain(`| ${server}`);
     expect(md).toMatch(/\| kills \| 1 \|/);
     expect(md).toMatch(/\| rooms handed off \| 2 of 2 \|/);
     expect(md).toMatch(/\| event at [\d.]+ s \| killed n\d/);
     expect(md).toMatch(/\| event at [\d.]+ s \| drained n\d/);
     expect(readFileSync(join(dir, "bench-plots", "chaos-timeline.html"), "utf8")).toContain("Chart.js");
-    for (const plot of ["capacity-tick-p99.svg", "capacity-cpu.svg", "failover-recovery.svg", "drain-hitch.svg", "chaos-latency.svg", "chaos-updates.svg"]) {
+    for (const plot of ["capacity-tick-p99.svg", "capacity-cpu.svg", "failover-recovery.svg", "drain-hitch.svg", "chaos-latency.svg", "chaos-updates.svg", "feel-ack.svg", "feel-remote-speed.svg"]) {
       expect(md).toContain(`(bench-plots/${plot})`);
       expect(existsSync(join(dir, "bench-plots", plot))).toBe(true);
     }
-  }, 240_000);
+    // The feel section plays every network condition on both servers.
+    for (const server of ["plain Colyseus 0.18 (baseline)", "Locus"]) {
+      for (const network of ["direct", "100 ms ± 20", "100 ms ± 20, 1 % held", "200 ms ± 60"]) expect(md).toContain(`| ${server} | ${network} |`);
+    }
+
+    // A run of one section rewrites that one and keeps every other as it was.
+    const again = spawnSync(process.execPath, [MAIN, "--only", "gateway", "--seconds", "1", "--players", "10", "--rounds", "1", "--out", out], { encoding: "utf8", timeout: 120_000 });
+    expect(again.status, again.stderr).toBe(0);
+    const rerun = readFileSync(out, "utf8");
+    for (const title of titles) expect(rerun).toContain(title);
+    expect(rerun.slice(rerun.indexOf("## Feel under real networks"))).toBe(md.slice(md.indexOf("## Feel under real networks")));
+  }, 360_000);
 });

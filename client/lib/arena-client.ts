@@ -7,6 +7,7 @@ import { Callbacks, Client, type InputHandle, Predict, type Reconciler, type Roo
 import { ROOM_NAME } from "../../shared/constants.ts";
 import { stepPlayer } from "../../shared/physics.ts";
 import type { ArenaState, MoveInput, Player } from "../../shared/schema.ts";
+import { DrawClock } from "./draw-clock.ts";
 import { reconnectPromptly } from "./reconnection.ts";
 
 export interface JoinArenaOptions {
@@ -36,7 +37,12 @@ export class ArenaSession {
   /** Network round trip measured with Colyseus's ping frame, in milliseconds; -1 until measured. */
   pingMs = -1;
   private readonly predict: Predict<ArenaState>;
+  private readonly interpolationDelayMs: number;
+  private readonly drawClock: DrawClock;
   private reconciler: Reconciler | undefined;
+  private readonly correctionListeners: ((px: number) => void)[] = [];
+  /** The own predicted position before this frame's reconcile, to tell how far a correction moved it. */
+  private readonly beforeReconcile = { x: 0, y: 0 };
   private pinger: ReturnType<typeof setInterval> | undefined;
   private loop: ReturnType<typeof setInterval> | undefined;
 
@@ -44,7 +50,11 @@ export class ArenaSession {
     this.room = room;
     reconnectPromptly(room);
     this.input = room.input<MoveInput>();
-    this.predict = Predict.get(room, { mode: "lerp", delay: interpolationDelayMs });
+    this.interpolationDelayMs = interpolationDelayMs;
+    this.drawClock = new DrawClock(room, interpolationDelayMs);
+    room.onStateChange(() => this.drawClock.patched());
+    room.onReconnect(() => this.drawClock.forget());
+    this.predict = Predict.get(room, { mode: "lerp", delay: interpolationDelayMs, clock: this.drawClock });
     this.predict.attachAll("players", { mode: "lerp", fields: ["x", "y"] });
     // Also on a resync after a reconnect, which may hand us a new Player instance for our seat.
     Callbacks.get(room).onAdd("players", (player: Player, sessionId: string) => {
@@ -67,6 +77,15 @@ export class ArenaSession {
     return this.room.state?.players?.get(this.room.sessionId);
   }
 
+  /**
+   * The server instant (milliseconds since the room started) other players are drawn at now:
+   * the server's present less the interpolation delay and the way down, as Predict's lerp sets it.
+   */
+  get othersDrawnAt(): number {
+    const clock = this.drawClock;
+    return clock.serverNow() - this.interpolationDelayMs - clock.smoothedRtt() / 2;
+  }
+
   /** Fixed steps per second that the server advertised at join. */
   get tickHz(): number {
     return this.input.tickRate ?? 0;
@@ -77,6 +96,11 @@ export class ArenaSession {
    * sends one input per fixed step that fell due. Call it every frame, before reading positions.
    */
   frame(now: number): number {
+    if (this.reconciler) {
+      this.beforeReconcile.x = this.reconciler.state.x;
+      this.beforeReconcile.y = this.reconciler.state.y;
+    }
+    this.drawClock.advance(now);
     const due = this.predict.tick(now);
     const data = this.input.data;
     for (let i = 0; i < due; i++) {
@@ -92,6 +116,14 @@ export class ArenaSession {
     out.x = this.predict.value(player, "x");
     out.y = this.predict.value(player, "y");
     return out;
+  }
+
+  /**
+   * Calls `listener` with the distance, in world units, by which each reconcile moved the own
+   * predicted position (0 when the server agreed). The drawn position eases over that distance.
+   */
+  onCorrection(listener: (px: number) => void): void {
+    this.correctionListeners.push(listener);
   }
 
   /** Drives frame() from a timer, for clients without requestAnimationFrame (tests, bots). */
@@ -120,7 +152,15 @@ export class ArenaSession {
       fields: ["x", "y", "vx", "vy"],
       step: (ctx, body, command) => stepPlayer(body, command, ctx.dt),
       smoothMs: SMOOTH_MS,
+      onReconcile: () => this.reconciled(),
     });
+  }
+
+  private reconciled(): void {
+    if (this.correctionListeners.length === 0 || !this.reconciler) return;
+    const { state } = this.reconciler;
+    const px = Math.hypot(state.x - this.beforeReconcile.x, state.y - this.beforeReconcile.y);
+    for (const listener of this.correctionListeners) listener(px);
   }
 }
 

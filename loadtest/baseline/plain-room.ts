@@ -26,9 +26,10 @@ export interface PlainRoomOptions {
 }
 
 /**
- * Inputs a client may have waiting, the cap Locus applies too. Without one (Colyseus's default is
- * 32) the queue creeps up: a client's 1000/30 ms timer fires at about 30.1 Hz in Node, the fixed
- * step runs at exactly 30, and the ack latency grows by some 4 ms a second until the buffer is full.
+ * Inputs a client may have waiting (Locus had the same cap before it fed inputs in its own way).
+ * Without one (Colyseus's default is 32) the queue creeps up: a client's 1000/30 ms timer fires at
+ * about 30.1 Hz in Node, the fixed step runs at exactly 30, and the ack latency grows by some 4 ms
+ * a second until the buffer is full.
  */
 const MAX_QUEUED_INPUTS = 3;
 

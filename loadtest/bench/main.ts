@@ -3,17 +3,20 @@
  * plots as SVG files beside it. Servers run on the first core(s) and the benchmark's bots on the
  * last (taskset) where the machine has two or more. Each section says the command that redoes it.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseFlags } from "../../server/cli.ts";
 import { LOAD_GENERATOR_ADDRESSES, startBaselineProcess, startNodeProcess, startRedis, type RunningProcess } from "../processes.ts";
 import { renderHtmlReport } from "../html-report.ts";
 import { svgLineChart } from "../svg-plot.ts";
+import { mergeBenchmarks } from "./bench-document.ts";
 import { capacitySteps, measureCapacity, ROOM_SIZE, TICK_HZ, BENCH_TOKEN, type CapacityRun } from "./capacity.ts";
 import { measureChaosTimeline } from "./chaos-timeline.ts";
 import { measureCheckpointCost } from "./checkpoint-cost.ts";
 import { measureDrain } from "./drain.ts";
 import { measureFailover } from "./failover.ts";
+import { measureFeel } from "./feel.ts";
+import { feelSection } from "./feel-section.ts";
 import { measureGatewayCost } from "./gateway-cost.ts";
 import { describeMachine, machineLine, pinSelf } from "./machine.ts";
 import { baselineProbe, locusProbe } from "./server-probe.ts";
@@ -26,7 +29,7 @@ console.warn = () => undefined;
 // Every node and gateway the bench starts inherits it: the bots are hundreds of players on one address.
 process.env.LIMIT_EXEMPT_IPS ??= LOAD_GENERATOR_ADDRESSES;
 
-const SECTIONS = ["capacity", "checkpoints", "gateway", "failover", "drain", "chaos"] as const;
+const SECTIONS = ["capacity", "checkpoints", "gateway", "failover", "drain", "chaos", "feel"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const spec = {
@@ -39,6 +42,8 @@ const spec = {
   "failover-bots": { type: "string", help: "failover: full bots playing throughout (1 to 200, default 24)" },
   "drain-rooms": { type: "string", help: "drain: rooms on the drained node, 2 bots each (1 to 500, default 50)" },
   "chaos-seconds": { type: "string", help: "chaos: seconds of play after the ramp, a kill at a third and a drain at two thirds (6 to 600, default 45)" },
+  "feel-seconds": { type: "string", help: "feel: seconds each scripted pair plays per network condition (6 to 600, default 20)" },
+  "feel-rounds": { type: "string", help: "feel: runs of each condition, each with its own seed (1 to 10, default 2)" },
   out: { type: "string", help: "the Markdown file to write (default BENCHMARKS.md); plots go to bench-plots/ beside it" },
 } as const;
 const program = "npm run bench --";
@@ -53,6 +58,8 @@ const kills = flags.int("kills", 20, 1, 200);
 const failoverBots = flags.int("failover-bots", 24, 1, 200);
 const drainRooms = flags.int("drain-rooms", 50, 1, 500);
 const chaosSeconds = flags.int("chaos-seconds", 45, 6, 600);
+const feelSeconds = flags.int("feel-seconds", 20, 6, 600);
+const feelRounds = flags.int("feel-rounds", 2, 1, 10);
 const out = typeof flags.values.out === "string" ? flags.values.out : "BENCHMARKS.md";
 const plotDir = join(dirname(out), "bench-plots");
 try {
@@ -77,7 +84,7 @@ const clusterCtx: SectionContext = {
 };
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 const started = Date.now();
-const parts: string[] = [];
+const parts = new Map<Section, string>();
 const plots: Plot[] = [];
 let failures = 0;
 /** Runs one section if it was asked for; a section that fails says so in the report, and the others still run. */
@@ -89,7 +96,7 @@ async function attempt(section: Section, measure: () => Promise<void>): Promise<
     failures++;
     const message = (err as Error).message;
     progress(`${section}: FAILED: ${message}`);
-    parts.push(`## ${section}: failed\n\nThis section did not finish: ${message}\n`);
+    parts.set(section, `## ${section}: failed\n\nThis section did not finish: ${message}\n`);
   }
 }
 const command = (args: string) => `npm run bench -- ${args}`;
@@ -133,34 +140,34 @@ await attempt("capacity", async () => {
     }
   }
   const section = capacitySection(runs, ctx, command(`--only capacity --seconds ${seconds} --max-players ${maxPlayers}`));
-  parts.push(section.markdown);
+  parts.set("capacity", section.markdown);
   plots.push(...section.plots);
 });
 await attempt("checkpoints", async () => {
   const result = await measureCheckpointCost(players, seconds, rounds, { server: machine.serverCpus }, progress);
-  parts.push(checkpointSection(result, ctx, command(`--only checkpoints --players ${players} --seconds ${seconds} --rounds ${rounds}`)).markdown);
+  parts.set("checkpoints", checkpointSection(result, ctx, command(`--only checkpoints --players ${players} --seconds ${seconds} --rounds ${rounds}`)).markdown);
 });
 await attempt("gateway", async () => {
   const result = await measureGatewayCost(players, seconds, rounds, { server: machine.serverCpus }, progress);
-  parts.push(gatewaySection(result, ctx, command(`--only gateway --players ${players} --seconds ${seconds} --rounds ${rounds}`)).markdown);
+  parts.set("gateway", gatewaySection(result, ctx, command(`--only gateway --players ${players} --seconds ${seconds} --rounds ${rounds}`)).markdown);
 });
 await attempt("failover", async () => {
   const result = await measureFailover({ kills, bots: failoverBots, nodes: 3, roomSize: 6, cpus: machine.allCpus }, progress);
   const section = failoverSection(result, clusterCtx, command(`--only failover --kills ${kills} --failover-bots ${failoverBots}`));
-  parts.push(section.markdown);
+  parts.set("failover", section.markdown);
   plots.push(...section.plots);
 });
 await attempt("drain", async () => {
   const result = await measureDrain({ rooms: drainRooms, botsPerRoom: 2, takers: 2, cpus: machine.allCpus }, progress);
   const section = drainSection(result, { rooms: drainRooms, botsPerRoom: 2, takers: 2 }, clusterCtx, command(`--only drain --drain-rooms ${drainRooms}`));
-  parts.push(section.markdown);
+  parts.set("drain", section.markdown);
   plots.push(...section.plots);
 });
 
 await attempt("chaos", async () => {
   const result = await measureChaosTimeline({ bots: players, seconds: chaosSeconds, cpus: machine.allCpus }, progress);
   const section = chaosTimelineSection(result, clusterCtx, command(`--only chaos --players ${players} --chaos-seconds ${chaosSeconds}`));
-  parts.push(section.markdown);
+  parts.set("chaos", section.markdown);
   plots.push(...section.plots);
   writeFileSync(
     join(plotDir, "chaos-timeline.html"),
@@ -173,16 +180,20 @@ await attempt("chaos", async () => {
     }),
   );
 });
+await attempt("feel", async () => {
+  const runs = await measureFeel({ seconds: feelSeconds, rounds: feelRounds, cpus: machine.serverCpus }, progress);
+  const section = feelSection(runs, { seconds: feelSeconds, rounds: feelRounds }, ctx, command(`--only feel --feel-seconds ${feelSeconds} --feel-rounds ${feelRounds}`));
+  parts.set("feel", section.markdown);
+  plots.push(...section.plots);
+});
 for (const plot of plots) writeFileSync(join(plotDir, plot.file), svgLineChart(plot.chart));
-const markdown = [
+const preamble = [
   "# Locus benchmarks",
   "",
-  `Measured by \`npm run bench\` on ${ctx.date}, in ${((Date.now() - started) / 60_000).toFixed(1)} minutes.`,
-  `Machine: ${ctx.machine}.`,
+  `Written by \`npm run bench\`; each section says when, on what machine and by what command it was measured (\`--only\` reruns some sections and keeps the others). The last run took ${((Date.now() - started) / 60_000).toFixed(1)} minutes on ${ctx.date}.`,
   "Every figure comes from real processes on loopback: Locus nodes, gateways, redis-servers, the plain Colyseus baseline and lean bots (the players' wire traffic without state decoding) or, where the tick must be read, full bots on the game's own client library.",
-  "",
-  ...parts,
 ].join("\n");
+const markdown = mergeBenchmarks(existsSync(out) ? readFileSync(out, "utf8") : undefined, preamble, SECTIONS, parts);
 writeFileSync(out, markdown);
 process.stdout.write(markdown);
 process.exit(failures > 0 ? 1 : 0);

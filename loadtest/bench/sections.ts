@@ -35,7 +35,7 @@ const f1 = (n: number | null | undefined) => (n === null || n === undefined || !
 const msOr = (n: number | null) => (n === null ? "n/a" : `${n.toFixed(1)} ms`);
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : "n/a");
-const header = (title: string, ctx: SectionContext, command: string) =>
+export const header = (title: string, ctx: SectionContext, command: string) =>
   [`## ${title}`, "", `Command: \`${command}\` · ${ctx.date} · ${ctx.machine} · ${ctx.pinning}.`, ""].join("\n");
 const cpuPercent = (w: LoadWindow) => (w.server.cpuSeconds / w.bots.seconds) * 100;
 const tickDue = (w: LoadWindow) => w.server.loopDelayP99Ms + w.server.tickP99Ms;

@@ -63,10 +63,16 @@ export class ArenaWorld {
     this.state.players.delete(sessionId);
   }
 
-  /** One fixed step: every player moves under its stick, players part, coins are taken and dropped. */
-  step(dt: number, stickOf: (sessionId: string) => Stick): void {
+  /**
+   * One fixed step: every player moves under its stick, players part, coins are taken and dropped.
+   * A player whose stick is undefined sits this step out (it does not move on its own).
+   */
+  step(dt: number, stickOf: (sessionId: string) => Stick | undefined): void {
     const { ids, bodies } = this;
-    for (let i = 0; i < ids.length; i++) stepPlayer(bodies[i]!, stickOf(ids[i]!), dt);
+    for (let i = 0; i < ids.length; i++) {
+      const stick = stickOf(ids[i]!);
+      if (stick) stepPlayer(bodies[i]!, stick, dt);
+    }
     separatePlayers(bodies, bodies.length);
     this.collectCoins();
     const tick = this.state.tick + 1;

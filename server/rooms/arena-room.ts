@@ -20,7 +20,9 @@ import { Rng } from "../game/rng.ts";
 import { isColyseusId, restoreWorld, snapshotWorld } from "../game/snapshot.ts";
 import type { FramePolicy } from "../edge/frame-policy.ts";
 import type { NodeMetrics } from "../metrics.ts";
-import { InputBacklog } from "./input-backlog.ts";
+import { broadcastPatchStampedAt, shiftInputAck } from "../colyseus-internals.ts";
+import { InputCadence } from "./input-cadence.ts";
+import { TickClock } from "./tick-clock.ts";
 import { InputGuard, OFFENSE_CODE } from "./input-guard.ts";
 import type { HostedRoom, RoomHost } from "./room-host.ts";
 import { logUncaught } from "./uncaught.ts";
@@ -42,9 +44,8 @@ export interface ArenaRoomDeps {
   readonly tokenHash: TokenHash;
 }
 
-/** Inputs a client may have waiting beyond the one consumed each tick before the oldest are dropped. */
-const MAX_QUEUED_INPUTS = 3;
 const IDLE_STICK: Stick = { x: 0, y: 0 };
+const centred = (stick: Stick | undefined) => !stick || (stick.x === 0 && stick.y === 0);
 /** Closes after which holding the seat is pointless: the player left, or the server threw it out. */
 const NO_RECONNECT_CODES: ReadonlySet<number> = new Set([
   ColyseusCloseCode.CONSENTED,
@@ -97,16 +98,15 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
   override inputs = this.defineInput(MoveInput, {
     bufferMaxSize: 32,
     sanitize: (input) => this.sanitize(input),
-    // A packet gap keeps the held stick held; seats of dropped players are idled explicitly.
-    idle: ({ latest }) => latest ?? true,
   });
 
   private world!: ArenaWorld;
   private log!: Logger;
   /** Keyed by each client's decoded input instance, the one object the sanitizer is handed. */
   private readonly guards = new WeakMap<object, InputGuard>();
-  private readonly stickOf = (sessionId: string): Stick => this.nextStick(sessionId);
-  private readonly backlogs = new Map<string, InputBacklog>();
+  private readonly stickOf = (sessionId: string): Stick | undefined => this.nextStick(sessionId);
+  private readonly cadences = new Map<string, InputCadence>();
+  private tickClock!: TickClock;
   /**
    * The keyed hash of the reconnection token each seat's SDK holds now (a new one is issued on
    * every join and reconnect): what checkpoints carry instead of the token.
@@ -169,6 +169,7 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     this.state.nodeId = deps.nodeId;
 
     const budgetMs = 1000 / deps.tickHz;
+    this.tickClock = new TickClock(budgetMs);
     const { tickDuration, tickOverruns } = deps.metrics;
     this.setFixedTimestep((ctx) => {
       if (!this.simulating) {
@@ -177,7 +178,7 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
       }
       const started = performance.now();
       this.world.step(ctx.dt, this.stickOf);
-      this.broadcastPatch();
+      broadcastPatchStampedAt(this, this.tickClock.next(this.clock.elapsedTime));
       const tookMs = performance.now() - started;
       tickDuration.observe(tookMs / 1000);
       if (tookMs > budgetMs) tickOverruns.inc();
@@ -300,7 +301,7 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
         this.carriedSeats.delete(seat.tokenHash);
         this.tokenHashes.delete(seat.sessionId);
         this.awaitedSeats.delete(seat.sessionId);
-        this.backlogs.delete(seat.sessionId);
+        this.cadences.delete(seat.sessionId);
         this.world.removePlayer(seat.sessionId);
         this.log.info({ event: "seat_expired", session: seat.sessionId }, "carried-over seat expired");
       },
@@ -375,6 +376,8 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
   override onReconnect(client: Client): void {
     const player = this.state.players.get(client.sessionId);
     if (player) player.connected = true;
+    // The reconnected socket counts its inputs afresh, so no guess from before is owed any more.
+    this.cadences.delete(client.sessionId);
     this.attach(client);
     this.tokenHashes.set(client.sessionId, this.deps.tokenHash(client.reconnectionToken));
     this.deps.host.seatsChanged(this);
@@ -386,7 +389,7 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     this.tokenHashes.delete(client.sessionId);
     this.lastHeard.delete(client.sessionId);
     this.refusedSeats.delete(client.sessionId);
-    this.backlogs.delete(client.sessionId);
+    this.cadences.delete(client.sessionId);
     if (!this.state.players.has(client.sessionId)) return;
     // A consented leave skips onDrop, so the client gauge is lowered here for it alone.
     if (code === ColyseusCloseCode.CONSENTED) this.deps.metrics.clients.dec();
@@ -443,22 +446,45 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     }
   }
 
-  private nextStick(sessionId: string): Stick {
+  /**
+   * The stick a player's body runs this tick, or undefined when it sits the tick out; how each
+   * input is fed in (and acknowledged) is InputCadence's.
+   */
+  private nextStick(sessionId: string): Stick | undefined {
     const player = this.state.players.get(sessionId);
     if (!player?.connected) return IDLE_STICK;
     const inputs = this.inputs.get(sessionId);
-    // A client that sends faster than the tick would otherwise build a queue and lag behind it.
-    while (inputs.size > MAX_QUEUED_INPUTS) {
+    let cadence = this.cadences.get(sessionId);
+    if (!cadence) this.cadences.set(sessionId, (cadence = new InputCadence(this.deps.tickHz)));
+    const { metrics } = this.deps;
+    for (let n = cadence.settle(inputs.size); n > 0; n--) {
       inputs.next();
-      this.deps.metrics.inputsRejected.inc({ reason: "input_flood" });
+      // Its guessed step was acknowledged already.
+      shiftInputAck(inputs, -1);
     }
-    let backlog = this.backlogs.get(sessionId);
-    if (!backlog) this.backlogs.set(sessionId, (backlog = new InputBacklog(this.deps.tickHz)));
-    if (backlog.standing(inputs.size)) {
+    for (let n = cadence.overflow(inputs.size); n > 0; n--) {
       inputs.next();
-      this.deps.metrics.inputsRejected.inc({ reason: "standing_queue" });
+      metrics.inputsRejected.inc({ reason: "input_flood" });
     }
-    return inputs.next();
+    const latest = inputs.latest;
+    const still = player.vx === 0 && player.vy === 0;
+    const late = inputs.size === 0;
+    switch (cadence.plan(inputs.size, still && centred(latest))) {
+      case "wait":
+        if (late) metrics.lateInputTicks.inc({ handled: "waited" });
+        return undefined;
+      case "guess":
+        metrics.lateInputTicks.inc({ handled: "guessed" });
+        shiftInputAck(inputs, 1);
+        return latest ?? IDLE_STICK;
+      case "coast":
+        metrics.lateInputTicks.inc({ handled: "coasted" });
+        return latest ?? IDLE_STICK;
+      case "step": {
+        const input = inputs.next()!;
+        return cadence.giveBack(inputs.size, still && centred(input)) ? inputs.next()! : input;
+      }
+    }
   }
 
   private reviewGuards(): void {

@@ -1,0 +1,108 @@
+/**
+ * The clock other players are drawn on. Colyseus's Predict draws them by linear interpolation at
+ * `serverNow() − delay − smoothedRtt() / 2`, and holds still when that instant runs past the newest
+ * patch. This clock is the room's own, held back by as much more than `delay` as recent patches
+ * needed to arrive in time: on a jittery link other players are drawn a little further in the past
+ * and keep moving, rather than freezing whenever a patch comes late. The extra delay grows and
+ * shrinks gradually, so that a change shows as other players slowing or quickening by a few
+ * percent for a moment, never as a stop or a jump.
+ */
+import type { RoomClockLike } from "@colyseus/sdk";
+
+/** Patches remembered: about ten seconds at 30 Hz. */
+const WINDOW = 300;
+/** The share of recent patches that may come later than the delay allows. */
+const LATE_SHARE = 0.01;
+/** Patches between two reviews of the delay (the first one comes after as many). */
+const REVIEW_EVERY = 30;
+/** How far ahead of the drawn instant even a late patch should arrive. */
+const SAFETY_MS = 10;
+/** The most the delay is ever raised by, so that a bad spell does not leave others drawn long in the past. */
+const MAX_EXTRA_MS = 150;
+/** How much faster (or slower) than real time the drawn instant may run while the delay changes. */
+const RAISE_RATE = 0.1;
+const LOWER_RATE = 0.02;
+
+export class DrawClock implements RoomClockLike {
+  /** Milliseconds added to the interpolation delay now. */
+  extraMs = 0;
+  private readonly room: { readonly clock: RoomClockLike };
+  private readonly delayMs: number;
+  private readonly margins = new Float64Array(WINDOW);
+  private readonly sorted = new Float64Array(WINDOW);
+  private seen = 0;
+  private targetMs = 0;
+  private lastFrame = -1;
+
+  /** Reads `room.clock` afresh each time: the SDK replaces it when it reconnects. */
+  constructor(room: { readonly clock: RoomClockLike }, delayMs: number) {
+    this.room = room;
+    this.delayMs = delayMs;
+  }
+
+  /** Call on every patch: how far ahead of the instant drawn without extra delay it arrived. */
+  patched(): void {
+    const clock = this.room.clock;
+    const drawn = (clock.renderNow?.() ?? clock.serverNow()) - this.delayMs - clock.smoothedRtt() / 2;
+    this.margins[this.seen++ % WINDOW] = clock.lastServerTime() - drawn;
+    if (this.seen % REVIEW_EVERY !== 0) return;
+    const count = Math.min(this.seen, WINDOW);
+    const sorted = this.sorted.subarray(0, count);
+    sorted.set(this.margins.subarray(0, count));
+    sorted.sort();
+    this.targetMs = Math.min(MAX_EXTRA_MS, Math.max(0, SAFETY_MS - sorted[Math.floor(count * LATE_SHARE)]!));
+  }
+
+  /**
+   * Call when the room's socket is back after a drop: the room may have moved to a node whose clock
+   * started afresh, and what patches needed before says nothing about the new one.
+   */
+  forget(): void {
+    this.seen = 0;
+    this.targetMs = 0;
+  }
+
+  /** Call every frame before drawing: moves the extra delay toward what recent patches needed. */
+  advance(now: number): void {
+    const dt = this.lastFrame < 0 ? 0 : Math.min(100, now - this.lastFrame);
+    this.lastFrame = now;
+    if (this.extraMs < this.targetMs) this.extraMs = Math.min(this.targetMs, this.extraMs + dt * RAISE_RATE);
+    else this.extraMs = Math.max(this.targetMs, this.extraMs - dt * LOWER_RATE);
+  }
+
+  now(): number {
+    return this.room.clock.now();
+  }
+
+  /**
+   * The room's slew-limited render timeline (`renderNow`, which irons out the wobble each patch's
+   * clock-offset estimate puts into `serverNow`), held back by the extra delay.
+   */
+  serverNow(): number {
+    const clock = this.room.clock;
+    return (clock.renderNow?.() ?? clock.serverNow()) - this.extraMs;
+  }
+
+  rtt(): number {
+    return this.room.clock.rtt();
+  }
+
+  smoothedRtt(): number {
+    return this.room.clock.smoothedRtt();
+  }
+
+  jitter(): number {
+    return this.room.clock.jitter();
+  }
+
+  lastServerTime(): number {
+    return this.room.clock.lastServerTime();
+  }
+
+  patchInterval(): number {
+    return this.room.clock.patchInterval?.() ?? 0;
+  }
+
+  /** The room feeds its own clock; nothing is fed through this one. */
+  sample(): void {}
+}

@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import { InputCadence } from "./input-cadence.ts";
+
+const HZ = 30;
+
+describe("InputCadence", () => {
+  it("guesses a late input of a moving player and drops it unacknowledged when it comes", () => {
+    const c = new InputCadence(HZ);
+    expect(c.plan(0, false)).toBe("guess");
+    expect(c.settle(2)).toBe(1);
+    expect(c.settle(1)).toBe(0);
+    expect(c.plan(1, false)).toBe("step");
+  });
+
+  it("waits for a still player's late input instead, owing nothing", () => {
+    const c = new InputCadence(HZ);
+    expect(c.plan(0, true)).toBe("wait");
+    expect(c.settle(1)).toBe(0);
+  });
+
+  it("keeps a still player's queue at its depth: waits below it, gives a centred input back above it", () => {
+    const c = new InputCadence(HZ);
+    // A new player's queue is set to two inputs waiting beside the one a tick takes.
+    expect(c.plan(2, true)).toBe("wait");
+    expect(c.plan(3, true)).toBe("step");
+    expect(c.giveBack(2, true)).toBe(false);
+    expect(c.giveBack(3, true)).toBe(true);
+    // Never a pressed stick, never while moving: those would change what is run.
+    expect(c.giveBack(3, false)).toBe(false);
+    expect(c.plan(1, false)).toBe("step");
+  });
+
+  it("stops acknowledging guesses for a client that stopped sending, and runs its player on", () => {
+    const c = new InputCadence(HZ);
+    const feeds = Array.from({ length: 60 }, () => c.plan(0, false));
+    expect(feeds.slice(0, 10).every((f) => f === "guess")).toBe(true);
+    expect(feeds.slice(10).every((f) => f === "coast")).toBe(true);
+    // Back: what it sent settles the guesses, and then it plays on.
+    expect(c.settle(12)).toBe(10);
+    expect(c.plan(2, false)).toBe("step");
+  });
+
+  it("waits instead of guessing once guesses have gone unsettled too long", () => {
+    const c = new InputCadence(HZ);
+    // Late inputs arrive, but always one tick after their guess: the client runs behind the ticks.
+    const feeds: string[] = [];
+    for (let tick = 0; tick < 20; tick++) {
+      c.settle(tick === 0 ? 0 : 1);
+      feeds.push(c.plan(0, false));
+    }
+    expect(feeds[0]).toBe("guess");
+    expect(feeds.indexOf("wait")).toBeGreaterThan(10);
+  });
+
+  it("deepens after a window with inputs late now and then (three times), and not for an outage", () => {
+    const window = 2 * HZ;
+    const run = (lateAt: (tick: number) => boolean) => {
+      const c = new InputCadence(HZ);
+      for (let tick = 0; tick < window; tick++) c.plan(lateAt(tick) ? 0 : 1, true);
+      // A still player's queue of three waits only while the depth is above two.
+      return c.plan(3, true);
+    };
+    expect(run(() => false)).toBe("step");
+    expect(run((t) => t === 10 || t === 30)).toBe("step");
+    expect(run((t) => t === 10 || t === 30 || t === 50)).toBe("wait");
+    expect(run((t) => t >= 10 && t < 20)).toBe("step");
+  });
+
+  it("gets shallower after clean windows, down to one input waiting", () => {
+    const c = new InputCadence(HZ);
+    expect(c.plan(2, true)).toBe("wait");
+    for (let tick = 0; tick < 3 * 2 * HZ; tick++) c.plan(5, false);
+    expect(c.plan(2, true)).toBe("step");
+    for (let tick = 0; tick < 30 * 2 * HZ; tick++) c.plan(5, false);
+    expect(c.plan(2, true)).toBe("step");
+    expect(c.plan(1, true)).toBe("wait");
+  });
+
+  it("drops what lies beyond the longest queue", () => {
+    const c = new InputCadence(HZ);
+    expect(c.overflow(18)).toBe(0);
+    expect(c.overflow(21)).toBe(3);
+  });
+});

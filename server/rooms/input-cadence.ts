@@ -1,0 +1,139 @@
+/**
+ * Feeds one player's inputs into the room's fixed steps, one a tick, so that the input count each
+ * patch acknowledges always stands for exactly the steps the server ran for that player. The
+ * client's reconciler replays every input past the acknowledged count on top of the state it is
+ * sent; a step run without acknowledging an input, or an input acknowledged without its step,
+ * shifts that replay by one whole step and shows as a correction of about 10 px.
+ *
+ * - An input that has not arrived when its tick comes, while the player moves, is guessed: the
+ *   tick runs the last stick received and acknowledges the missing input as if it had come; it is
+ *   dropped unrun when it does. Sticks are held for many ticks, so the guess is nearly always
+ *   right, and a wrong one costs the correction it must.
+ * - While the player stands still with a centred stick a step changes nothing, so the room can
+ *   run no input (wait) or take two (give one back) at no cost at all. That is when the queue is
+ *   set to the depth the network's jitter asks for: deep enough that inputs are rarely late,
+ *   shallow enough not to add a tick of delay that is not needed.
+ * - The depth follows lateness: a window with inputs late now and then asks for one more, and
+ *   windows with none let one go. A late run longer than OUTAGE_MS is a lost packet or a stall,
+ *   which a deeper queue would only pay for with delay on every other input, so it does not count.
+ * - A client that sends nothing at all for GUESSES_MS has stopped, not fallen late: its player runs
+ *   on with the last stick, unacknowledged (one correction when it is back).
+ * - Guesses that stay unsettled for STALE_DEBT_MS while inputs do come mean the client's inputs run
+ *   behind the ticks (it stalled and skipped some): the room then waits for its inputs instead of
+ *   guessing on, one frozen tick for each, rather than acknowledge inputs the client has not even
+ *   sent.
+ */
+
+/** What a tick does for the player: run its next input, run a guess for the missing one, run nothing, or run the last stick unacknowledged. */
+export type TickFeed = "step" | "guess" | "wait" | "coast";
+
+/** Ticks of one review of the depth. */
+const WINDOW_MS = 2000;
+/** Late runs in one window that ask for a deeper queue, and windows in a row without one before it may be shallower. */
+const LATE_RUNS_TO_DEEPEN = 3;
+const CLEAN_WINDOWS_TO_SHALLOW = 2;
+/** Lateness for this long in a row is an outage (a lost packet's retransmission, a stall), not jitter. */
+const OUTAGE_MS = 170;
+/** Inputs waiting: where a new player's queue starts, and the least and most it is set to (in time, rounded to ticks). */
+const START_DEPTH = 2;
+const MIN_DEPTH = 1;
+const MAX_DEPTH_MS = 200;
+/** Guesses for this long in a row are from a client that stopped sending: later ticks run its last stick unacknowledged. */
+const GUESSES_MS = 340;
+/** Guesses unsettled for this long are stale. */
+const STALE_DEBT_MS = 400;
+/** A queue longer than this is from a client whose clock runs fast, or a flood: the excess is dropped, acknowledged unrun. */
+const MOST_QUEUED_MS = 600;
+
+export class InputCadence {
+  private readonly windowTicks: number;
+  private readonly outageTicks: number;
+  private readonly maxDepth: number;
+  private readonly debtCap: number;
+  private readonly staleTicks: number;
+  private readonly mostQueued: number;
+  /** Inputs the queue is set to hold waiting, beyond the one each tick takes. */
+  private depth = START_DEPTH;
+  /** Guessed steps already acknowledged whose inputs have not arrived yet. */
+  private debt = 0;
+  /** Ticks in a row that have ended with guesses unsettled. */
+  private indebted = 0;
+  private ticks = 0;
+  private lateRun = 0;
+  private lateRuns = 0;
+  private cleanWindows = 0;
+
+  constructor(tickHz: number) {
+    const ticks = (ms: number) => Math.max(1, Math.round((ms * tickHz) / 1000));
+    this.windowTicks = ticks(WINDOW_MS);
+    this.outageTicks = ticks(OUTAGE_MS);
+    this.maxDepth = Math.max(MIN_DEPTH, ticks(MAX_DEPTH_MS));
+    this.debtCap = ticks(GUESSES_MS);
+    this.staleTicks = ticks(STALE_DEBT_MS);
+    this.mostQueued = ticks(MOST_QUEUED_MS);
+  }
+
+  /** Of the `queued` inputs, how many came only to settle guesses: the room drops them without acknowledging them again. */
+  settle(queued: number): number {
+    const settled = Math.min(this.debt, queued);
+    this.debt -= settled;
+    return settled;
+  }
+
+  /** How many of the oldest of `queued` inputs (debt settled) the room must drop because the queue is too long. */
+  overflow(queued: number): number {
+    return Math.max(0, queued - this.mostQueued);
+  }
+
+  /**
+   * What this tick does, given the inputs queued once debt is settled and whether a step would
+   * change nothing (the player stands still and its last stick is centred).
+   */
+  plan(queued: number, still: boolean): TickFeed {
+    this.review(queued === 0);
+    const feed = this.feed(queued, still);
+    this.indebted = this.debt > 0 ? this.indebted + 1 : 0;
+    return feed;
+  }
+
+  private feed(queued: number, still: boolean): TickFeed {
+    if (queued === 0) {
+      if (still) return "wait";
+      if (this.debt >= this.debtCap) return "coast";
+      if (this.indebted >= this.staleTicks) return "wait";
+      this.debt++;
+      return "guess";
+    }
+    return still && queued - 1 < this.depth ? "wait" : "step";
+  }
+
+  /**
+   * Asked after taking a step's input, with how many are left and whether that input was centred
+   * and the player still: true when it should be given back (taken without a step; the room runs
+   * the next one instead), which shortens a queue deeper than it is set to.
+   */
+  giveBack(left: number, stillAndCentred: boolean): boolean {
+    return stillAndCentred && left > this.depth;
+  }
+
+  private review(late: boolean): void {
+    if (late) {
+      this.lateRun++;
+    } else {
+      if (this.lateRun > 0 && this.lateRun <= this.outageTicks) this.lateRuns++;
+      this.lateRun = 0;
+    }
+    if (++this.ticks < this.windowTicks) return;
+    if (this.lateRuns >= LATE_RUNS_TO_DEEPEN) {
+      this.depth = Math.min(this.maxDepth, this.depth + 1);
+      this.cleanWindows = 0;
+    } else if (this.lateRuns > 0) {
+      this.cleanWindows = 0;
+    } else if (++this.cleanWindows >= CLEAN_WINDOWS_TO_SHALLOW) {
+      this.depth = Math.max(MIN_DEPTH, this.depth - 1);
+      this.cleanWindows = 0;
+    }
+    this.ticks = 0;
+    this.lateRuns = 0;
+  }
+}
