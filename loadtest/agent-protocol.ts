@@ -2,6 +2,7 @@
  * What a coordinator and its agents say to each other through Redis, and the checks on it: the
  * Redis is shared, so whatever is read from it is held to the shapes below before it is used.
  */
+import { checkNetConditions, type NetConditions } from "./netem/conditions.ts";
 import { MAX_BOTS, MAX_RUN_MS, type Stage, totalMs } from "./schedule.ts";
 import { GAMES, type SwarmPlan, type SwarmRequest, type SwarmSample } from "./swarm-protocol.ts";
 
@@ -92,7 +93,17 @@ export function parsePlan(v: unknown): SwarmPlan {
     fullBots: whole(p.fullBots, "plan.fullBots", 0, MAX_BOTS),
     churnPerSecond: real(p.churnPerSecond, "plan.churnPerSecond", 0, 1000),
     tickHz: whole(p.tickHz, "plan.tickHz", 1, 120),
+    ...(p.net === undefined ? {} : { net: parseNet(p.net) }),
   };
+}
+
+function parseNet(v: unknown): NetConditions {
+  const n = record(v, "plan.net");
+  try {
+    return checkNetConditions({ rttMs: real(n.rttMs, "plan.net.rttMs", 0, Number.MAX_SAFE_INTEGER), jitterMs: real(n.jitterMs, "plan.net.jitterMs", 0, Number.MAX_SAFE_INTEGER), loss: real(n.loss, "plan.net.loss", 0, 1) });
+  } catch (err) {
+    throw new Bad(`plan.net: ${(err as Error).message}`);
+  }
 }
 
 export function parseAgentMessage(json: string): AgentMessage {

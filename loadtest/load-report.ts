@@ -40,6 +40,8 @@ export interface LoadReport {
   readonly stages: readonly Stage[];
   /** Bots per second replaced while a stage held steady. */
   readonly churnPerSecond: number;
+  /** The distant network the bots played through (`--net`), as the feel benchmark describes it; absent for a direct run. */
+  readonly network?: string;
   readonly connected: number;
   readonly joined: number;
   readonly failed: number;
@@ -82,6 +84,7 @@ export function reportRows(r: LoadReport): Row[] {
     ["bots at peak (lean + full) / workers", `${r.bots - r.fullBots} + ${r.fullBots} / ${r.workers}${r.agents ? ` on ${r.agents.length} agents` : ""}`],
     ["bots connected / failed / dropped / reconnected", `${r.connected} / ${r.failed} / ${r.dropped} / ${r.reconnected}`],
   ];
+  if (r.network !== undefined) rows.push(["network the bots played through", r.network]);
   if (r.churnPerSecond > 0) rows.push(["bots churned (left and replaced)", `${r.churned} (${r.churnPerSecond}/s while holding)`]);
   if (r.dropped > 0) rows.push(["dropped bots by close code", Object.entries(r.droppedCodes).map(([code, n]) => `${code} × ${n}`).join(", ")]);
   rows.push(

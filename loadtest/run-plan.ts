@@ -8,6 +8,7 @@ import { dirname } from "node:path";
 import { parseFlags } from "../server/cli.ts";
 import { redactUrl } from "../server/redact.ts";
 import { LOOPBACK } from "./chaos.ts";
+import { type NetConditions, parseNetConditions } from "./netem/conditions.ts";
 import { MAX_BOTS, MAX_RUN_MS, parseStages, peak, rampThenHold, type Stage } from "./schedule.ts";
 import type { SwarmPlan } from "./swarm-protocol.ts";
 import { parseThreshold, type Threshold } from "./thresholds.ts";
@@ -21,6 +22,7 @@ const spec = {
   stages: { type: "string", help: "targets over time instead of --bots, --ramp and --duration: DURATION:TARGET,… each ramping from the last target, e.g. 30s:100,60s:100,10s:500,30s:0" },
   churn: { type: "string", help: "bots per second that leave and are replaced by new ones while the target holds steady (0 to 1000, default 0)" },
   workers: { type: "string", help: "bot processes (1 to 32, default: one per core)" },
+  net: { type: "string", help: "play through a distant network: rtt=MS,jitter=MS,loss=PERCENT% (any of the three), a netem proxy in each bot process (http:// and ws:// targets)" },
   "tick-hz": { type: "string", help: "inputs each bot sends a second: the server's TICK_HZ (1 to 120, default 30)" },
   scenario: { type: "string", help: "steady (default), kill-node, drain-node, reconnect-storm or soak" },
   cut: { type: "string", help: "reconnect-storm: bots (default: every bot cuts its own socket at once) or gateway (restart the gateway at --url, on this machine)" },
@@ -151,6 +153,15 @@ export function readRunPlan(program: string, argv: readonly string[]): RunPlan {
   } else {
     for (const f of ["coordinator", "agent-wait"] as const) if (v[f] !== undefined) flags.fail(`--${f} applies with --agents only`);
   }
+  let net: NetConditions | undefined;
+  if (v.net !== undefined) {
+    if (new URL(url!).protocol === "https:") flags.fail("--net proxies plain TCP to the target, so a TLS target's certificate would not match the proxy's address: load an http:// or ws:// address with --net");
+    try {
+      net = parseNetConditions(v.net);
+    } catch (err) {
+      flags.fail(`--net: ${(err as Error).message}`);
+    }
+  }
   const workers = Math.min(peakBots, flags.int("workers", Math.max(1, cpus().length), 1, 32));
 
   for (const [dir, what] of [
@@ -168,7 +179,7 @@ export function readRunPlan(program: string, argv: readonly string[]): RunPlan {
 
   return {
     url: url!,
-    swarm: { url: url!, game: "arena", stages: stages!, fullBots, churnPerSecond, tickHz: flags.int("tick-hz", 30, 1, 120) },
+    swarm: { url: url!, game: "arena", stages: stages!, fullBots, churnPerSecond, tickHz: flags.int("tick-hz", 30, 1, 120), ...(net === undefined ? {} : { net }) },
     workers,
     scenario,
     cut,

@@ -16,6 +16,7 @@ import { restartLocalGateway } from "./gateway-restart.ts";
 import { renderHtmlReport } from "./html-report.ts";
 import { maxMs, quantileMs } from "./latency-histogram.ts";
 import { type LoadReport, reportRows } from "./load-report.ts";
+import { describeNetConditions } from "./netem/conditions.ts";
 import { markdownTable, ms, percentile } from "./report.ts";
 import { readRunPlan } from "./run-plan.ts";
 import { peak, peakReachedMs, strikeAtMs, targetAt, totalMs } from "./schedule.ts";
@@ -167,6 +168,7 @@ const measured: LoadReport = {
   durationS: runMs / 1000,
   stages,
   churnPerSecond: swarmPlan.churnPerSecond,
+  ...(swarmPlan.net === undefined ? {} : { network: describeNetConditions(swarmPlan.net) }),
   connected: swarm.total("connected"),
   joined: swarm.total("joined"),
   failed: swarm.total("failed"),

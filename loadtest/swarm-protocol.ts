@@ -3,6 +3,7 @@
  * with, the requests it answers, and the sample it answers with. An agent on another machine
  * answers its coordinator with the same sample, merged over its own workers.
  */
+import type { NetConditions } from "./netem/conditions.ts";
 import { type Stage, share, shareStages } from "./schedule.ts";
 
 /** The games bots can play; each has its bot kinds in bot-kinds.ts. */
@@ -20,6 +21,8 @@ export interface SwarmPlan {
   /** Bots per second replaced (one leaves, a new one joins) while the target holds steady. */
   readonly churnPerSecond: number;
   readonly tickHz: number;
+  /** A distant network to play through: each bot process runs its own netem proxy to the target. */
+  readonly net?: NetConditions;
 }
 
 /** Part `i` of `n` of a plan: every target, the full bots and the churn shared out. */

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { BOT_KINDS, type LoadBot, type ObserverBot } from "./bot-kinds.ts";
 import { encode, latencyHistogram, toMicros } from "./latency-histogram.ts";
 import { LoopDelay } from "./loop-delay.ts";
+import { NetemProxy } from "./netem/proxy.ts";
 import { holdingAt, peak, targetAt, totalMs } from "./schedule.ts";
 import type { SwarmRequest, SwarmSample, WorkerOrders } from "./swarm-protocol.ts";
 
@@ -33,6 +34,10 @@ const MAX_JOINING = 16;
 const JOIN_RETRY_PAUSE_MS = 2000;
 
 const kinds = BOT_KINDS[orders.game];
+// Each bot process plays through its own proxy, so a distant network costs the swarm, not one process.
+const target = orders.net === undefined ? undefined : new URL(orders.url);
+const proxy = target === undefined ? undefined : await NetemProxy.start({ target: { host: target.hostname, port: Number(target.port || 80) }, conditions: orders.net!, seed: orders.worker + 1 });
+const joinUrl = proxy?.url ?? orders.url;
 const rawAcksFile = orders.rawAcksDir === undefined ? undefined : join(orders.rawAcksDir, `acks-${hostname()}-${process.pid}.txt`);
 const startedAt = performance.now() - Math.max(0, Date.now() - orders.startedAt);
 const peakTarget = peak(orders.stages);
@@ -138,7 +143,7 @@ async function joinBot(observer: boolean): Promise<void> {
   if (observer) joiningObservers++;
   else joiningLoads++;
   try {
-    const bot = observer ? await kinds.joinObserver(orders!.url, `full${orders!.worker}-${n}`) : await kinds.joinLoadBot(orders!.url, `bot${orders!.worker}-${n}`, orders!.tickHz);
+    const bot = observer ? await kinds.joinObserver(joinUrl, `full${orders!.worker}-${n}`) : await kinds.joinLoadBot(joinUrl, `bot${orders!.worker}-${n}`, orders!.tickHz);
     counts.joined++;
     if (stopping) bot.close();
     else if (observer) observers.add(bot as ObserverBot);

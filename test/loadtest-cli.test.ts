@@ -41,6 +41,8 @@ describe("loadtest CLI arguments", () => {
     ["a drain of two nodes at once", ["--url", "http://127.0.0.1:2567", "--scenario", "drain-node", "--token", "t", "--admin-url", "http://127.0.0.1:1", "--admin-url", "http://127.0.0.1:2"], "drains one node: give one --admin-url"],
     ["agents without a coordinator", ["--url", "http://127.0.0.1:2567", "--agents", "2"], "--agents needs the Redis where the agents wait: --coordinator redis://…"],
     ["an agent without a coordinator", ["agent"], "--coordinator is required"],
+    ["network conditions that do not parse", ["--url", "http://127.0.0.1:2567", "--net", "rtt=fast"], "--net: network conditions are rtt=MS,jitter=MS,loss=PERCENT%"],
+    ["network conditions in front of TLS", ["--url", "https://127.0.0.1:2567", "--net", "rtt=100"], "--net proxies plain TCP to the target"],
     ["an HTML report nowhere writable", ["--url", "http://127.0.0.1:2567", "--html", "/dev/null/report.html"], "cannot write /dev/null/report.html"],
   ];
   for (const [what, args, message] of cases) {
@@ -124,6 +126,16 @@ describe("a short real run", () => {
     expect(page).toContain("input-to-ack latency p50 / p95 / p99 / max");
     expect(page).toContain("threshold ack_p99&lt;30s");
     expect(page).not.toMatch(/<script[^>]+src=/);
+  });
+
+  it("plays through a distant network with --net: every ack waits at least the round trip added", async () => {
+    const { code, stdout, report } = await runLoadtest(["--url", node.url, "--bots", "4", "--duration", "2", "--ramp", "0", "--workers", "1", "--full-bots", "0", "--net", "rtt=150,jitter=10"]);
+    expect(code, stdout).toBe(0);
+    expect(report!.network).toBe("150 ms ± 10");
+    expect(stdout).toContain("| network the bots played through | 150 ms ± 10 |");
+    expect(report!.connected).toBe(4);
+    // The proxy delays each direction by half the round trip; jitter is a normal draw around it, so the floor is a little under.
+    expect(report!.ackLatencyMs.p50).toBeGreaterThan(120);
   });
 
   it("fails a threshold with exit code 1, showing what it measured", async () => {
