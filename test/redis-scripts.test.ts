@@ -65,6 +65,11 @@ describe("ownership scripts", () => {
     expect(await redis.locusRelease(keys.owner("r5"), keys.epoch("r5"), keys.checkpoint("r5"), keys.rooms, "r5", "a", 1)).toBe(1);
     expect(await renew("r5", "a", 1)).toBe(0);
     expect(await redis.sismember(keys.rooms, "r5")).toBe(0);
+    // Nor a scan that listed the room before it was released: it has ended.
+    expect(await claim("r5", "b", "orphan")).toBe(0);
+    expect(await claim("r5", "b", "dead", 0)).toBe(0);
+    expect(await redis.exists(keys.owner("r5"))).toBe(0);
+    expect(await redis.sismember(keys.rooms, "r5")).toBe(0);
     // The id is free for a new room at once.
     expect(await claim("r5", "b", "new")).toBeGreaterThan(1);
   });

@@ -32,12 +32,17 @@ end
  * mode "dead": the owner lease may still run, but its node stopped beating and its port refused a
  * connection. Refused when the node has beaten since the claimer looked (its record's heartbeat
  * is no longer `seenHeartbeat`, 0 meaning the record was gone): then it is alive after all.
+ * Both take over a live room only: one released since the claimer listed the live rooms has
+ * ended, and claiming it would bring it back without a checkpoint.
  */
 const CLAIM = `${OWNER_OF}
 local owner = ownerOf(KEYS[1])
 local mode = ARGV[4]
+local live = redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1
 if mode == 'new' then
-  if owner or redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then return 0 end
+  if owner or live then return 0 end
+elseif not live then
+  return 0
 elseif mode == 'orphan' then
   if owner then return 0 end
 elseif mode == 'dead' then

@@ -1,12 +1,14 @@
 /**
  * The limits a public listener applies before anything else reads a request, shared by the node
- * and the gateway: sockets per client address and in total, declared body size, and matchmaking
- * requests per address per second. Each refusal gets a short answer its sender can read (HTTP
- * 413, 429 with `Retry-After`, 503) and is counted and logged once per offender per interval.
- * Addresses are the resolved client's (`client-address.ts`), so limits hold behind a gateway.
+ * and the gateway: sockets per client address and in total, declared body size, matchmaking
+ * requests per address per second, and CORS preflights from origins not in ALLOWED_ORIGINS. Each
+ * refusal gets a short answer its sender can read (HTTP 403, 413, 429 with `Retry-After`, 503)
+ * and is counted and logged once per offender per window (refusal-log.ts). Addresses are the
+ * resolved client's (`client-address.ts`), so limits hold behind a gateway.
  */
 import { type IncomingMessage, type Server, type ServerOptions, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
+import { CorsPolicy } from "../http/cors.ts";
 import { limitKey, normalizeAddress, resolveClientAddress } from "./client-address.ts";
 import type { EdgeSettings } from "./edge-settings.ts";
 import type { RefusalLog, RefusalReason } from "./refusal-log.ts";
@@ -44,14 +46,19 @@ interface SocketState {
 export class Edge {
   readonly settings: EdgeSettings;
   readonly refusals: RefusalLog;
+  /** Which origins' pages may call the API: the headers of every answer, and the preflights refused here. */
+  readonly cors: CorsPolicy;
   private readonly limits: SocketLimits;
   private readonly joins: TokenBuckets;
   private readonly sockets = new WeakMap<Socket, SocketState>();
+  /** The client address each admitted request or upgrade was resolved to. */
+  private readonly clients = new WeakMap<IncomingMessage, string>();
   private refusedWaiting = 0;
 
   constructor(settings: EdgeSettings, refusals: RefusalLog) {
     this.settings = settings;
     this.refusals = refusals;
+    this.cors = new CorsPolicy(settings.allowedOrigins);
     this.limits = new SocketLimits(settings.maxSockets, settings.maxSocketsPerIp);
     this.joins = new TokenBuckets(settings.joinsPerIpPerSecond, settings.joinBurstPerIp, MAX_JOIN_BUCKETS);
   }
@@ -78,6 +85,14 @@ export class Edge {
       return undefined;
     }
     const address = this.clientAddress(req, state.peer);
+    if (this.cors.refusesPreflight(req.method, req.headers)) {
+      // The offender is the page that made the browser ask, not the player whose browser it is.
+      const origin = String(req.headers.origin).slice(0, 100);
+      const refusal = { status: 403, message: `origin ${origin} may not call this API: it is not in ALLOWED_ORIGINS` };
+      this.refusals.refused("cors_preflight", origin, refusal.message);
+      answer(res, refusal);
+      return undefined;
+    }
     if (Number(req.headers["content-length"] ?? 0) > this.settings.maxBodyBytes) {
       this.refuseBody(req, address);
       return undefined;
@@ -92,6 +107,7 @@ export class Edge {
         return undefined;
       }
     }
+    this.clients.set(req, address);
     return address;
   }
 
@@ -111,15 +127,22 @@ export class Edge {
     }
     const address = this.clientAddress(req, state.peer);
     // A direct client's socket was counted against it when accepted.
-    if (!this.settings.trustedProxies.has(state.peer) || this.settings.limitExemptIps.has(address)) return address;
-    const key = limitKey(address);
-    const refused = this.limits.open(key, false);
-    if (refused) {
-      refuseOnSocket(socket, this.socketRefusal(refused, address));
-      return undefined;
+    if (this.settings.trustedProxies.has(state.peer) && !this.settings.limitExemptIps.has(address)) {
+      const key = limitKey(address);
+      const refused = this.limits.open(key, false);
+      if (refused) {
+        refuseOnSocket(socket, this.socketRefusal(refused, address));
+        return undefined;
+      }
+      socket.once("close", () => this.limits.close(key, false));
     }
-    socket.once("close", () => this.limits.close(key, false));
+    this.clients.set(req, address);
     return address;
+  }
+
+  /** The client address an admitted request or upgrade was resolved to. */
+  addressOf(req: IncomingMessage): string | undefined {
+    return this.clients.get(req);
   }
 
   /** A body declared or grown past MAX_BODY_BYTES: 413, and the connection is closed. */

@@ -10,11 +10,11 @@
 import type { IncomingMessage } from "node:http";
 import { getMessageBytes, matchMaker, Protocol } from "@colyseus/core";
 import type { WebSocketTransport } from "@colyseus/ws-transport";
-import type { Logger } from "pino";
 import { WebSocket } from "ws";
 import { CloseCode, ErrorCode } from "../../shared/protocol.ts";
 import { roomOfSocketUrl, socketServerOf } from "../colyseus-internals.ts";
 import type { NodeMetrics } from "../metrics.ts";
+import type { RepeatLog } from "../repeat-log.ts";
 import { Admission, FrameBudget } from "./frame-budget.ts";
 import { checkFrame, type CompiledFramePolicy, compileFramePolicy, type FramePolicy, PROBE_POLICY, type Refusal } from "./frame-policy.ts";
 
@@ -22,7 +22,10 @@ export interface FrameGateDeps {
   /** Each connection's budget: frames per second on average, with up to BURST_SECONDS of silence saved up. */
   readonly maxFramesPerSecond: number;
   readonly metrics: NodeMetrics;
-  readonly log: Logger;
+  /** Where refused and flooding connections are logged, once per client address and window. */
+  readonly abuse: RepeatLog;
+  /** The client address the public edge resolved for a socket's upgrade request (its peer may be a gateway). */
+  readonly addressOf: (req: IncomingMessage) => string | undefined;
 }
 
 export interface FrameGate {
@@ -59,14 +62,13 @@ interface GatedSocket extends WebSocket {
 }
 
 export function createFrameGate(deps: FrameGateDeps): FrameGate {
-  const { metrics, log, maxFramesPerSecond } = deps;
+  const { metrics, abuse, maxFramesPerSecond } = deps;
   const policies = new Map<string, CompiledFramePolicy>();
   const warning = getMessageBytes[Protocol.ERROR](
     ErrorCode.FRAME_FLOOD,
     `more than ${maxFramesPerSecond} frames per second: frames beyond that are dropped, and a connection that keeps it up is closed`,
   );
 
-  const origin = (ws: GatedSocket) => ({ address: ws.address, room: ws.room, session: ws.session });
 
   const close = (ws: GatedSocket, code: number, reason: string) => {
     ws.closedWith = code;
@@ -79,7 +81,7 @@ export function createFrameGate(deps: FrameGateDeps): FrameGate {
 
   const refuse = (ws: GatedSocket, reason: Refusal) => {
     metrics.framesRefused.inc({ reason });
-    log.warn({ event: "frame_refused", reason, ...origin(ws) }, "protocol violation: socket closed");
+    abuse.report({ event: "frame_refused", reason, offender: ws.address, room: ws.room, session: ws.session }, `protocol violation (${reason}) from ${ws.address}: socket closed`);
     close(ws, CloseCode.PROTOCOL_VIOLATION, `protocol violation: ${reason}`);
   };
 
@@ -90,11 +92,11 @@ export function createFrameGate(deps: FrameGateDeps): FrameGate {
     if (admission === Admission.ACCEPT) return true;
     if (admission === Admission.WARN) {
       ws.send(warning, noop);
-      if (!ws.warned) log.warn({ event: "frame_flood_warned", maxFramesPerSecond, ...origin(ws) }, "connection over its frame budget: warned");
+      if (!ws.warned) abuse.report({ event: "frame_flood_warned", reason: "frame_flood", offender: ws.address, room: ws.room, session: ws.session, maxFramesPerSecond }, `connection from ${ws.address} over its frame budget: warned`);
       ws.warned = true;
     } else if (admission === Admission.CLOSE) {
       metrics.clientsKicked.inc({ reason: "frame_flood" });
-      log.warn({ event: "frame_flood_closed", dropped: ws.budget.dropped, ...origin(ws) }, "connection stayed over its frame budget: closed");
+      abuse.report({ event: "frame_flood_closed", reason: "frame_flood", offender: ws.address, room: ws.room, session: ws.session, dropped: ws.budget.dropped }, `connection from ${ws.address} stayed over its frame budget: closed`);
       close(ws, CloseCode.FRAME_FLOOD, "frame flood");
     }
     return false;
@@ -138,7 +140,7 @@ export function createFrameGate(deps: FrameGateDeps): FrameGate {
   const admit = (ws: GatedSocket, req: IncomingMessage) => {
     const url = new URL(req.url ?? "/", "ws://node");
     const { roomId, probe } = roomOfSocketUrl(url);
-    ws.address = req.socket.remoteAddress ?? "";
+    ws.address = deps.addressOf(req) ?? req.socket.remoteAddress ?? "";
     ws.room = roomId ?? "";
     ws.session = url.searchParams.get("sessionId") ?? "";
     const roomName = probe || roomId === undefined ? undefined : matchMaker.getLocalRoomById(roomId)?.roomName;

@@ -43,7 +43,7 @@ export function createGatewayMetrics(): GatewayMetrics {
     }),
     requestsRefused: new Counter({
       name: "locus_gateway_requests_refused_total",
-      help: "HTTP requests the gateway answered itself and never relayed (operator paths, refused CORS preflights), by reason.",
+      help: "HTTP requests the gateway answered itself and never relayed (operator paths), by reason.",
       labelNames: ["reason"],
       registers: [registry],
     }),

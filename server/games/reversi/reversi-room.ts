@@ -5,7 +5,7 @@
  */
 import { type Client, CloseCode as ColyseusCloseCode, Room, ServerError } from "@colyseus/core";
 import type { Logger } from "pino";
-import { CloseCode, JoinErrorCode, parseJoinOptions } from "../../../shared/protocol.ts";
+import { JoinErrorCode, parseJoinOptions } from "../../../shared/protocol.ts";
 import {
   MOVE_MESSAGE, parseMove, REVERSI_MAX_MESSAGES_PER_SECOND, REVERSI_PLAYERS, ReversiErrorCode,
 } from "../../../shared/reversi/protocol.ts";
@@ -14,6 +14,7 @@ import { ReversiState } from "../../../shared/reversi/schema.ts";
 import type { FramePolicy } from "../../edge/frame-policy.ts";
 import type { NodeMetrics } from "../../metrics.ts";
 import { ReversiGame } from "./reversi-game.ts";
+import { SEAT_FREEING_CODES } from "../../rooms/seat-freeing-codes.ts";
 import { logUncaught } from "../../rooms/uncaught.ts";
 
 export interface ReversiRoomDeps {
@@ -28,14 +29,6 @@ export interface ReversiRoomDeps {
 
 /** How often the clock to move is brought up to date in the state, in milliseconds of room time. */
 const CLOCK_UPDATE_MS = 100;
-/** Closes after which holding the seat is pointless: the player left, or the server threw it out. */
-const NO_RECONNECT_CODES: ReadonlySet<number> = new Set([
-  ColyseusCloseCode.CONSENTED,
-  ColyseusCloseCode.WITH_ERROR,
-  CloseCode.PROTOCOL_VIOLATION,
-  CloseCode.FRAME_FLOOD,
-]);
-
 /** The frames a Reversi client sends besides the join ack, leave and ping: room messages (`move`), no inputs. */
 export const REVERSI_FRAMES: FramePolicy = { data: true };
 /** The `reason` label of locus_inputs_rejected_total for each refusal. */
@@ -126,7 +119,7 @@ export class ReversiRoom extends Room<{ state: ReversiState }> {
 
   override async onDrop(client: Client, code?: number): Promise<void> {
     this.deps.metrics.clients.dec();
-    if (code !== undefined && NO_RECONNECT_CODES.has(code)) return;
+    if (code !== undefined && SEAT_FREEING_CODES.has(code)) return;
     this.log.info({ event: "client_dropped", session: client.sessionId, code }, "client dropped; seat held");
     try {
       await this.allowReconnection(client, this.deps.seatHoldSeconds);
