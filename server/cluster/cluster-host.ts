@@ -7,6 +7,7 @@
  */
 import { matchMaker, ServerError } from "@colyseus/core";
 import type { Logger } from "pino";
+import { JoinErrorCode } from "../../shared/protocol.ts";
 import { ROOM_NAME } from "../../shared/constants.ts";
 import type { RoomCap } from "../edge/room-cap.ts";
 import type { NodeMetrics } from "../metrics.ts";
@@ -127,7 +128,7 @@ export class ClusterRoomHost implements RoomHost {
     if (claim?.checkpoint) return claim.checkpoint;
     // Colyseus's RedisDriver does not keep chosen ids unique (colyseus#978): the claim does, and
     // the placeholder stops a second create here from slipping in while the first one's claim is in flight.
-    if (claim || this.owned.has(roomId)) throw new ServerError(409, `room ${roomId} already exists`);
+    if (claim || this.owned.has(roomId)) throw new ServerError(JoinErrorCode.CONFLICT, `room ${roomId} already exists`);
     // Claims in flight count: a burst of creates must not slip past the cap before any of them started.
     this.o.roomCap.check(this.roomCount);
     const placeholder: Claim = { epoch: 0, checkpoint: undefined };
@@ -138,7 +139,7 @@ export class ClusterRoomHost implements RoomHost {
     });
     if (epoch === 0) {
       this.claimed.delete(roomId);
-      throw new ServerError(409, `room ${roomId} already exists`);
+      throw new ServerError(JoinErrorCode.CONFLICT, `room ${roomId} already exists`);
     }
     placeholder.epoch = epoch;
     return undefined;

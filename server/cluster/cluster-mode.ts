@@ -9,6 +9,7 @@ import { RedisDriver } from "@colyseus/redis-driver";
 import { RedisPresence } from "@colyseus/redis-presence";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { JoinErrorCode } from "../../shared/protocol.ts";
 import { roomOfSocketUrl } from "../colyseus-internals.ts";
 import type { RoomCap } from "../edge/room-cap.ts";
 import { LogOnce } from "../log-once.ts";
@@ -148,7 +149,7 @@ export function startClusterMode(options: ClusterModeOptions) {
         await new Promise((r) => setTimeout(r, 5));
       }
       if (matchMaker.getLocalRoomById(roomId)) return;
-      return new Response(`room ${roomId} is not on this node; retry`, { status: 503, headers: { "retry-after": "1" } });
+      return new Response(`room ${roomId} is not on this node; retry`, { status: JoinErrorCode.UNAVAILABLE, headers: { "retry-after": "1" } });
     },
 
     async started(address: string, adminAddress: string): Promise<void> {

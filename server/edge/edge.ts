@@ -8,6 +8,7 @@
  */
 import { type IncomingMessage, type Server, type ServerOptions, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
+import { JoinErrorCode } from "../../shared/protocol.ts";
 import { CorsPolicy } from "../http/cors.ts";
 import { limitKey, normalizeAddress, resolveClientAddress } from "./client-address.ts";
 import type { EdgeSettings } from "./edge-settings.ts";
@@ -88,7 +89,7 @@ export class Edge {
     if (this.cors.refusesPreflight(req.method, req.headers)) {
       // The offender is the page that made the browser ask, not the player whose browser it is.
       const origin = String(req.headers.origin).slice(0, 100);
-      const refusal = { status: 403, message: `origin ${origin} may not call this API: it is not in ALLOWED_ORIGINS` };
+      const refusal = { status: JoinErrorCode.ORIGIN_NOT_ALLOWED, message: `origin ${origin} may not call this API: it is not in ALLOWED_ORIGINS` };
       this.refusals.refused("cors_preflight", origin, refusal.message);
       answer(res, refusal);
       return undefined;
@@ -101,7 +102,7 @@ export class Edge {
       const waitSeconds = this.joins.take(limitKey(address), performance.now());
       if (waitSeconds > 0) {
         const { joinsPerIpPerSecond, joinBurstPerIp } = this.settings;
-        const refusal = { status: 429, message: `too many joins from ${address}: at most ${joinsPerIpPerSecond} a second after a burst of ${joinBurstPerIp}; retry in ${waitSeconds} s`, retryAfterSeconds: waitSeconds };
+        const refusal = { status: JoinErrorCode.TOO_MANY_REQUESTS, message: `too many joins from ${address}: at most ${joinsPerIpPerSecond} a second after a burst of ${joinBurstPerIp}; retry in ${waitSeconds} s`, retryAfterSeconds: waitSeconds };
         this.refusals.refused("joins_per_ip", address, refusal.message);
         answer(res, refusal);
         return undefined;
@@ -150,7 +151,7 @@ export class Edge {
     const message = `request body over ${this.settings.maxBodyBytes} bytes`;
     this.refusals.refused("body_too_large", address, message);
     req.pause();
-    refuseOnSocket(req.socket, { status: 413, message });
+    refuseOnSocket(req.socket, { status: JoinErrorCode.BODY_TOO_LARGE, message });
   }
 
   /** Counts and logs a refusal decided elsewhere (a room, the gateway's holds). */
@@ -200,8 +201,8 @@ export class Edge {
   private socketRefusal(reason: SocketRefusal, address: string): Refusal {
     const refusal =
       reason === "sockets_per_ip"
-        ? { status: 429, message: `too many connections from ${address}: at most ${this.settings.maxSocketsPerIp} at once` }
-        : { status: 503, message: `the server holds its most connections (${this.settings.maxSockets}); try again shortly` };
+        ? { status: JoinErrorCode.TOO_MANY_REQUESTS, message: `too many connections from ${address}: at most ${this.settings.maxSocketsPerIp} at once` }
+        : { status: JoinErrorCode.UNAVAILABLE, message: `the server holds its most connections (${this.settings.maxSockets}); try again shortly` };
     this.refusals.refused(reason, address, refusal.message);
     return refusal;
   }

@@ -13,15 +13,15 @@
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from "node:http";
 import { connect, type Socket } from "node:net";
-import { ErrorCode } from "@colyseus/core";
 import express, { type Router } from "express";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { JoinErrorCode } from "../../shared/protocol.ts";
 import { BadRecordLog } from "../cluster/bad-records.ts";
 import { leastLoaded, type NodeRecord, readNodes } from "../cluster/node-registry.ts";
 import { channels, type OwnershipChange } from "../cluster/redis-keys.ts";
 import { type ScriptedRedis, withScripts } from "../cluster/redis-scripts.ts";
-import { roomOfSocketUrl } from "../colyseus-internals.ts";
+import { roomOfSocketUrl, socketUrlOf } from "../colyseus-internals.ts";
 import { appendForwardedFor } from "../edge/client-address.ts";
 import { answer, type Edge, type Refusal, refuseOnSocket } from "../edge/edge.ts";
 import { watchBodySize } from "../edge/request-body.ts";
@@ -128,20 +128,20 @@ export class Gateway {
     }
     if (OPERATOR_PATH.test(path)) {
       this.o.metrics.requestsRefused.inc({ reason: "operator_path" });
-      return answer(res, { status: 404, message: "not found" });
+      return answer(res, { status: JoinErrorCode.NOT_A_ROOM, message: "not found" });
     }
     // A preflight from an origin not allowed was refused by the edge; an allowed one is granted here.
     if (req.method === "OPTIONS" && req.headers["access-control-request-method"] !== undefined) {
       return void res.writeHead(204, this.o.edge.cors.headers(req.headers.origin)).end();
     }
     if (this.o.redis.status !== "ready") {
-      return answer(res, { status: 503, message: "the cluster's state store (Redis) is unreachable; try again shortly" });
+      return answer(res, { status: JoinErrorCode.UNAVAILABLE, message: "the cluster's state store (Redis) is unreachable; try again shortly" });
     }
     try {
       const roomId = ROOM_MATCHMAKE.exec(path)?.[1];
       if (!roomId) {
         const target = this.leastBusy(await this.nodes());
-        if (!target) return answer(res, { status: 503, message: "no node is ready to take players" });
+        if (!target) return answer(res, { status: JoinErrorCode.UNAVAILABLE, message: "no node is ready to take players" });
         if (path.startsWith("/matchmake/")) this.countUnanswered(target.nodeId, res);
         return this.proxyHttp(req, res, target, address);
       }
@@ -149,10 +149,10 @@ export class Gateway {
       if (found.kind === "owner") return this.proxyHttp(req, res, found.node, address);
       const refusal = this.ownerRefusal(found, roomId, address);
       // An unknown room gets the status Colyseus answers it with, so the SDK reads it the same way.
-      answer(res, { ...refusal, status: found.kind === "unknown" ? ErrorCode.MATCHMAKE_INVALID_ROOM_ID : refusal.status });
+      answer(res, { ...refusal, status: found.kind === "unknown" ? JoinErrorCode.ROOM_NOT_FOUND : refusal.status });
     } catch (err) {
       this.o.log.warn({ event: "gateway_request_failed", path, err }, "request failed");
-      answer(res, { status: 503, message: "the cluster could not be reached; try again shortly" });
+      answer(res, { status: JoinErrorCode.UNAVAILABLE, message: "the cluster could not be reached; try again shortly" });
     }
   }
 
@@ -170,7 +170,7 @@ export class Gateway {
     let tooLarge = false;
     upstream.on("error", () => {
       if (tooLarge) return;
-      if (!res.headersSent) answer(res, { status: 503, message: `node ${target.nodeId} did not answer; try again` });
+      if (!res.headersSent) answer(res, { status: JoinErrorCode.UNAVAILABLE, message: `node ${target.nodeId} did not answer; try again` });
       else res.destroy();
     });
     // A client that went away mid-request (a trickled body cut by the timeout) takes its upstream with it.
@@ -189,9 +189,9 @@ export class Gateway {
     if (client.listenerCount("error") === 0) client.on("error", () => client.destroy());
     const address = this.o.edge.admitUpgrade(req, client);
     if (address === undefined) return;
-    const url = URL.parse(req.url ?? "/", "ws://gateway");
+    const url = socketUrlOf(req.url);
     const roomId = !url || OPERATOR_PATH.test(url.pathname) ? undefined : roomOfSocketUrl(url).roomId;
-    if (!roomId) return this.refuseUpgrade(client, { status: 404, message: "not a room socket" }, "not_a_room");
+    if (!roomId) return this.refuseUpgrade(client, { status: JoinErrorCode.NOT_A_ROOM, message: "not a room socket" }, "not_a_room");
     void this.relay(req, client, head, roomId, address);
   }
 
@@ -238,15 +238,15 @@ export class Gateway {
 
   /** What a caller for a room without a live owner is told; an unknown room and a full hold are logged once per offender. */
   private ownerRefusal(found: Exclude<OwnerAnswer, { kind: "owner" }>, roomId: string, address: string): Refusal {
-    if (found.kind === "unavailable") return { status: 503, message: `room ${roomId} has no live owner yet; try again` };
+    if (found.kind === "unavailable") return { status: JoinErrorCode.UNAVAILABLE, message: `room ${roomId} has no live owner yet; try again` };
     if (found.kind === "unknown") {
       const message = `room "${roomId}" not found`;
       this.o.edge.refused("unknown_room", address, message);
-      return { status: 404, message };
+      return { status: JoinErrorCode.NOT_A_ROOM, message };
     }
     const message = `the gateway already holds ${this.o.maxHeld} connections for rooms being moved (GATEWAY_MAX_HELD); try again`;
     this.o.edge.refused("holds_full", address, message);
-    return { status: 503, message };
+    return { status: JoinErrorCode.UNAVAILABLE, message };
   }
 
   /** What the next hop gets as X-Forwarded-For: what came in, and the peer this gateway saw. */

@@ -76,7 +76,7 @@ export function arenaRoom(deps: ArenaRoomDeps): typeof ArenaRoom {
 
     static override async onAuth(token: string, options: unknown, context?: AuthContext): Promise<SeatAuth> {
       const refusal = deps.host.joinRefusal();
-      if (refusal) throw new ServerError(503, refusal);
+      if (refusal) throw new ServerError(JoinErrorCode.UNAVAILABLE, refusal);
       return ArenaRoom.onAuth(token, options, context);
     }
   };

@@ -7,7 +7,7 @@ import { type Client, CloseCode as ColyseusCloseCode, Room, ServerError } from "
 import type { Logger } from "pino";
 import { JoinErrorCode, parseJoinOptions } from "../../../shared/protocol.ts";
 import {
-  MOVE_MESSAGE, parseMove, REVERSI_MAX_MESSAGES_PER_SECOND, REVERSI_PLAYERS, ReversiErrorCode,
+  MOVE_MESSAGE, parseMove, REVERSI_MAX_FRAMES_PER_SECOND, REVERSI_PLAYERS, ReversiErrorCode,
 } from "../../../shared/reversi/protocol.ts";
 import { countDiscs } from "../../../shared/reversi/rules.ts";
 import { ReversiState } from "../../../shared/reversi/schema.ts";
@@ -29,8 +29,11 @@ export interface ReversiRoomDeps {
 
 /** How often the clock to move is brought up to date in the state, in milliseconds of room time. */
 const CLOCK_UPDATE_MS = 100;
-/** The frames a Reversi client sends besides the join ack, leave and ping: room messages (`move`), no inputs. */
-export const REVERSI_FRAMES: FramePolicy = { data: true };
+/**
+ * The frames a Reversi client sends besides the join ack, leave and ping: room messages (`move`),
+ * no inputs, and a few a second at most.
+ */
+export const REVERSI_FRAMES: FramePolicy = { data: true, framesPerSecond: REVERSI_MAX_FRAMES_PER_SECOND };
 /** The `reason` label of locus_inputs_rejected_total for each refusal. */
 const REJECTED_AS: Record<ReversiErrorCode, string> = {
   [ReversiErrorCode.MALFORMED_MOVE]: "malformed_move",
@@ -52,7 +55,6 @@ export class ReversiRoom extends Room<{ state: ReversiState }> {
 
   override state = new ReversiState();
   override maxClients = REVERSI_PLAYERS;
-  override maxMessagesPerSecond = REVERSI_MAX_MESSAGES_PER_SECOND;
 
   private game!: ReversiGame;
   private log!: Logger;
