@@ -54,10 +54,19 @@ describe("crash: SIGKILL a node under its players", () => {
     ada.run();
     await waitFor(() => ada.me!.x > 300 || ada.me!.vx > 100, 5000, () => "Ada moving");
     ada.stick.x = 0;
-    // Once Ada stands still and a checkpoint has been taken since, that checkpoint is where she is.
     await waitFor(() => ada.me!.vx === 0, 5000, () => "Ada at rest");
-    await new Promise((r) => setTimeout(r, 1500));
     const before = { x: ada.me!.x, y: ada.me!.y, score: ada.me!.score, tick: ada.state.tick };
+    // Once a checkpoint has been written since she stopped, that checkpoint is where she is.
+    await waitFor(
+      async () => {
+        const written = JSON.parse((await redis.get(keys.checkpoint(ada.room.roomId))) ?? "null") as { world: { state: { players: Record<string, { x: number; y: number }> } } } | null;
+        const there = written?.world.state.players[ada.sessionId];
+        return there !== undefined && Math.abs(there.x - before.x) < 1e-3 && Math.abs(there.y - before.y) < 1e-3;
+      },
+      5000,
+      () => "a checkpoint with Ada at rest",
+    );
+    await waitFor(() => seen.length === 1, 5000, () => "Bob's state from the owner");
 
     cluster.node(owner).child.kill("SIGKILL");
     await waitFor(() => ada.state.nodeId !== owner && bob.state.nodeId !== owner, 10_000, () => `both players on a new node\n${cluster.output()}`);

@@ -88,14 +88,34 @@ describe("a lone node", () => {
     expect(node.output()).toContain(`"admin":"${node.adminUrl}"`);
   });
 
-  it("grants CORS to an allowed origin only, exactly its own, and the operator listener to none", async () => {
-    const refused = await send(`${node.url}/matchmake/joinOrCreate/arena`, "OPTIONS", preflight(FOREIGN));
-    expect(refused.status).toBe(403);
-    expect(corsHeaders(refused)).toEqual([]);
+  it("grants CORS to an allowed origin only, exactly its own, and the operator listener to none, while honest players play on", async () => {
+    honest = await joinHonestPlayers(node.url, 4);
+    const answers: Answer[] = [];
+    // A foreign page visited by many browsers: the preflight each browser sends before the page may call the API.
+    await underAttack("a foreign origin's preflights from two addresses", honest, { healthUrl: `${node.url}/healthz`, nodes: [node] }, async () => {
+      const until = Date.now() + ATTACK_MS;
+      while (Date.now() < until) {
+        answers.push(
+          ...(await Promise.all([
+            send(`${node.url}/matchmake/joinOrCreate/arena`, "OPTIONS", preflight(FOREIGN), undefined, "127.0.0.2"),
+            send(`${node.url}/matchmake/joinOrCreate/arena`, "OPTIONS", preflight(FOREIGN), undefined, "127.0.0.3"),
+          ])),
+        );
+      }
+    });
+    expect(answers.length).toBeGreaterThan(20);
+    for (const refused of answers) {
+      expect(refused.status).toBe(403);
+      expect(corsHeaders(refused)).toEqual([]);
+    }
     const foreignJoin = await join(node.url, FOREIGN);
     expect(foreignJoin.status).toBe(200);
     expect(corsHeaders(foreignJoin)).toEqual([]);
     expect(corsHeaders(await send(`${node.url}/`, "GET", { origin: FOREIGN }))).toEqual([]);
+    // Logged once for the page's origin, however many browsers asked: the first line, its sum later.
+    const lines = node.output().split("\n").filter((l) => l.includes('"reason":"cors_preflight"'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`"offender":"${FOREIGN}"`);
 
     const granted = await send(`${node.url}/matchmake/joinOrCreate/arena`, "OPTIONS", preflight(ALLOWED));
     expect(granted.status).toBe(204);
