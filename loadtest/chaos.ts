@@ -1,14 +1,14 @@
 /**
- * The load test's chaos: striking the busiest node of a cluster on this machine, and reading the
- * moved bots' recovery from their longest waits for state.
+ * The load test's chaos: killing the busiest node of a cluster on this machine, draining a node
+ * anywhere through its admin API, and reading the moved bots' recovery from their longest waits
+ * for state.
  */
 import { readFileSync } from "node:fs";
-import { Redis } from "ioredis";
-import { adminAddress, readNodes } from "../server/cluster/node-registry.ts";
-import { withScripts } from "../server/cluster/redis-scripts.ts";
+import { adminAddress, type NodeRecord } from "../server/cluster/node-registry.ts";
+import { clusterNodes, drainAt } from "./admin-api.ts";
 import { percentile } from "./report.ts";
 
-/** Host names of this machine: the only targets a load test may have. */
+/** Host names of this machine: the only targets of the project's own tests, and of anything that kills a process. */
 export const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
 
 export interface Recovery {
@@ -18,35 +18,36 @@ export interface Recovery {
   max: number;
 }
 
-/** The bots that reconnected were in a room that moved: their longest wait for state is their recovery. */
+/** Percentiles of per-bot times (recoveries, or times back after a storm). */
 export function recovery(gaps: readonly number[]): Recovery {
   return { bots: gaps.length, p50: percentile(gaps, 0.5), p99: percentile(gaps, 0.99), max: gaps.length ? Math.max(...gaps) : Number.NaN };
 }
 
-/** Kills or drains the node with the most players; only a node on this machine is ever killed. */
-export async function strikeBusiestNode(kind: "kill-node" | "drain-node", redisAddress: string, token: string | undefined): Promise<string> {
-  const redis = withScripts(new Redis(redisAddress, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null }));
-  redis.on("error", () => undefined);
-  try {
-    await redis.connect();
-    // A record that is not a valid one is no node to strike.
-    const busiest = (await readNodes(redis, { report: () => undefined })).filter((n) => n.state === "ready").sort((a, b) => b.players - a.players)[0];
-    if (!busiest) throw new Error("no ready node");
-    if (!LOOPBACK.test(new URL(busiest.address).hostname)) throw new Error(`${busiest.nodeId} is not on this machine`);
-    if (kind === "kill-node") {
-      // A stale record, or a pid from another namespace, must never hit some other process.
-      if (!isLocusNode(busiest.pid)) throw new Error(`pid ${busiest.pid} of ${busiest.nodeId} is not a Locus node on this machine`);
-      process.kill(busiest.pid, "SIGKILL");
-      return `killed ${busiest.nodeId} (pid ${busiest.pid}, ${busiest.players} players, ${busiest.rooms} rooms)`;
-    }
-    const admin = adminAddress(busiest);
-    if (!LOOPBACK.test(new URL(admin).hostname)) throw new Error(`${busiest.nodeId}'s admin API (${admin}) is not on this machine`);
-    const res = await fetch(`${admin}/admin/drain`, { method: "POST", headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
-    if (res.status !== 202) throw new Error(`${busiest.nodeId} refused the drain: ${res.status} ${await res.text()}`);
-    return `drained ${busiest.nodeId} (${busiest.players} players, ${busiest.rooms} rooms)`;
-  } finally {
-    redis.disconnect();
+/** SIGKILLs the node with the most players; only a Locus node on this machine is ever killed. */
+export async function killBusiestNode(redisAddress: string): Promise<string> {
+  const busiest = await busiestNode(redisAddress);
+  if (!LOOPBACK.test(new URL(busiest.address).hostname)) throw new Error(`${busiest.nodeId} is not on this machine`);
+  // A stale record, or a pid from another namespace, must never hit some other process.
+  if (!isLocusNode(busiest.pid)) throw new Error(`pid ${busiest.pid} of ${busiest.nodeId} is not a Locus node on this machine`);
+  process.kill(busiest.pid, "SIGKILL");
+  return `killed ${busiest.nodeId} (pid ${busiest.pid}, ${busiest.players} players, ${busiest.rooms} rooms)`;
+}
+
+/** Drains the node whose admin API is at `target.adminUrl`, or else the busiest node in the cluster's Redis, at its admin address. */
+export async function drainNode(target: { readonly adminUrl: string } | { readonly redisUrl: string }, token: string): Promise<string> {
+  if ("adminUrl" in target) {
+    await drainAt(target.adminUrl, token);
+    return `drained the node at ${target.adminUrl}`;
   }
+  const busiest = await busiestNode(target.redisUrl);
+  await drainAt(adminAddress(busiest), token);
+  return `drained ${busiest.nodeId} (${busiest.players} players, ${busiest.rooms} rooms)`;
+}
+
+async function busiestNode(redisAddress: string): Promise<NodeRecord> {
+  const busiest = (await clusterNodes(redisAddress)).filter((n) => n.state === "ready").sort((a, b) => b.players - a.players)[0];
+  if (!busiest) throw new Error("no ready node");
+  return busiest;
 }
 
 function isLocusNode(pid: number): boolean {

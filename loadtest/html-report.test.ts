@@ -9,6 +9,7 @@ import type { TimelinePoint } from "./timeline.ts";
 
 const timeline: TimelinePoint[] = Array.from({ length: 60 }, (_, i) => ({
   t: i + 1,
+  target: i < 30 ? 200 : 0,
   connected: i < 30 ? 200 : 0,
   ackP50: i === 12 ? null : 20 + i,
   ackP99: i === 12 ? null : 60 + i,
@@ -28,6 +29,10 @@ const html = renderHtmlReport({
   events: [
     { atS: 20, what: "kill node-a" },
     { atS: 45, what: "drain </script><script>alert(1)</script>" },
+  ],
+  memory: [
+    { name: "n1", points: [[20, 150.5], [40, 151], [60, 151.2]] },
+    { name: "n2", points: [[20, 140], [40, 141], [60, 190]] },
   ],
 });
 
@@ -55,6 +60,8 @@ describe("renderHtmlReport", () => {
   it("carries the timeline and the event labels, none able to close the script", () => {
     expect(html).toContain('"ackP99":[60,61,62,63,64,65,66,67,68,69,70,71,null,');
     expect(html).toMatch(/"bytesPerBot":\[617.28,[^\]]*,0,0\]/);
+    expect(html).toMatch(/"target":\[200,[^\]]*,0,0\]/);
+    expect(html).toContain('"memory":[{"name":"n1","points":[{"x":20,"y":150.5},');
     expect(html).toContain("kill node-a");
     expect(html).toContain("drain \\u003c/script>\\u003cscript>alert(1)\\u003c/script>");
     expect(html.match(/<\/script>/g)).toHaveLength(2);
@@ -88,8 +95,7 @@ describe("renderHtmlReport in Chromium", () => {
       });
       expect(pageErrors).toEqual([]);
       expect(blocked).toEqual([]);
-      expect(charts.length).toBeGreaterThanOrEqual(3);
-      expect(charts.map((c) => c.id).sort()).toEqual(["bytes", "connected", "latency", "updates"]);
+      expect(charts.map((c) => c.id).sort()).toEqual(["bytes", "connected", "latency", "memory", "updates"]);
       for (const chart of charts) expect(chart.width).toBeGreaterThan(0);
     } finally {
       await browser.close();

@@ -14,6 +14,8 @@ export interface HtmlReportInput {
   readonly summary: readonly (readonly [string, string])[];
   readonly timeline: readonly TimelinePoint[];
   readonly events: readonly TimelineEvent[];
+  /** A soak's node memory, one series per node: [seconds, MB] points. */
+  readonly memory?: readonly { readonly name: string; readonly points: readonly (readonly [number, number])[] }[];
 }
 
 export function renderHtmlReport(input: HtmlReportInput): string {
@@ -23,11 +25,14 @@ export function renderHtmlReport(input: HtmlReportInput): string {
     ackP99: input.timeline.map((p) => p.ackP99),
     ackMax: input.timeline.map((p) => p.ackMax),
     connected: input.timeline.map((p) => p.connected),
+    target: input.timeline.map((p) => p.target),
     // Each point is a one-second window, so bytes in it are already bytes per second.
     bytesPerBot: input.timeline.map((p) => p.bytesPerBot),
     stateUpdates: input.timeline.map((p) => p.stateUpdates),
     events: input.events.map((e) => ({ atS: e.atS, what: e.what })),
+    memory: (input.memory ?? []).map((m) => ({ name: m.name, points: m.points.map(([x, y]) => ({ x, y })) })),
   };
+  const memorySection = data.memory.length > 0 ? `<section><h2>Node memory (MB, resident)</h2><div class="chart"><canvas id="memory"></canvas></div></section>\n` : "";
   const rows = input.summary
     .map(([key, value]) => `<tr><th scope="row">${escapeMarkup(key)}</th><td>${escapeMarkup(value)}</td></tr>`)
     .join("\n");
@@ -47,10 +52,10 @@ export function renderHtmlReport(input: HtmlReportInput): string {
 ${rows}
 </table>
 <section><h2>Input-to-ack latency (ms)</h2><div class="chart"><canvas id="latency"></canvas></div></section>
-<section><h2>Connected bots</h2><div class="chart"><canvas id="connected"></canvas></div></section>
+<section><h2>Connected bots and the target</h2><div class="chart"><canvas id="connected"></canvas></div></section>
 <section><h2>Bytes per second received per bot</h2><div class="chart"><canvas id="bytes"></canvas></div></section>
 <section><h2>State updates per second (lean bots)</h2><div class="chart"><canvas id="updates"></canvas></div></section>
-<script>${chartJsSource()}</script>
+${memorySection}<script>${chartJsSource()}</script>
 <script>const REPORT = ${scriptSafeJson(data)};
 ${CHARTS_SCRIPT}</script>
 </body>
@@ -145,9 +150,19 @@ lineChart("latency", [
   series("p99", REPORT.ackP99, "#e69f00"),
   series("max", REPORT.ackMax, "#d55e00"),
 ], "ms");
-lineChart("connected", [series("connected", REPORT.connected, "#009e73")], "bots");
+lineChart("connected", [
+  series("connected", REPORT.connected, "#009e73"),
+  series("target", REPORT.target, "#57606a", { borderDash: [6, 4] }),
+], "bots");
 lineChart("bytes", [series("bytes/s per bot", REPORT.bytesPerBot, "#0072b2")], "bytes/s");
 lineChart("updates", [series("state updates/s", REPORT.stateUpdates, "#cc79a7")], "updates/s");
+if (REPORT.memory.length > 0) {
+  const palette = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000"];
+  lineChart("memory", REPORT.memory.map(function (m, i) {
+    const color = palette[i % palette.length];
+    return { label: m.name, data: m.points, borderColor: color, backgroundColor: color, borderWidth: 1.5, pointRadius: 2 };
+  }), "MB");
+}
 `;
 
 function chartJsSource(): string {

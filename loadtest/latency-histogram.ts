@@ -11,8 +11,13 @@ export function latencyHistogram(): Histogram {
   return build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3, autoResize: true });
 }
 
+/** A latency as the histograms record it: whole microseconds, at least one. */
+export function toMicros(ms: number): number {
+  return Math.max(1, Math.round(ms * 1000));
+}
+
 export function recordMs(h: Histogram, ms: number): void {
-  h.recordValue(Math.max(1, Math.round(ms * 1000)));
+  h.recordValue(toMicros(ms));
 }
 
 /** The q-quantile (0 to 1) in milliseconds, or null for an empty histogram. */

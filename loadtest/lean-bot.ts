@@ -48,6 +48,8 @@ export class LeanBot {
   /** Codes of the warnings (Colyseus ERROR frames) the server sent it. */
   readonly warnings: number[] = [];
   bytesReceived = 0;
+  /** For each drop of its socket, the milliseconds until it had state again. */
+  readonly recoveries: number[] = [];
   readonly roomId: string;
   private readonly socketUrl: string;
   private readonly input = new MoveInput();
@@ -69,6 +71,8 @@ export class LeanBot {
   private paced = 0;
   private lastStateAt = 0;
   private maxGap = 0;
+  /** When its socket last dropped, while it waits for state again; 0 otherwise. */
+  private downSince = 0;
 
   private constructor(socketUrl: string, roomId: string, tickHz: number) {
     this.socketUrl = socketUrl;
@@ -87,7 +91,7 @@ export class LeanBot {
     const base = options.url.replace(/^http/, "ws");
     const bot = new LeanBot(`${base}/${seat.processId}/${seat.roomId}?sessionId=${seat.sessionId}`, seat.roomId, options.tickHz);
     try {
-      await bot.connect(bot.socketUrl);
+      await bot.connect(bot.socketUrl, JOIN_TIMEOUT_MS);
     } catch (err) {
       bot.close();
       throw err;
@@ -139,6 +143,12 @@ export class LeanBot {
     this.wanderTimer ??= setInterval(() => this.steer(Math.random() * 2 - 1, Math.random() * 2 - 1), 500 + Math.random() * 1500);
   }
 
+  /** Cuts its socket as a failing load balancer would, without a close frame; it reconnects as after any drop. */
+  cut(): void {
+    this.downSince = performance.now();
+    this.ws?.terminate();
+  }
+
   close(): void {
     this.stopped = true;
     clearInterval(this.inputTimer);
@@ -146,13 +156,17 @@ export class LeanBot {
     this.ws?.close(4000);
   }
 
-  private connect(url: string): Promise<void> {
+  /**
+   * A first join gives up after `giveUpMs`; a reconnect waits as long as the SDK's does, since a
+   * reconnect cut short on a slow server may have used up its seat there.
+   */
+  private connect(url: string, giveUpMs?: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { handshakeTimeout: JOIN_TIMEOUT_MS });
+      const ws = new WebSocket(url, giveUpMs === undefined ? {} : { handshakeTimeout: giveUpMs });
       ws.binaryType = "nodebuffer";
       this.ws = ws;
       let joined = false;
-      const giveUp = setTimeout(() => ws.terminate(), JOIN_TIMEOUT_MS);
+      const giveUp = giveUpMs === undefined ? undefined : setTimeout(() => ws.terminate(), giveUpMs);
       ws.on("message", (data: Buffer) => {
         this.bytesReceived += data.byteLength;
         const code = data[0]! & CODE_MASK;
@@ -161,6 +175,10 @@ export class LeanBot {
           this.stateFrames++;
           if (this.lastStateAt > 0 && now - this.lastStateAt > this.maxGap) this.maxGap = now - this.lastStateAt;
           this.lastStateAt = now;
+          if (this.downSince > 0) {
+            this.recoveries.push(now - this.downSince);
+            this.downSince = 0;
+          }
           if (data[0]! & TIMED && data.byteLength >= 9) this.acknowledge(data.readUInt32LE(5), now);
         } else if (code === JOIN_ROOM) {
           this.token = data.toString("utf8", 2, 2 + data[1]!);
@@ -180,6 +198,7 @@ export class LeanBot {
         clearTimeout(giveUp);
         if (!joined) reject(new Error(`socket closed (${closeCode}) before joining`));
         if (this.stopped) return;
+        if (joined && this.downSince === 0) this.downSince = performance.now();
         if (DROP_CODES.has(closeCode) && this.token && this.retries < MAX_RETRIES) {
           this.retry();
         } else if (joined || this.retries > 0) {

@@ -1,146 +1,181 @@
 /**
- * The swarm's parent side: starts the worker processes, merges their one-second samples into the
- * run's totals and its timeline, and notices when the bots themselves, rather than the server,
- * are the bottleneck.
+ * The swarm's parent side: asks its peers (bot worker processes on this machine, or agents on
+ * others) for a sample once a second, merges their answers into the run's totals and its
+ * timeline, and notices when the bots themselves, rather than the server, are the bottleneck.
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { addEncoded, type Histogram, latencyHistogram, maxMs, quantileMs } from "./latency-histogram.ts";
-import type { SwarmSample, WorkerOrders } from "./swarm-protocol.ts";
+import { type Histogram, latencyHistogram, maxMs, quantileMs } from "./latency-histogram.ts";
+import { type Gauge, SampleMerger, type Window } from "./sample-merger.ts";
+import type { SwarmRequest, SwarmSample, WorkerOrders } from "./swarm-protocol.ts";
 import type { TimelinePoint } from "./timeline.ts";
 
 const WORKER = fileURLToPath(new URL("./swarm-worker.ts", import.meta.url));
-/** A worker busier than this, or whose event loop runs this late, is measuring itself as much as the server. */
-export const SATURATED_CPU_PERCENT = 90;
-export const SATURATED_LOOP_DELAY_MS = 50;
-/** A worker busy enough to miss this is counted in the next window instead. */
-const SAMPLE_WAIT_MS = 800;
-const STOP_WAIT_MS = 5000;
 
-export interface SwarmOptions {
-  readonly url: string;
-  readonly bots: number;
-  readonly fullBots: number;
-  readonly workers: number;
-  readonly rampMs: number;
-  readonly durationMs: number;
+/** One worker process, or one agent: it answers every request with one sample. */
+export interface SwarmPeer {
+  readonly live: boolean;
+  request(r: SwarmRequest): void;
+  /** Where its samples go; set by the swarm. */
+  onSample: (s: SwarmSample) => void;
+  /** After its last answer: a worker still running is killed a little later. */
+  release(): void;
 }
 
-type Gauge = "connected" | "leanConnected" | "failed" | "dropped" | "reconnected";
+export interface SwarmWaits {
+  /** How long a request waits for a peer; a peer busy enough to miss it is counted in the next window instead. */
+  readonly sampleMs: number;
+  readonly stopMs: number;
+}
+
+const WORKER_WAITS: SwarmWaits = { sampleMs: 800, stopMs: 5000 };
 
 export class Swarm {
   /** Every input-to-ack latency of the run, in microseconds. */
   readonly acks: Histogram = latencyHistogram();
   readonly timeline: TimelinePoint[] = [];
   longestGapMs = 0;
-  /** Seconds in which some worker was saturated, and the worst it got. */
+  /** Seconds in which some bot process was saturated, and the worst it got. */
   saturatedSeconds = 0;
   maxWorkerCpuPercent = 0;
   maxWorkerLoopDelayMs = 0;
   readonly reconnectedBotGaps: number[] = [];
   readonly lostTicks: number[] = [];
-  private readonly latest = new Map<number, SwarmSample>();
-  private readonly window: Histogram = latencyHistogram();
-  private windowFrames = 0;
-  private windowBytes = 0;
-  private windowSaturated = false;
-  private readonly children: ChildProcess[];
+  storm: { backMs: number[]; lost: number } | undefined;
+  private readonly merger = new SampleMerger();
+  private readonly peers: readonly SwarmPeer[];
+  private readonly waits: SwarmWaits;
   private readonly startedAt = performance.now();
-  /** Per worker, what to call when its next sample arrives: the parent asks, so every window holds one sample of each. */
+  /** Per peer, what to call when its next sample arrives: the parent asks, so every window holds one sample of each. */
   private readonly awaiting = new Map<number, () => void>();
 
-  constructor(options: SwarmOptions) {
-    const share = (n: number, w: number) => Math.floor(n / options.workers) + (w < n % options.workers ? 1 : 0);
-    this.children = Array.from({ length: options.workers }, (_, worker) => {
-      const orders: WorkerOrders = {
-        worker,
-        url: options.url,
-        bots: share(options.bots, worker),
-        fullBots: share(options.fullBots, worker),
-        rampMs: options.rampMs,
-        durationMs: options.durationMs,
-        tickHz: 30,
-      };
-      const child = fork(WORKER, [], { env: { ...process.env, LOCUS_SWARM_ORDERS: JSON.stringify(orders) }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
-      child.on("message", (s: SwarmSample) => {
-        this.absorb(worker, s);
-        const done = this.awaiting.get(worker);
-        this.awaiting.delete(worker);
+  constructor(peers: readonly SwarmPeer[], waits: SwarmWaits = WORKER_WAITS) {
+    this.peers = peers;
+    this.waits = waits;
+    peers.forEach((peer, i) => {
+      peer.onSample = (s) => {
+        this.merger.absorb(i, s);
+        const done = this.awaiting.get(i);
+        this.awaiting.delete(i);
         done?.();
-      });
-      // A worker that died already shows in its last sample's gauges; a send to it must not take the parent down.
-      child.on("error", () => undefined);
-      return child;
+      };
     });
   }
 
+  /** Bot worker processes on this machine, one per set of orders. */
+  static local(orders: readonly WorkerOrders[]): Swarm {
+    return new Swarm(
+      orders.map((o) => {
+        const worker = forkWorker();
+        worker.start(o);
+        return worker;
+      }),
+    );
+  }
+
   total(key: Gauge): number {
-    let n = 0;
-    for (const s of this.latest.values()) n += s[key];
-    return n;
+    return this.merger.total(key);
   }
 
   get lastError(): string {
-    return [...this.latest.values()].map((s) => s.lastError).find((e) => e) ?? "";
+    return this.merger.lastError;
   }
 
-  /** Asks every worker for its sample (answers within SAMPLE_WAIT_MS), then closes the window into a timeline point. */
-  async tick(): Promise<TimelinePoint> {
-    await this.ask("sample", SAMPLE_WAIT_MS);
+  get droppedCodes(): Record<string, number> {
+    return this.merger.droppedCodes;
+  }
+
+  /** Asks every peer for its sample, then closes the window into a timeline point; `target` is the bots the run wants now. */
+  async tick(target: number, onWindow?: (w: Window) => void): Promise<TimelinePoint> {
+    await this.ask({ kind: "sample" }, this.waits.sampleMs);
+    const w = this.merger.take();
     const point: TimelinePoint = {
       t: Math.round((performance.now() - this.startedAt) / 100) / 10,
+      target,
       connected: this.total("connected"),
-      ackP50: quantileMs(this.window, 0.5),
-      ackP99: quantileMs(this.window, 0.99),
-      ackMax: maxMs(this.window),
-      stateUpdates: this.windowFrames,
-      bytesPerBot: this.windowBytes / Math.max(1, this.total("leanConnected")),
+      ackP50: quantileMs(w.acks, 0.5),
+      ackP99: quantileMs(w.acks, 0.99),
+      ackMax: maxMs(w.acks),
+      stateUpdates: w.stateFrames,
+      bytesPerBot: w.bytes / Math.max(1, this.total("leanConnected")),
     };
     this.timeline.push(point);
-    if (this.windowSaturated) this.saturatedSeconds++;
-    this.window.reset();
-    this.windowFrames = 0;
-    this.windowBytes = 0;
-    this.windowSaturated = false;
+    this.acks.add(w.acks);
+    this.longestGapMs = Math.max(this.longestGapMs, w.longestGapMs);
+    this.maxWorkerCpuPercent = Math.max(this.maxWorkerCpuPercent, w.cpuPercent);
+    this.maxWorkerLoopDelayMs = Math.max(this.maxWorkerLoopDelayMs, w.loopDelayP99Ms);
+    if (w.saturated) this.saturatedSeconds++;
+    this.reconnectedBotGaps.push(...w.reconnectedBotGaps);
+    this.lostTicks.push(...w.lostTicks);
+    if (w.storm) {
+      this.storm ??= { backMs: [], lost: 0 };
+      this.storm.backMs.push(...w.storm.backMs);
+      this.storm.lost += w.storm.lost;
+    }
+    onWindow?.(w);
     return point;
   }
 
-  /** Asks every worker for its last sample (the one that carries the per-bot results), then lets them end. */
-  async stop(): Promise<void> {
-    await this.ask("stop", STOP_WAIT_MS);
-    for (const child of this.children) if (child.exitCode === null) setTimeout(() => child.kill("SIGKILL"), STOP_WAIT_MS).unref();
+  /** Asks every peer, and merges their answers into one sample: what an agent reports upwards. */
+  async collect(r: SwarmRequest): Promise<SwarmSample> {
+    await this.ask(r, r.kind === "stop" ? this.waits.stopMs : this.waits.sampleMs);
+    return this.merger.takeSample();
   }
 
-  private ask(message: "sample" | "stop", waitMs: number): Promise<unknown> {
+  /** Starts a reconnect storm: the bots connected now are its cohort; `cut` cuts their sockets at once. */
+  async startStorm(cut: boolean): Promise<void> {
+    await this.ask({ kind: "storm", cut }, this.waits.sampleMs);
+  }
+
+  /** Asks every peer for its last sample (the one that carries the per-bot results), then lets them end. */
+  async stop(): Promise<void> {
+    await this.ask({ kind: "stop" }, this.waits.stopMs);
+    this.release();
+  }
+
+  /** Lets every peer go, after its last answer. */
+  release(): void {
+    for (const peer of this.peers) peer.release();
+  }
+
+  private ask(r: SwarmRequest, waitMs: number): Promise<unknown> {
     return Promise.all(
-      this.children.map(
-        (child, worker) =>
+      this.peers.map(
+        (peer, i) =>
           new Promise<void>((resolve) => {
-            if (!child.connected) return resolve();
+            if (!peer.live) return resolve();
             const timer = setTimeout(resolve, waitMs);
-            this.awaiting.set(worker, () => {
+            this.awaiting.set(i, () => {
               clearTimeout(timer);
               resolve();
             });
-            child.send(message);
+            peer.request(r);
           }),
       ),
     );
   }
+}
 
-  private absorb(worker: number, s: SwarmSample): void {
-    this.latest.set(worker, s);
-    if (s.ackHistogram) {
-      addEncoded(this.acks, s.ackHistogram);
-      addEncoded(this.window, s.ackHistogram);
-    }
-    this.windowFrames += s.stateFrames;
-    this.windowBytes += s.bytes;
-    this.longestGapMs = Math.max(this.longestGapMs, s.longestGapMs);
-    this.maxWorkerCpuPercent = Math.max(this.maxWorkerCpuPercent, s.cpuPercent);
-    this.maxWorkerLoopDelayMs = Math.max(this.maxWorkerLoopDelayMs, s.loopDelayP99Ms);
-    if (s.cpuPercent > SATURATED_CPU_PERCENT || s.loopDelayP99Ms > SATURATED_LOOP_DELAY_MS) this.windowSaturated = true;
-    if (s.reconnectedBotGaps) this.reconnectedBotGaps.push(...s.reconnectedBotGaps);
-    if (s.lostTicks) this.lostTicks.push(...s.lostTicks);
-  }
+/** A bot worker process, started before its orders so that it is ready to play when they come. */
+export interface WorkerProcess extends SwarmPeer {
+  start(orders: WorkerOrders): void;
+}
+
+export function forkWorker(): WorkerProcess {
+  const child: ChildProcess = fork(WORKER, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const peer: WorkerProcess = {
+    get live() {
+      return child.connected;
+    },
+    start: (orders) => child.send({ kind: "orders", orders }),
+    request: (r) => child.send(r),
+    onSample: () => undefined,
+    release() {
+      if (child.exitCode === null) setTimeout(() => child.kill("SIGKILL"), WORKER_WAITS.stopMs).unref();
+    },
+  };
+  child.on("message", (s: SwarmSample) => peer.onSample(s));
+  // A worker that died already shows in its last sample's gauges; a send to it must not take the parent down.
+  child.on("error", () => undefined);
+  return peer;
 }

@@ -6,6 +6,8 @@
 export interface TimelinePoint {
   /** Seconds since the swarm started, at the end of this one-second window. */
   readonly t: number;
+  /** Bots the run wanted connected then (its stages' target). */
+  readonly target: number;
   /** Bots connected at the end of the window. */
   readonly connected: number;
   /** Input-to-ack latency of the inputs acknowledged in this window, in milliseconds; null when none were. */

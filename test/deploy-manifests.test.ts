@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
+import { Job } from "kubernetes-models/batch/v1/Job";
 import { Service } from "kubernetes-models/v1/Service";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
@@ -23,6 +24,7 @@ const documents = readdirSync(dir)
 const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   "apps/v1 Deployment": Deployment,
   "v1 Service": Service,
+  "batch/v1 Job": Job,
 };
 
 function find(kind: string, name: string): Record<string, any> {
@@ -112,5 +114,21 @@ describe("deployment manifests", () => {
     const named = gateway.spec.template.spec.containers[0].ports.map((p: any) => p.name);
     expect(named).toContain(service.spec.ports[0].targetPort);
     expect(gateway.spec.template.spec.containers[0].command).toEqual(["node", "server/gateway/main.ts"]);
+  });
+
+  it("run the load tester's agents as a Job of one-run generators, one per machine, on the image that keeps the load tester's packages", () => {
+    const job = find("Job", "locus-loadtest-agents").spec;
+    const container = job.template.spec.containers[0];
+    const redis = find("Service", "locus-redis");
+    const [node, main, subcommand, ...flags] = container.command as string[];
+    expect([node, main, subcommand]).toEqual(["node", "loadtest/main.ts", "agent"]);
+    expect(flags).toEqual(["--coordinator", `redis://${redis.metadata.name}:${redis.spec.ports[0].port}/1`, "--workers", container.resources.requests.cpu]);
+    expect(job.parallelism).toBe(job.completions);
+    expect(job.template.spec.restartPolicy).toBe("Never");
+    expect(job.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0]).toEqual({ labelSelector: { matchLabels: job.template.metadata.labels }, topologyKey: "kubernetes.io/hostname" });
+    const dockerfile = readFileSync(`${dir}Dockerfile`, "utf8");
+    expect(container.image).toMatch(/^locus-loadtest:/);
+    expect(dockerfile.indexOf("FROM build AS loadtest")).toBeGreaterThan(-1);
+    expect(dockerfile.indexOf("FROM build AS loadtest")).toBeLessThan(dockerfile.indexOf("npm prune --omit=dev"));
   });
 });

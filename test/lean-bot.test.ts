@@ -52,6 +52,22 @@ describe("lean bot", () => {
     }
   });
 
+  it("comes back after its socket is cut, and says how long it was without state", async () => {
+    const bot = await LeanBot.join({ url: node.url, name: "cut", tickHz: 30 });
+    try {
+      await waitFor(() => bot.stateFrames > 5, 5000, () => "state before the cut");
+      const cutAt = performance.now();
+      bot.cut();
+      await waitFor(() => bot.recoveries.length === 1, 10_000, () => "state again after the cut");
+      expect(bot.recoveries[0]).toBeGreaterThan(0);
+      expect(bot.recoveries[0]).toBeLessThanOrEqual(performance.now() - cutAt);
+      expect(bot.reconnects).toBe(1);
+      expect(bot.leftWith).toBeUndefined();
+    } finally {
+      bot.close();
+    }
+  });
+
   it("says why when the server refuses it", async () => {
     await expect(LeanBot.join({ url: node.url, name: "", tickHz: 30 })).rejects.toThrow(/join refused \(400\): name must be 1 to 16/);
   });

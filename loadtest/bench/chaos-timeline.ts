@@ -4,8 +4,9 @@
  * busiest survivor is drained two thirds in. What it yields is a timeline to plot, with both
  * events marked, so a reader sees what players felt rather than a percentile of it.
  */
-import { strikeBusiestNode } from "../chaos.ts";
+import { drainNode, killBusiestNode } from "../chaos.ts";
 import { type RunningProcess, startGatewayProcess, startNodeProcess, startRedis } from "../processes.ts";
+import { rampThenHold, targetAt } from "../schedule.ts";
 import { Swarm } from "../swarm.ts";
 import type { TimelineEvent, TimelinePoint } from "../timeline.ts";
 import { BENCH_TOKEN, ROOM_SIZE } from "./capacity.ts";
@@ -32,14 +33,16 @@ export async function measureChaosTimeline(o: { bots: number; seconds: number; c
     const gateway = await startGatewayProcess({ REDIS_URL: redis.redisUrl, LOG_LEVEL: "warn" }, { cpus: o.cpus });
     everything.push(gateway);
     const fullBots = Math.max(1, Math.round(o.bots * 0.05));
-    const swarm = new Swarm({ url: gateway.url, bots: o.bots - fullBots, fullBots, workers: 1, rampMs: RAMP_S * 1000, durationMs: o.seconds * 1000 });
+    const stages = rampThenHold(o.bots, RAMP_S * 1000, o.seconds * 1000);
+    const swarm = Swarm.local([{ worker: 0, startedAt: Date.now(), url: gateway.url, game: "arena", stages, fullBots, churnPerSecond: 0, tickHz: 30 }]);
     const startedAt = performance.now();
+    const tick = () => swarm.tick(Math.round(targetAt(stages, performance.now() - startedAt)));
     let ticking: Promise<unknown> = Promise.resolve();
-    const ticker = setInterval(() => (ticking = ticking.then(() => swarm.tick())), 1000);
+    const ticker = setInterval(() => (ticking = ticking.then(tick)), 1000);
     const events: TimelineEvent[] = [];
     const strikeAt = async (atS: number, kind: "kill-node" | "drain-node") => {
       await new Promise((r) => setTimeout(r, startedAt + atS * 1000 - performance.now()));
-      const what = await strikeBusiestNode(kind, redis.redisUrl, BENCH_TOKEN);
+      const what = kind === "kill-node" ? await killBusiestNode(redis.redisUrl) : await drainNode({ redisUrl: redis.redisUrl }, BENCH_TOKEN);
       events.push({ atS: (performance.now() - startedAt) / 1000, what });
       progress(`chaos timeline: ${what}`);
     };
@@ -51,7 +54,7 @@ export async function measureChaosTimeline(o: { bots: number; seconds: number; c
       clearInterval(ticker);
       await ticking;
       await swarm.stop();
-      await swarm.tick();
+      await tick();
     }
     return {
       bots: o.bots,

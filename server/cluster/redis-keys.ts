@@ -57,3 +57,23 @@ export interface AdoptRequest {
   readonly roomId: string;
   readonly nodeId: string;
 }
+
+/**
+ * The distributed load tester's keys (`npm run loadtest -- agent`), in whatever Redis its
+ * coordinator names (best one of its own, or another database: its traffic is not the cluster's).
+ *
+ * | key | type | holds | lifetime |
+ * | --- | --- | --- | --- |
+ * | `locus-loadtest:agents` | set | ids of agents waiting for work | an agent adds itself while idle; a coordinator claims one by removing it |
+ * | `locus-loadtest:agent:{agentId}` | string (JSON) | a live agent's host and worker count | PX 5 s, refreshed every second |
+ * | `locus-loadtest:agent:{agentId}:inbox` | list (JSON) | the agent's orders, then its coordinator's requests | expires 10 min after the last push |
+ * | `locus-loadtest:run:{runId}:outbox` | list (JSON) | every agent's answers to its coordinator | expires 10 min after the last push |
+ */
+const LOADTEST_PREFIX = "locus-loadtest:";
+
+export const loadtestKeys = {
+  agents: `${LOADTEST_PREFIX}agents`,
+  agent: (agentId: string) => `${LOADTEST_PREFIX}agent:${agentId}`,
+  inbox: (agentId: string) => `${LOADTEST_PREFIX}agent:${agentId}:inbox`,
+  outbox: (runId: string) => `${LOADTEST_PREFIX}run:${runId}:outbox`,
+} as const;
