@@ -50,7 +50,7 @@ describe("junk in the node records and leases of a two-node cluster", () => {
     await cluster?.stop();
   });
 
-  it("a lease that names no valid owner: the room is taken over, its player plays on, and it is logged once", async () => {
+  it("a lease that names no valid owner: the room is taken over or renewed back, its player plays on, and it is logged", async () => {
     const bot = await LeanBot.join({ url: cluster.gateway.url, name: "lease", tickHz: 30, roomId: honest.roomId });
     try {
       const roomId = honest.roomId;
@@ -61,7 +61,8 @@ describe("junk in the node records and leases of a two-node cluster", () => {
       expect(bot.leftWith).toBeUndefined();
       await new Promise((r) => setTimeout(r, 1000));
       const reports = events(cluster).filter((e) => e.event === "bad_redis_record" && e.kind === "owner");
-      // Seen by every scan of both nodes until it was replaced, logged at most once by each.
+      // Met by the other node's scans, which take the room over, or by its owner's renewal, which
+      // takes the lease back, whichever came first (both, at most): each logs it once.
       expect(reports.length).toBeGreaterThanOrEqual(1);
       expect(reports.length).toBeLessThanOrEqual(2);
     } finally {

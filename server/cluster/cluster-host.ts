@@ -17,7 +17,7 @@ import { type Checkpoint, CheckpointError, MAX_CHECKPOINT_BYTES, parseCheckpoint
 import { MAX_NODE_RECORD_BYTES } from "./node-registry.ts";
 import { readOwners } from "./owner-value.ts";
 import { channels, keys, type OwnershipChange, QUARANTINE_TTL_MS } from "./redis-keys.ts";
-import { type ClaimMode, readBounded, type ScriptedRedis } from "./redis-scripts.ts";
+import { type ClaimMode, readBounded, RENEWED_OVER_BAD_VALUE, type ScriptedRedis } from "./redis-scripts.ts";
 import type { TokenHash } from "./token-hash.ts";
 
 /** How long a hand-off waits to see the room's new owner before reporting none. */
@@ -347,8 +347,10 @@ export class ClusterRoomHost implements RoomHost {
         const [err, renewed] = results[i] ?? [new Error("no reply"), 0];
         if (err) {
           metrics.leaseRenewalFailures.inc();
-        } else if (renewed === 1) {
+        } else if (renewed === 1 || renewed === RENEWED_OVER_BAD_VALUE) {
           e.deadline = sentAt + leaseMs - this.renewEveryMs;
+          // Whoever meets a spoilt lease reports it; its owner may be the first, and the last.
+          if (renewed === RENEWED_OVER_BAD_VALUE) this.o.badRecords.report("owner", keys.owner(e.room.roomId), undefined, "no valid owner value; its owner renewed the lease over it");
         } else {
           metrics.fencedWrites.inc();
           this.fence(e, "lease renewal refused: another node claimed the room");

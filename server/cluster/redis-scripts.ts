@@ -67,10 +67,11 @@ return epoch
 `;
 
 /**
- * renew(owner, epoch, rooms; roomId, nodeId, epoch, leaseMs) -> 1 renewed, 0 fenced off.
- * A lapsed lease is taken back when nobody claimed since (the epoch counter is not past ours):
- * that is a short Redis outage or restart, not a takeover. A restarted, empty Redis has no
- * counter at all, so the owner writes its epoch back.
+ * renew(owner, epoch, rooms; roomId, nodeId, epoch, leaseMs) -> 1 renewed, 0 fenced off, or
+ * RENEWED_OVER_BAD_VALUE when the lease held something that is no owner value (junk, or a key of
+ * another type) and was taken back over it. A lapsed lease is taken back when nobody claimed
+ * since (the epoch counter is not past ours): that is a short Redis outage or restart, not a
+ * takeover. A restarted, empty Redis has no counter at all, so the owner writes its epoch back.
  */
 const RENEW = `${OWNER_OF}
 local mine = ARGV[2] .. ' ' .. ARGV[3]
@@ -80,13 +81,18 @@ if owner == mine then
   return 1
 end
 if owner then return 0 end
+local bad = redis.call('EXISTS', KEYS[1]) == 1
 local current = tonumber(redis.call('GET', KEYS[2]) or '0')
 if current > tonumber(ARGV[3]) then return 0 end
 redis.call('SET', KEYS[2], ARGV[3])
 redis.call('SET', KEYS[1], mine, 'PX', ARGV[4])
 redis.call('SADD', KEYS[3], ARGV[1])
+if bad then return 2 end
 return 1
 `;
+
+/** What `renew` answers when it took its lease back over a value that is no owner. */
+export const RENEWED_OVER_BAD_VALUE = 2;
 
 /** writeCheckpoint(owner, checkpoint; nodeId, epoch, data) -> 1 written, 0 fenced off. */
 const WRITE_CHECKPOINT = `${OWNER_OF}
