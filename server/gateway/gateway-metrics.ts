@@ -12,6 +12,7 @@ export interface GatewayMetrics {
   readonly requestsProxied: Counter;
   readonly requestsRefused: Counter<"reason">;
   readonly edgeRefusals: Counter<"reason">;
+  readonly badRedisRecords: Counter<"kind">;
 }
 
 export function createGatewayMetrics(): GatewayMetrics {
@@ -51,6 +52,12 @@ export function createGatewayMetrics(): GatewayMetrics {
       name: "locus_edge_refusals_total",
       help: "Requests, sockets and upgrades refused by the public edge's limits (server/edge/), by reason.",
       labelNames: ["reason"],
+      registers: [registry],
+    }),
+    badRedisRecords: new Counter({
+      name: "locus_bad_redis_records_total",
+      help: "Node records and owner values in Redis that were not valid and were skipped, each counted once, by kind (node, owner).",
+      labelNames: ["kind"],
       registers: [registry],
     }),
   };

@@ -60,13 +60,13 @@ export class Gateway {
   /** Matchmaking requests sent to each node and not answered yet: rooms its record may not show yet. */
   private readonly unanswered = new Map<string, number>();
   private readonly redis: ScriptedRedis;
-  /** The gateway serves no metrics: a bad record's log line is its only trace here. */
+  /** Node records and owner values it had to skip, logged once each and counted. */
   private readonly badRecords: BadRecordLog;
 
   constructor(options: GatewayOptions) {
     this.o = options;
     this.redis = withScripts(options.redis);
-    this.badRecords = new BadRecordLog(options.log, () => undefined);
+    this.badRecords = new BadRecordLog(options.log, (kind) => options.metrics.badRedisRecords.inc({ kind }));
     this.owners = new RoomOwners({ redis: this.redis, bad: this.badRecords, holdMs: options.holdMs, maxHeld: options.maxHeld, held: options.metrics.held });
     this.server = createServer(options.edge.serverOptions, (req, res) => void this.onRequest(req, res));
     options.edge.watch(this.server);
