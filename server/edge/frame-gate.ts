@@ -81,7 +81,6 @@ export function createFrameGate(deps: FrameGateDeps): FrameGate {
     return warning;
   };
 
-
   const close = (ws: GatedSocket, code: number, reason: string) => {
     ws.closedWith = code;
     ws.close(code, reason);

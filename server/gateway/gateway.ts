@@ -77,7 +77,7 @@ export class Gateway {
   }
 
   /** `/healthz` and `/readyz` for the operator listener; the game port answers them the same way. */
-  get probes(): Router {
+  probes(): Router {
     const router = express.Router();
     for (const path of ["/healthz", "/readyz"]) {
       router.get(path, async (_req, res) => {
@@ -128,7 +128,7 @@ export class Gateway {
     }
     if (OPERATOR_PATH.test(path)) {
       this.o.metrics.requestsRefused.inc({ reason: "operator_path" });
-      return answer(res, { status: JoinErrorCode.NOT_A_ROOM, message: "not found" });
+      return answer(res, { status: 404, message: "not found" });
     }
     // A preflight from an origin not allowed was refused by the edge; an allowed one is granted here.
     if (req.method === "OPTIONS" && req.headers["access-control-request-method"] !== undefined) {

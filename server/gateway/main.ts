@@ -34,7 +34,7 @@ const gateway = new Gateway({
   edge: new Edge(config.edge, new RefusalLog(abuse, metrics.edgeRefusals)),
   metrics,
 });
-const operator = await listenOperator(createOperatorApp({ probes: gateway.probes, registry: metrics.registry }), config.adminPort, config.adminHost).catch((err: unknown) => {
+const operator = await listenOperator(createOperatorApp({ probes: gateway.probes(), registry: metrics.registry }), config.adminPort, config.adminHost).catch((err: unknown) => {
   log.fatal({ event: "gateway_failed", err }, `could not open the operator listener on ${config.adminHost}:${config.adminPort}: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });
