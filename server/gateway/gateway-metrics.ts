@@ -3,6 +3,7 @@
  * gateway; a new counter is one more field here, registered like the others.
  */
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { badRedisRecordsCounter, edgeRefusalsCounter } from "../metrics.ts";
 
 export interface GatewayMetrics {
   readonly registry: Registry;
@@ -48,17 +49,7 @@ export function createGatewayMetrics(): GatewayMetrics {
       labelNames: ["reason"],
       registers: [registry],
     }),
-    edgeRefusals: new Counter({
-      name: "locus_edge_refusals_total",
-      help: "Requests, sockets and upgrades refused by the public edge's limits (server/edge/), by reason.",
-      labelNames: ["reason"],
-      registers: [registry],
-    }),
-    badRedisRecords: new Counter({
-      name: "locus_bad_redis_records_total",
-      help: "Node records and owner values in Redis that were not valid and were skipped, each counted once, by kind (node, owner).",
-      labelNames: ["kind"],
-      registers: [registry],
-    }),
+    edgeRefusals: edgeRefusalsCounter(registry),
+    badRedisRecords: badRedisRecordsCounter(registry),
   };
 }
