@@ -11,6 +11,7 @@ const JOIN_TIMEOUT_MS = 10_000;
 
 export class FullBot {
   readonly session: ArenaSession;
+  /** Reconnects that brought state back, counted at the first state after each, as its player sees it. */
   reconnects = 0;
   /** Set when the bot gave up: the close code that ended it. */
   leftWith: number | undefined;
@@ -20,6 +21,8 @@ export class FullBot {
   private lastTick = 0;
   private lastStateAt = 0;
   private maxGap = 0;
+  /** The SDK has reconnected and the state it brings has not come yet. */
+  private reconnecting = false;
   private readonly wander: NodeJS.Timeout;
 
   private constructor(session: ArenaSession) {
@@ -32,8 +35,14 @@ export class FullBot {
       if (this.nodeId && state.nodeId !== this.nodeId) this.lostTicks.push(Math.max(0, this.lastTick - state.tick));
       this.nodeId = state.nodeId;
       this.lastTick = state.tick;
+      // Counted here, with the move it may be, so a run that ends between the SDK's reconnect and
+      // its state never counts a recovery the bot has not had.
+      if (this.reconnecting) {
+        this.reconnecting = false;
+        this.reconnects++;
+      }
     });
-    room.onReconnect(() => this.reconnects++);
+    room.onReconnect(() => (this.reconnecting = true));
     room.onLeave((code) => {
       this.leftWith = code;
     });

@@ -5,7 +5,7 @@
  * has the details.
  */
 import { ErrorCode, ServerError } from "@colyseus/core";
-import { INTERNAL_ERROR } from "../shared/protocol.ts";
+import { INTERNAL_ERROR, JoinErrorCode } from "../shared/protocol.ts";
 
 /** The codes Colyseus wraps arbitrary exceptions in (onCreate, onJoin, the matchmaker): their text is no refusal. */
 const WRAPPER_CODES: ReadonlySet<number> = new Set([ErrorCode.MATCHMAKE_UNHANDLED, ErrorCode.APPLICATION_ERROR]);
@@ -16,13 +16,13 @@ const WRAPPER_CODES: ReadonlySet<number> = new Set([ErrorCode.MATCHMAKE_UNHANDLE
  */
 const REFUSALS: readonly (readonly [RegExp, number])[] = [
   // Locus's own refusal of a create with a taken roomId, made on another node.
-  [/^room [A-Za-z0-9_-]{1,32} already exists$/, 409],
-  [/^room '[A-Za-z0-9_-]+' not created: shutting down$/, 503],
-  [/^no processId available to create room [A-Za-z0-9_-]+$/, 503],
-  [/^'reconnectionToken' must be provided for reconnection\.$/, 400],
+  [/^room [A-Za-z0-9_-]{1,32} already exists$/, JoinErrorCode.CONFLICT],
+  [/^room '[A-Za-z0-9_-]+' not created: shutting down$/, JoinErrorCode.UNAVAILABLE],
+  [/^no processId available to create room [A-Za-z0-9_-]+$/, JoinErrorCode.UNAVAILABLE],
+  [/^'reconnectionToken' must be provided for reconnection\.$/, JoinErrorCode.INVALID_OPTIONS],
   // A seat the room refused (Colyseus's words, whatever the reason: full, or too many seats of one
   // address not connected yet): worth trying again shortly.
-  [/^[A-Za-z0-9_-]{1,32} is already full\.$/, 503],
+  [/^[A-Za-z0-9_-]{1,32} is already full\.$/, JoinErrorCode.UNAVAILABLE],
 ];
 
 export function clientError(err: unknown): { readonly error: ServerError; readonly internal: boolean } {

@@ -3,8 +3,9 @@
  * undocumented behaviour, one small function each, with the version it was read from. A Colyseus
  * upgrade breaks here, in one place, or nowhere.
  */
-import type { IncomingHttpHeaders, IncomingMessage, RequestListener, Server as HttpServer, ServerResponse } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import { ErrorCode, matchMaker, type Room, ServerError } from "@colyseus/core";
+import { $changes } from "@colyseus/schema";
 import type { WebSocketTransport } from "@colyseus/ws-transport";
 import type { WebSocketServer } from "ws";
 
@@ -21,22 +22,6 @@ export function setCorsHeaders(headersFor: (origin: string | null) => Readonly<R
 }
 
 /**
- * Read from @colyseus/core 0.18.17 (router/index.mjs `bindRouterToTransport`, run by
- * `Server.listen()` once the port is bound): Colyseus prepends a "request" listener that answers
- * every OPTIONS itself (204) before Express sees it. A request that must be answered before Colyseus
- * (`answer` returns true once it has) is therefore caught ahead of every listener the server has;
- * call this after `listen()` resolves.
- */
-export function answerAheadOfColyseus(server: HttpServer, answer: (req: IncomingMessage, res: ServerResponse) => boolean): void {
-  const listeners = server.listeners("request") as RequestListener[];
-  server.removeAllListeners("request");
-  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-    if (answer(req, res)) return;
-    for (const listener of listeners) listener.call(server, req, res);
-  });
-}
-
-/**
  * The ws server a transport accepts sockets with. @colyseus/ws-transport 0.18.4 keeps it in the
  * protected `wss`, built with the transport's own options (so a `WebSocket` class given to the
  * transport is the class of every socket), and emits `connection` with each socket and its
@@ -48,6 +33,16 @@ export function socketServerOf(transport: WebSocketTransport): WebSocketServer {
 
 // @colyseus/ws-transport 0.18.4, WebSocketTransport.onConnection.
 const ROOM_SOCKET_PATH = /\/[a-zA-Z0-9_-]+\/([a-zA-Z0-9_-]+)$/;
+
+/**
+ * A websocket upgrade's URL as @colyseus/ws-transport 0.18.4 parses it (`parseUrl`: the request
+ * target appended to `ws://server`), so that whoever routes or classifies a socket reads the same
+ * room the transport will. Undefined, never thrown, for a target no URL parser takes: an upgrade
+ * listener that throws on what a client wrote would write a stack trace per request.
+ */
+export function socketUrlOf(requestTarget: string | undefined): URL | undefined {
+  return URL.parse(`ws://server${requestTarget ?? "/"}`) ?? undefined;
+}
 
 /**
  * Which room a socket's upgrade URL asks for, as the transport reads it: the last segment of
@@ -231,4 +226,23 @@ export function broadcastPatchStampedAt(room: Room, serverMs: number): void {
   } finally {
     clock.elapsedTime = real;
   }
+}
+
+/**
+ * Makes disposing `room` leave its matchmaking listing alone, for the process that owns the room
+ * id now. Read from @colyseus/core 0.18.17, Room.mjs: disposing removes the listing that
+ * `_listing.roomId` names; MatchMaker.mjs `recordRoom` clears it the same way when another
+ * process wins a room id.
+ */
+export function leaveListingToNewOwner(room: Room): void {
+  (room as unknown as { _listing: { roomId: string | undefined } })._listing.roomId = undefined;
+}
+
+/**
+ * The counter a room's state encoder numbers new schema objects from. @colyseus/schema 5.0.34
+ * keeps it as `nextUniqueId` on the root of the state's `$changes`; a rebuilt room moves it past
+ * every id the room's previous owner may have handed out.
+ */
+export function schemaRefIds(state: object): { nextUniqueId: number } {
+  return (state as { [$changes]: { root: { nextUniqueId: number } } })[$changes].root;
 }

@@ -57,7 +57,7 @@ describe("operator listener and CORS settings", () => {
   };
 
   it("put the operator listener on loopback, 10000 above the game port, and allow no foreign origin by default", () => {
-    expect(loadNodeConfig({}, defaults)).toMatchObject({ adminPort: 12567, adminHost: "127.0.0.1", nodeAdminAddress: undefined, allowedOrigins: [] });
+    expect(loadNodeConfig({}, defaults)).toMatchObject({ adminPort: 12567, adminHost: "127.0.0.1", nodeAdminAddress: undefined, edge: { allowedOrigins: [] } });
     expect(loadNodeConfig({ PORT: "3000" }, defaults).adminPort).toBe(13000);
     expect(loadNodeConfig({ PORT: "0" }, defaults).adminPort).toBe(0);
   });
@@ -68,7 +68,7 @@ describe("operator listener and CORS settings", () => {
       defaults,
     );
     expect(c).toMatchObject({ adminPort: 9100, adminHost: "0.0.0.0", nodeAdminAddress: "http://10.0.0.5:9100" });
-    expect(c.allowedOrigins).toEqual(["https://game.example.com", "http://localhost:5173"]);
+    expect(c.edge.allowedOrigins).toEqual(["https://game.example.com", "http://localhost:5173"]);
   });
 
   it("refuse an admin port out of range, equal to the game port, or left to a default past 65535", () => {

@@ -1,6 +1,8 @@
 /**
- * The node's settings, read once from the environment. Every variable is checked here and a bad
- * one stops the process before it listens, naming the variable, the value and what was expected.
+ * The settings of a node and of a gateway, read once from the environment. Every variable is
+ * checked here and a bad one stops the process before it listens, naming the variable, the value
+ * and what was expected. What both read (the listener, Redis, the operator listener, the public
+ * edge, the log level) is read by the same code.
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
@@ -39,13 +41,11 @@ export interface NodeConfig {
   readonly adminHost: string;
   /** Cluster mode: the URL the ops CLI reaches this node's operator listener at; derived from ADMIN_PORT when unset. */
   readonly nodeAdminAddress: string | undefined;
-  /** Origins of game pages hosted elsewhere that browsers may call this node's HTTP API from. */
-  readonly allowedOrigins: readonly string[];
   /** Each Reversi player's time for the whole game, in milliseconds. */
   readonly reversiClockMs: number;
   /** Each websocket connection's frame budget, per second on average (server/edge/frame-budget.ts). */
   readonly maxFramesPerSecond: number;
-  /** The public edge's limits: body size, timeouts, sockets and joins per address, trusted proxies. */
+  /** The public edge's limits (body size, timeouts, sockets and joins per address, trusted proxies) and CORS policy. */
   readonly edge: EdgeSettings;
   /** Seats one client address may hold reserved and not yet connected in one room. */
   readonly maxPendingSeatsPerIp: number;
@@ -74,17 +74,17 @@ export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeC
   const problems: string[] = [];
   const read = new EnvReader(env, problems);
   const tickHz = read.int("TICK_HZ", DEFAULT_TICK_HZ, 1, 120);
-  const port = read.int("PORT", 2567, 0, 65535);
+  const { port, host } = readListener(read);
   const config: NodeConfig = {
     port,
-    host: read.string("HOST", "0.0.0.0", /^[\w.:-]+$/, "a host name or IP address"),
+    host,
     nodeId: read.string("NODE_ID", generatedNodeId(), NODE_ID_PATTERN, "1 to 64 of A-Z a-z 0-9 . _ -"),
     tickHz,
     maxPlayers: read.int("MAX_PLAYERS", DEFAULT_MAX_PLAYERS, 1, MAX_PLAYERS_LIMIT),
     seatHoldSeconds: read.int("SEAT_HOLD_SECONDS", 20, 1, 300),
     logLevel: read.oneOf("LOG_LEVEL", "info", LOG_LEVELS),
     staticDir: read.string("STATIC_DIR", defaults.staticDir, /.+/, "a directory path"),
-    redisUrl: read.optional("REDIS_URL", /^rediss?:\/\/\S+$/, "a redis:// or rediss:// URL"),
+    redisUrl: readRedisUrl(read),
     // One tick is the shortest useful interval: a checkpoint is taken between two ticks.
     checkpointMs: read.int("CHECKPOINT_MS", 1000, Math.ceil(1000 / tickHz), 60_000),
     roomLeaseMs: read.int("ROOM_LEASE_MS", 5000, 1000, 60_000),
@@ -93,8 +93,7 @@ export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeC
     drainTimeoutMs: read.int("DRAIN_TIMEOUT_MS", 30_000, 1000, 600_000),
     drainParallelism: read.int("DRAIN_PARALLELISM", 4, 1, 64),
     ...readOperatorListener(read, port),
-    nodeAdminAddress: read.optional("NODE_ADMIN_ADDRESS", /^https?:\/\/[^/\s]+$/, "an http:// URL with no path, e.g. http://10.0.0.5:12567"),
-    allowedOrigins: readAllowedOrigins(read),
+    nodeAdminAddress: read.optional("NODE_ADMIN_ADDRESS", NODE_ADDRESS_PATTERN, "an http:// URL with no path, e.g. http://10.0.0.5:12567"),
     reversiClockMs: read.int("REVERSI_CLOCK_MS", DEFAULT_REVERSI_CLOCK_MS, 1000, 3_600_000),
     // An honest client sends one input per tick and a ping a second: the default leaves room for
     // twice the input guard's own limit (2 x TICK_HZ), so inputs that merely come too fast get the
@@ -112,6 +111,49 @@ export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeC
   return config;
 }
 
+export interface GatewayConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly redisUrl: string;
+  /** How long a socket or join for a room with no live owner waits for another node to take it over. */
+  readonly holdMs: number;
+  /** Sockets and joins held at once for rooms with no live owner. */
+  readonly maxHeld: number;
+  readonly adminPort: number;
+  readonly adminHost: string;
+  readonly edge: EdgeSettings;
+  readonly logLevel: LogLevel;
+}
+
+/** The gateway's settings: the listener, Redis, the operator listener and the public edge as a node reads them, and its holds. */
+export function loadGatewayConfig(env: Env): GatewayConfig {
+  const problems: string[] = [];
+  const read = new EnvReader(env, problems);
+  const { port, host } = readListener(read);
+  const redisUrl = readRedisUrl(read);
+  const config = {
+    port,
+    host,
+    redisUrl: redisUrl ?? "",
+    holdMs: read.int("GATEWAY_HOLD_MS", 5000, 0, 60_000),
+    maxHeld: read.int("GATEWAY_MAX_HELD", 4096, 1, 1_000_000),
+    ...readOperatorListener(read, port),
+    edge: readEdgeSettings(read, problems),
+    logLevel: read.oneOf("LOG_LEVEL", "info", LOG_LEVELS),
+  };
+  if (!redisUrl && !problems.some((p) => p.startsWith("REDIS_URL"))) problems.push("REDIS_URL is required: the gateway finds rooms and nodes in Redis");
+  if (problems.length > 0) throw new ConfigError(`invalid environment:\n  ${problems.join("\n  ")}`);
+  return config;
+}
+
+function readListener(read: EnvReader): { port: number; host: string } {
+  return { port: read.int("PORT", 2567, 0, 65535), host: read.string("HOST", "0.0.0.0", /^[\w.:-]+$/, "a host name or IP address") };
+}
+
+function readRedisUrl(read: EnvReader): string | undefined {
+  return read.optional("REDIS_URL", /^rediss?:\/\/\S+$/, "a redis:// or rediss:// URL");
+}
+
 /** How far above the game port the operator listener sits by default: nodes started by hand on different ports stay apart. */
 const ADMIN_PORT_OFFSET = 10_000;
 
@@ -119,24 +161,13 @@ const ADMIN_PORT_OFFSET = 10_000;
  * ADMIN_PORT and ADMIN_HOST, read alike by nodes and gateways: the operator listener defaults to
  * PORT + 10000 (0 with PORT 0: any free port) on the loopback interface only.
  */
-export function readOperatorListener(read: EnvReader, port: number): { adminPort: number; adminHost: string } {
+function readOperatorListener(read: EnvReader, port: number): { adminPort: number; adminHost: string } {
   const derived = port === 0 ? 0 : port + ADMIN_PORT_OFFSET;
   const adminPort = read.int("ADMIN_PORT", derived, 0, 65535);
   if (adminPort > 65535) read.problem(`ADMIN_PORT is required with PORT=${port}: its default, PORT + ${ADMIN_PORT_OFFSET}, is past 65535`);
   else if (adminPort !== 0 && adminPort === port) read.problem(`ADMIN_PORT=${adminPort}: must differ from PORT, the operator listener is a port of its own`);
   return { adminPort, adminHost: read.string("ADMIN_HOST", "127.0.0.1", /^[\w.:-]+$/, "a host name or IP address") };
 }
-
-/**
- * ALLOWED_ORIGINS, comma-separated: each is kept as a browser serialises an Origin header (scheme
- * and host in lower case, no default port), so a request's Origin is checked by plain equality.
- */
-export function readAllowedOrigins(read: EnvReader): string[] {
-  const valid = (item: string) => ORIGIN.test(item) && URL.canParse(item);
-  return read.list("ALLOWED_ORIGINS", valid, "http(s)://host[:port] origins, comma-separated").map((o) => new URL(o).origin);
-}
-
-const ORIGIN = /^https?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
 
 function generatedNodeId(): string {
   const host = hostname().replace(/[^A-Za-z0-9._-]/g, "").slice(0, 40) || "node";

@@ -1,7 +1,9 @@
 /**
- * Remembers which things were already reported, so a problem that every scan (four a second, on
- * every node) sees again is logged once rather than on every pass. Bounded: past `capacity`
- * distinct things it forgets them all and may report each once more.
+ * Remembers which conditions were already reported, so a condition that every scan (four a
+ * second, on every node) meets again, such as a bad record in Redis, is logged once while it
+ * lasts rather than on every pass; its subject is forgotten when it clears. That is a state seen
+ * again, not an offender's repeated acts: those are summed per window by repeat-log.ts. Bounded:
+ * past `capacity` distinct conditions it forgets them all and may report each once more.
  */
 export class LogOnce {
   private readonly seen = new Set<string>();

@@ -121,12 +121,7 @@ export function createNodeMetrics(labels: { node: string }): NodeMetrics {
       help: "Admin API requests refused for a missing or wrong bearer token (or with the admin API off).",
       registers: [registry],
     }),
-    badRedisRecords: new Counter({
-      name: "locus_bad_redis_records_total",
-      help: "Node records and owner values in Redis that were not valid and were skipped, each counted once, by kind (node, owner).",
-      labelNames: ["kind"],
-      registers: [registry],
-    }),
+    badRedisRecords: badRedisRecordsCounter(registry),
     checkpointsQuarantined: new Counter({
       name: "locus_checkpoints_quarantined_total",
       help: "Checkpoints no room could be rebuilt from, moved to their quarantine key and their room released.",
@@ -137,12 +132,7 @@ export function createNodeMetrics(labels: { node: string }): NodeMetrics {
       help: "Reconnection tokens presented for a seat whose connection is live and talking, refused.",
       registers: [registry],
     }),
-    edgeRefusals: new Counter({
-      name: "locus_edge_refusals_total",
-      help: "Requests, sockets, seats and rooms refused by the public edge's limits, by reason.",
-      labelNames: ["reason"],
-      registers: [registry],
-    }),
+    edgeRefusals: edgeRefusalsCounter(registry),
     lateInputTicks: new Counter({
       name: "locus_late_input_ticks_total",
       help: "Ticks at which a connected player's input had not arrived: guessed (run on its last stick and acknowledged), waited (not run), coasted (run on its last stick, unacknowledged).",
@@ -150,4 +140,24 @@ export function createNodeMetrics(labels: { node: string }): NodeMetrics {
       registers: [registry],
     }),
   };
+}
+
+/** Kept by nodes and gateways alike: what the public edge refused (server/edge/). */
+export function edgeRefusalsCounter(registry: Registry): Counter<"reason"> {
+  return new Counter({
+    name: "locus_edge_refusals_total",
+    help: "Requests, sockets, seats and rooms refused by the public edge's limits, by reason.",
+    labelNames: ["reason"],
+    registers: [registry],
+  });
+}
+
+/** Kept by nodes and gateways alike: what they skipped of Redis's content (server/cluster/bad-records.ts). */
+export function badRedisRecordsCounter(registry: Registry): Counter<"kind"> {
+  return new Counter({
+    name: "locus_bad_redis_records_total",
+    help: "Node records and owner values in Redis that were not valid and were skipped, each counted once, by kind (node, owner).",
+    labelNames: ["kind"],
+    registers: [registry],
+  });
 }

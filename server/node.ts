@@ -10,7 +10,7 @@ import { WebSocketTransport } from "@colyseus/ws-transport";
 import type { Logger } from "pino";
 import { ROOM_NAME } from "../shared/constants.ts";
 import { MAX_MESSAGE_BYTES } from "../shared/protocol.ts";
-import { answerAheadOfColyseus, setCorsHeaders } from "./colyseus-internals.ts";
+import { setCorsHeaders } from "./colyseus-internals.ts";
 import type { NodeConfig } from "./config.ts";
 import { Edge } from "./edge/edge.ts";
 import { guardNodeServer } from "./edge/node-edge.ts";
@@ -19,10 +19,10 @@ import { RefusalLog } from "./edge/refusal-log.ts";
 import { RoomCap } from "./edge/room-cap.ts";
 import { adminRouter } from "./http/admin.ts";
 import { AuthFailures } from "./http/auth-failures.ts";
-import { CorsPolicy, refusePreflight } from "./http/cors.ts";
 import { createOperatorApp, listenOperator, localUrl } from "./http/operator-server.ts";
 import { createHttpApp, probeRouter } from "./http/routes.ts";
 import { createNodeMetrics, type NodeMetrics } from "./metrics.ts";
+import { RepeatLog } from "./repeat-log.ts";
 import { type ClusterMode, startClusterMode } from "./cluster/cluster-mode.ts";
 import { DrainRefused } from "./cluster/drain.ts";
 import { REVERSI_ROOM_NAME } from "../shared/reversi/protocol.ts";
@@ -50,13 +50,12 @@ export interface LocusNode {
 }
 
 const NOT_CLUSTERED = "this node is not in a cluster (no REDIS_URL): there is no other node to take its rooms";
-/** One line per address per window for failed admin authentications. */
-const AUTH_FAILURE_WINDOW_MS = 10_000;
-const AUTH_FAILURE_ADDRESSES = 1000;
 
 export async function startNode(config: NodeConfig, log: Logger): Promise<LocusNode> {
   const metrics = createNodeMetrics({ node: config.nodeId });
-  const refusals = new RefusalLog({ log, counter: metrics.edgeRefusals });
+  // Refused requests, failed admin logins and refused or flooding sockets: logged once per offender and window.
+  const abuse = new RepeatLog({ log });
+  const refusals = new RefusalLog(abuse, metrics.edgeRefusals);
   const edge = new Edge(config.edge, refusals);
   const roomCap = new RoomCap(config.maxRoomsPerNode, refusals, config.nodeId);
   // Every node of a cluster shares ADMIN_TOKEN, so each reads the others' checkpoints' token hashes.
@@ -91,7 +90,7 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
     };
   };
   const probes = probeRouter({ nodeId: config.nodeId, isReady: () => listening && (cluster?.drain.isServing ?? true) });
-  const authFailures = new AuthFailures({ log, counter: metrics.adminAuthFailures, windowMs: AUTH_FAILURE_WINDOW_MS, maxAddresses: AUTH_FAILURE_ADDRESSES });
+  const authFailures = new AuthFailures(abuse, metrics.adminAuthFailures);
   const operatorApp = createOperatorApp({
     probes,
     registry: metrics.registry,
@@ -121,11 +120,10 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
   });
   // Bound before the game port, so a node whose operator port is taken stops before it takes players.
   const operator = await listenOperator(operatorApp, config.adminPort, config.adminHost);
-  const cors = new CorsPolicy(config.allowedOrigins);
-  setCorsHeaders((origin) => cors.headers(origin));
+  setCorsHeaders((origin) => edge.cors.headers(origin));
   const httpServer = createServer(edge.serverOptions, createHttpApp({ probes, staticDir: config.staticDir }));
   guardNodeServer(httpServer, edge);
-  const frames = createFrameGate({ maxFramesPerSecond: config.maxFramesPerSecond, metrics, log });
+  const frames = createFrameGate({ maxFramesPerSecond: config.maxFramesPerSecond, metrics, abuse, addressOf: (req) => edge.addressOf(req) });
   const transport = new WebSocketTransport({
     server: httpServer,
     maxPayload: MAX_MESSAGE_BYTES,
@@ -169,11 +167,6 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
   }
   installMatchmaking(log);
   await server.listen(config.port, config.host);
-  answerAheadOfColyseus(httpServer, (req, res) => {
-    if (!cors.refusesPreflight(req.method, req.headers)) return false;
-    refusePreflight(res);
-    return true;
-  });
   const port = (httpServer.address() as AddressInfo).port;
   await cluster?.started(config.nodeAddress ?? localUrl(config.host, port), config.nodeAdminAddress ?? localUrl(config.adminHost, operator.port));
   listening = true;
@@ -188,7 +181,7 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
     clearTimeout(timer);
     if (outcome === "deadline") log.warn({ event: "shutdown_deadline", deadlineMs }, "rooms did not close in time; stopping anyway");
     await cluster?.stop();
-    refusals.stop();
+    abuse.stop();
     httpServer.closeAllConnections();
     await operator.close();
   };

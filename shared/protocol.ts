@@ -1,7 +1,8 @@
 /**
- * What a client must know beyond the schemas: join options, the error codes a room sends
- * (`room.onError`) and the close codes it disconnects with (`room.onLeave`). docs/protocol.md is
- * the prose version of this file.
+ * What a client must know beyond the schemas: join options, the statuses a join is refused with,
+ * the warnings a room sends (`room.onError`) and the close codes it disconnects with
+ * (`room.onLeave`); Reversi's own are in shared/reversi/protocol.ts. docs/protocol.md is the prose
+ * version of these files, with every code in one table ("Codes").
  */
 import { NAME_MAX_LENGTH } from "./constants.ts";
 
@@ -44,9 +45,35 @@ export const CloseCode = {
   PROTOCOL_VIOLATION: 4415,
 } as const;
 
-/** Join rejections travel in the matchmaking HTTP response, so they use HTTP statuses. */
+/**
+ * The HTTP statuses a join is refused with, in the answer to a matchmaking call (`POST
+ * /matchmake/...`, which the SDK raises as `MatchMakeError(message, code)`) or before a websocket
+ * upgrade's handshake (which the SDK sees as a dropped socket and retries). Each answer's body is
+ * `{ code, error }`. docs/protocol.md ("Codes") says when each comes and what a client does.
+ */
 export const JoinErrorCode = {
+  /** The join options break a rule; the message says which. */
   INVALID_OPTIONS: 400,
+  /** A CORS preflight from a page whose origin is not in ALLOWED_ORIGINS. */
+  ORIGIN_NOT_ALLOWED: 403,
+  /** (gateway) A websocket for a room id that is not a live room, or a path that is no room's socket. */
+  NOT_A_ROOM: 404,
+  /** The request's headers or body did not arrive within HEADERS_TIMEOUT_MS or REQUEST_TIMEOUT_MS. */
+  REQUEST_TIMEOUT: 408,
+  /** `create` with a roomId that exists; a websocket reconnect whose seat's player is connected. */
+  CONFLICT: 409,
+  /** A body over MAX_BODY_BYTES. */
+  BODY_TOO_LARGE: 413,
+  /** Too many matchmaking calls (wait `Retry-After` seconds) or sockets from one address. */
+  TOO_MANY_REQUESTS: 429,
+  /** A failure the server did not mean; see INTERNAL_ERROR. */
+  INTERNAL_ERROR: 500,
+  /** Not now: a limit or a node's state; worth retrying shortly. */
+  UNAVAILABLE: 503,
+  /** Colyseus's: `joinById` or `reconnect` for a room that does not exist here, or is locked. */
+  ROOM_NOT_FOUND: 522,
+  /** Colyseus's: a reconnection token that takes no seat (expired, unknown, or its player is connected). */
+  RECONNECT_REFUSED: 524,
 } as const;
 
 /**
@@ -54,7 +81,7 @@ export const JoinErrorCode = {
  * matchmaking HTTP answer (status and `code`) and in a websocket ERROR frame. The details go to
  * the server's log only.
  */
-export const INTERNAL_ERROR = { code: 500, message: "internal error" } as const;
+export const INTERNAL_ERROR = { code: JoinErrorCode.INTERNAL_ERROR, message: "internal error" } as const;
 
 /** Largest websocket frame a client may send; a larger one closes its socket with 1009. */
 export const MAX_MESSAGE_BYTES = 2048;

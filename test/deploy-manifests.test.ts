@@ -9,7 +9,7 @@ import { Job } from "kubernetes-models/batch/v1/Job";
 import { Service } from "kubernetes-models/v1/Service";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { EnvReader, loadNodeConfig, readAllowedOrigins, readOperatorListener } from "../server/config.ts";
+import { loadGatewayConfig, loadNodeConfig } from "../server/config.ts";
 
 const dir = fileURLToPath(new URL("../docs/deploy/", import.meta.url));
 const documents = readdirSync(dir)
@@ -66,12 +66,8 @@ describe("deployment manifests", () => {
   });
 
   it("give the gateway an environment the gateway accepts", () => {
-    const env = environment(find("Deployment", "locus-gateway").spec.template.spec.containers[0]);
-    const problems: string[] = [];
-    const read = new EnvReader(env, problems);
-    readOperatorListener(read, read.int("PORT", 2567, 0, 65535));
-    readAllowedOrigins(read);
-    expect(problems).toEqual([]);
+    const config = loadGatewayConfig(environment(find("Deployment", "locus-gateway").spec.template.spec.containers[0]));
+    expect(config.redisUrl).toBe("redis://locus-redis:6379");
   });
 
   it("put the operator listener on a container port of its own, scraped by Prometheus and in no Service", () => {
@@ -80,8 +76,7 @@ describe("deployment manifests", () => {
       const template = find("Deployment", name).spec.template;
       const container = template.spec.containers[0];
       const env = environment(container);
-      const read = new EnvReader(env, []);
-      const { adminPort, adminHost } = readOperatorListener(read, read.int("PORT", 2567, 0, 65535));
+      const { adminPort, adminHost } = name === "locus-node" ? loadNodeConfig(env, { staticDir: "/app/dist/client" }) : loadGatewayConfig(env);
       const admin = container.ports.find((p: any) => p.name === "admin");
       expect(admin.containerPort, name).toBe(adminPort);
       expect(adminPort, name).not.toBe(Number(env.PORT));

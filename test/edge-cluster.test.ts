@@ -77,7 +77,7 @@ describe("a create storm", () => {
     });
     const all = answers.flat();
     const count = (status: number) => all.filter((a) => a.status === status).length;
-    suite.note(`create storm in ${stormSeconds.toFixed(1)} s: ${[200, 429, 503].map((s) => `${count(s)} × ${s}`).join(", ")}; most rooms n1 ${most.get("n1")}, n2 ${most.get("n2")}`);
+    console.log(`measured: create storm in ${stormSeconds.toFixed(1)} s: ${[200, 429, 503].map((s) => `${count(s)} × ${s}`).join(", ")}; most rooms n1 ${most.get("n1")}, n2 ${most.get("n2")}`);
     expect(count(200) + count(429) + count(503), JSON.stringify(all.filter((a) => ![200, 429, 503].includes(a.status)).slice(0, 3))).toBe(240);
     // Each address gets its burst (30) and 10 a second as its bucket refills; the rest are told when to come back.
     for (const [i, mine] of answers.entries()) {
@@ -106,7 +106,8 @@ describe("the gateway's holds", () => {
     const homeId = (await ownerOf(redis, players.roomId))!;
     // A room on the other node, with a player of its own: placement counts rooms, so it lands there.
     const stranger: Room = await new Client(gateway.url).create("arena", { name: "stranger" });
-    suite.defer(() => stranger.leave().catch(() => undefined));
+    // A socket its node dropped before the SDK would reconnect it (5 s of uptime) has left already.
+    suite.defer(() => (stranger.connection.isOpen ? stranger.leave() : undefined));
     const strandedId = stranger.roomId;
     const strandedNode = (await ownerOf(redis, strandedId))!;
     expect(strandedNode).not.toBe(homeId);
@@ -163,7 +164,7 @@ describe("the gateway's holds", () => {
     expect(ownerLookups).toBeLessThanOrEqual(Math.ceil(heldWindowMs / 500) + 3);
     expect(heldCommands.filter(([cmd, channel]) => cmd!.toLowerCase() === "publish" && channel === "locus:rehydrate")).toHaveLength(1);
     expect(gateway.output()).toMatch(/"event":"edge_refused","reason":"holds_full","offender":"127\.0\.0\.3"/);
-    suite.note(`held upgrades: ${relayed.length} relayed after ${Math.round(heldWindowMs)} ms with ${ownerLookups} owner lookups; ${busy.length} refused at once`);
+    console.log(`measured: held upgrades: ${relayed.length} relayed after ${Math.round(heldWindowMs)} ms with ${ownerLookups} owner lookups; ${busy.length} refused at once`);
   });
 });
 

@@ -184,7 +184,8 @@ describe("chaos scenarios against a real cluster", () => {
       const n1 = cluster.node("n1");
       const { code, report } = await runLoadtest(["--url", cluster.gateway.url, "--bots", "6", "--full-bots", "2", "--duration", "4", "--ramp", "1", "--workers", "1", "--scenario", "drain-node", "--admin-url", n1.adminUrl, "--token", ADMIN_TOKEN], bareEnv);
       expect(code, JSON.stringify(report)).toBe(0);
-      expect(report!.event?.what).toBe(`drained the node at ${n1.adminUrl}`);
+      // On a machine slow to seat the bots, the strike does not wait past halfway to the end, and says so.
+      expect(report!.event?.what).toMatch(new RegExp(`^drained the node at ${n1.adminUrl.replaceAll(".", "\\.")}( \\(only \\d of 8 bots had joined\\))?$`));
       const status = await admin(n1, "GET", "/status");
       expect(status.body.state).toBe("drained");
       expect(report!.dropped).toBe(0);

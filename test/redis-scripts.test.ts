@@ -6,7 +6,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RedisProcess, startRedis } from "../loadtest/processes.ts";
 import { keys } from "../server/cluster/redis-keys.ts";
-import { readBounded, readNodeRecords, type ScriptedRedis, withScripts } from "../server/cluster/redis-scripts.ts";
+import { readBounded, readNodeRecords, RENEWED_OVER_BAD_VALUE, type ScriptedRedis, withScripts } from "../server/cluster/redis-scripts.ts";
 
 let server: RedisProcess;
 let redis: ScriptedRedis;
@@ -65,6 +65,11 @@ describe("ownership scripts", () => {
     expect(await redis.locusRelease(keys.owner("r5"), keys.epoch("r5"), keys.checkpoint("r5"), keys.rooms, "r5", "a", 1)).toBe(1);
     expect(await renew("r5", "a", 1)).toBe(0);
     expect(await redis.sismember(keys.rooms, "r5")).toBe(0);
+    // Nor a scan that listed the room before it was released: it has ended.
+    expect(await claim("r5", "b", "orphan")).toBe(0);
+    expect(await claim("r5", "b", "dead", 0)).toBe(0);
+    expect(await redis.exists(keys.owner("r5"))).toBe(0);
+    expect(await redis.sismember(keys.rooms, "r5")).toBe(0);
     // The id is free for a new room at once.
     expect(await claim("r5", "b", "new")).toBeGreaterThan(1);
   });
@@ -88,7 +93,7 @@ describe("ownership scripts", () => {
     expect(await claim("r8", "a", "new")).toBe(1);
     await redis.del(keys.owner("r8"));
     await redis.hset(keys.owner("r8"), "x", "1");
-    expect(await renew("r8", "a", 1)).toBe(1);
+    expect(await renew("r8", "a", 1)).toBe(RENEWED_OVER_BAD_VALUE);
     expect(await redis.get(keys.owner("r8"))).toBe("a 1");
   });
 

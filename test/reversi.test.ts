@@ -7,7 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { joinReversi, type ReversiSession } from "../client/lib/node.ts";
 import { type NodeProcess, startNodeProcess, waitFor } from "../loadtest/processes.ts";
 import { randomLegalMove } from "../shared/reversi/pick-move.ts";
-import { REVERSI_MAX_MESSAGES_PER_SECOND, ReversiErrorCode } from "../shared/reversi/protocol.ts";
+import { CloseCode, ErrorCode } from "../shared/protocol.ts";
+import { REVERSI_MAX_FRAMES_PER_SECOND, ReversiErrorCode } from "../shared/reversi/protocol.ts";
 import { BLACK, type Color, countDiscs, initialBoard, WHITE, winnerByDiscs } from "../shared/reversi/rules.ts";
 
 const sessions: ReversiSession[] = [];
@@ -177,12 +178,24 @@ describe("reversi clocks and departures", () => {
     expect(white.me!.clockMs).toBeGreaterThan(0);
   });
 
-  it("closes a client that floods with 4002, and its opponent wins", async () => {
+  it("warns a client that floods past its frame budget, closes it with 4430, and its opponent wins", async () => {
     const { black, white } = await pair(node);
     const heard = listen(black);
-    for (let i = 0; i <= REVERSI_MAX_MESSAGES_PER_SECOND + 5; i++) black.move(0, 0);
-    await waitFor(() => heard.leftWith !== undefined, 3000, () => "the flooder closed");
-    expect(heard.leftWith).toBe(4002);
+    // A second's budget at once is taken: a burst of clicks is no flood.
+    for (let i = 0; i < REVERSI_MAX_FRAMES_PER_SECOND - 2; i++) black.move(0, 0);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(heard.errors.map((e) => e.code)).not.toContain(ErrorCode.FRAME_FLOOD);
+    expect(heard.leftWith).toBeUndefined();
+    const flood = setInterval(() => {
+      for (let i = 0; i < REVERSI_MAX_FRAMES_PER_SECOND; i++) black.move(0, 0);
+    }, 50);
+    try {
+      await waitFor(() => heard.leftWith !== undefined, 3000, () => "the flooder closed");
+    } finally {
+      clearInterval(flood);
+    }
+    expect(heard.errors.map((e) => e.code)).toContain(ErrorCode.FRAME_FLOOD);
+    expect(heard.leftWith).toBe(CloseCode.FRAME_FLOOD);
     await waitFor(() => white.state!.winner !== 0, 3000, () => "the result after the flooder was closed");
     expect(white.state!.winner).toBe(WHITE);
   });

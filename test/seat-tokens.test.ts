@@ -14,7 +14,7 @@ import { type NodeProcess, startNodeProcess, waitFor } from "../loadtest/process
 import { keys } from "../server/cluster/redis-keys.ts";
 import { TOKEN_HASH_PATTERN } from "../server/cluster/token-hash.ts";
 import { startCluster, type TestCluster } from "./helpers/cluster.ts";
-import { joinHonestPlayers, residentMb, watch } from "./helpers/honest-players.ts";
+import { joinHonestPlayers, underAttack } from "./helpers/honest-players.ts";
 
 const sessions: ArenaSession[] = [];
 
@@ -146,12 +146,10 @@ describe("a leaked reconnection token", () => {
       victim.room.onLeave(() => heard.leaves++);
       victim.room.onReconnect(() => heard.reconnects++);
       const token = tokenOf(victim);
-      const healthUrl = `${node.url}/healthz`;
-      const rssBefore = residentMb(node.child.pid!);
-      const baseline = await watch(honest, healthUrl, 3000);
-      const tickBefore = victim.state.tick;
+      let tickBefore = 0;
       const answers: string[] = [];
-      const during = await watch(honest, healthUrl, 4000, async () => {
+      await underAttack("a leaked live token, presented over HTTP and the websocket", honest, { healthUrl: `${node.url}/healthz`, nodes: [node], ms: 4000 }, async () => {
+        tickBefore = victim.state.tick;
         const until = Date.now() + 3500;
         while (Date.now() < until) {
           const http = await reconnectOverHttp(node.url, honest.roomId, token);
@@ -159,26 +157,12 @@ describe("a leaked reconnection token", () => {
           await new Promise((r) => setTimeout(r, 100));
         }
       });
-      const rssGrowth = residentMb(node.child.pid!) - rssBefore;
-      console.log(
-        JSON.stringify({
-          case: "leaked live token",
-          updatesPerSecond: { baseline: +baseline.slowestUpdatesPerSecond.toFixed(1), during: +during.slowestUpdatesPerSecond.toFixed(1) },
-          slowestHealthMs: Math.round(during.slowestHealthMs),
-          rssGrowthMb: Math.round(rssGrowth),
-          attempts: answers.length,
-          answers: [...new Set(answers)],
-        }),
-      );
+      console.log(`measured: a leaked live token: ${answers.length} attempts, answered ${[...new Set(answers)].join(", ")}`);
       expect(answers.length).toBeGreaterThan(10);
       expect(new Set(answers)).toEqual(new Set(["http 524", "refused 409"]));
       expect(heard).toEqual({ drops: 0, leaves: 0, reconnects: 0 });
       expect(victim.state.tick).toBeGreaterThan(tickBefore + 90);
       expect(victim.state.players.get(victim.sessionId)?.connected).toBe(true);
-      expect(during.slowestUpdatesPerSecond).toBeGreaterThanOrEqual(0.9 * baseline.slowestUpdatesPerSecond);
-      expect(during.kicked).toEqual([]);
-      expect(during.slowestHealthMs).toBeLessThan(1000);
-      expect(rssGrowth).toBeLessThan(100);
       expect(node.output().split('"event":"reconnect_refused_seat_in_use"').length - 1).toBe(1);
 
       // A real drop: the victim's own SDK comes back with its own token, into its own seat.
@@ -189,7 +173,7 @@ describe("a leaked reconnection token", () => {
       expect(heard.leaves).toBe(0);
       await waitFor(() => victim.state.players.get(sessionId)?.connected === true, 5000, () => "the victim's seat connected again");
     } finally {
-      honest.close();
+      await honest.close();
     }
   });
 });

@@ -7,6 +7,7 @@
  */
 import { matchMaker, ServerError } from "@colyseus/core";
 import type { Logger } from "pino";
+import { JoinErrorCode } from "../../shared/protocol.ts";
 import { ROOM_NAME } from "../../shared/constants.ts";
 import type { RoomCap } from "../edge/room-cap.ts";
 import type { NodeMetrics } from "../metrics.ts";
@@ -16,7 +17,7 @@ import { type Checkpoint, CheckpointError, MAX_CHECKPOINT_BYTES, parseCheckpoint
 import { MAX_NODE_RECORD_BYTES } from "./node-registry.ts";
 import { readOwners } from "./owner-value.ts";
 import { channels, keys, type OwnershipChange, QUARANTINE_TTL_MS } from "./redis-keys.ts";
-import { type ClaimMode, readBounded, type ScriptedRedis } from "./redis-scripts.ts";
+import { type ClaimMode, readBounded, RENEWED_OVER_BAD_VALUE, type ScriptedRedis } from "./redis-scripts.ts";
 import type { TokenHash } from "./token-hash.ts";
 
 /** How long a hand-off waits to see the room's new owner before reporting none. */
@@ -127,7 +128,7 @@ export class ClusterRoomHost implements RoomHost {
     if (claim?.checkpoint) return claim.checkpoint;
     // Colyseus's RedisDriver does not keep chosen ids unique (colyseus#978): the claim does, and
     // the placeholder stops a second create here from slipping in while the first one's claim is in flight.
-    if (claim || this.owned.has(roomId)) throw new ServerError(409, `room ${roomId} already exists`);
+    if (claim || this.owned.has(roomId)) throw new ServerError(JoinErrorCode.CONFLICT, `room ${roomId} already exists`);
     // Claims in flight count: a burst of creates must not slip past the cap before any of them started.
     this.o.roomCap.check(this.roomCount);
     const placeholder: Claim = { epoch: 0, checkpoint: undefined };
@@ -138,7 +139,7 @@ export class ClusterRoomHost implements RoomHost {
     });
     if (epoch === 0) {
       this.claimed.delete(roomId);
-      throw new ServerError(409, `room ${roomId} already exists`);
+      throw new ServerError(JoinErrorCode.CONFLICT, `room ${roomId} already exists`);
     }
     placeholder.epoch = epoch;
     return undefined;
@@ -346,8 +347,10 @@ export class ClusterRoomHost implements RoomHost {
         const [err, renewed] = results[i] ?? [new Error("no reply"), 0];
         if (err) {
           metrics.leaseRenewalFailures.inc();
-        } else if (renewed === 1) {
+        } else if (renewed === 1 || renewed === RENEWED_OVER_BAD_VALUE) {
           e.deadline = sentAt + leaseMs - this.renewEveryMs;
+          // Whoever meets a spoilt lease reports it; its owner may be the first, and the last.
+          if (renewed === RENEWED_OVER_BAD_VALUE) this.o.badRecords.report("owner", keys.owner(e.room.roomId), undefined, "no valid owner value; its owner renewed the lease over it");
         } else {
           metrics.fencedWrites.inc();
           this.fence(e, "lease renewal refused: another node claimed the room");

@@ -9,6 +9,8 @@ import { RedisDriver } from "@colyseus/redis-driver";
 import { RedisPresence } from "@colyseus/redis-presence";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { JoinErrorCode } from "../../shared/protocol.ts";
+import { roomOfSocketUrl } from "../colyseus-internals.ts";
 import type { RoomCap } from "../edge/room-cap.ts";
 import { LogOnce } from "../log-once.ts";
 import type { NodeMetrics } from "../metrics.ts";
@@ -140,14 +142,14 @@ export function startClusterMode(options: ClusterModeOptions) {
     /** Refuses (503, so the SDK retries) a reconnect for a room this node does not hold yet. */
     async beforeUpgrade(request: Request): Promise<Response | void> {
       const url = new URL(request.url);
-      const roomId = /\/[A-Za-z0-9_-]+\/([A-Za-z0-9_-]+)$/.exec(url.pathname)?.[1];
+      const { roomId } = roomOfSocketUrl(url);
       if (!roomId || !url.searchParams.has("reconnectionToken") || matchMaker.getLocalRoomById(roomId)) return;
       const until = Date.now() + REHYDRATION_HOLD_MS;
       while (host.owns(roomId) && !matchMaker.getLocalRoomById(roomId) && Date.now() < until) {
         await new Promise((r) => setTimeout(r, 5));
       }
       if (matchMaker.getLocalRoomById(roomId)) return;
-      return new Response(`room ${roomId} is not on this node; retry`, { status: 503, headers: { "retry-after": "1" } });
+      return new Response(`room ${roomId} is not on this node; retry`, { status: JoinErrorCode.UNAVAILABLE, headers: { "retry-after": "1" } });
     },
 
     async started(address: string, adminAddress: string): Promise<void> {

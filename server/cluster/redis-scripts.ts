@@ -32,12 +32,17 @@ end
  * mode "dead": the owner lease may still run, but its node stopped beating and its port refused a
  * connection. Refused when the node has beaten since the claimer looked (its record's heartbeat
  * is no longer `seenHeartbeat`, 0 meaning the record was gone): then it is alive after all.
+ * Both take over a live room only: one released since the claimer listed the live rooms has
+ * ended, and claiming it would bring it back without a checkpoint.
  */
 const CLAIM = `${OWNER_OF}
 local owner = ownerOf(KEYS[1])
 local mode = ARGV[4]
+local live = redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1
 if mode == 'new' then
-  if owner or redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then return 0 end
+  if owner or live then return 0 end
+elseif not live then
+  return 0
 elseif mode == 'orphan' then
   if owner then return 0 end
 elseif mode == 'dead' then
@@ -62,10 +67,11 @@ return epoch
 `;
 
 /**
- * renew(owner, epoch, rooms; roomId, nodeId, epoch, leaseMs) -> 1 renewed, 0 fenced off.
- * A lapsed lease is taken back when nobody claimed since (the epoch counter is not past ours):
- * that is a short Redis outage or restart, not a takeover. A restarted, empty Redis has no
- * counter at all, so the owner writes its epoch back.
+ * renew(owner, epoch, rooms; roomId, nodeId, epoch, leaseMs) -> 1 renewed, 0 fenced off, or
+ * RENEWED_OVER_BAD_VALUE when the lease held something that is no owner value (junk, or a key of
+ * another type) and was taken back over it. A lapsed lease is taken back when nobody claimed
+ * since (the epoch counter is not past ours): that is a short Redis outage or restart, not a
+ * takeover. A restarted, empty Redis has no counter at all, so the owner writes its epoch back.
  */
 const RENEW = `${OWNER_OF}
 local mine = ARGV[2] .. ' ' .. ARGV[3]
@@ -75,13 +81,18 @@ if owner == mine then
   return 1
 end
 if owner then return 0 end
+local bad = redis.call('EXISTS', KEYS[1]) == 1
 local current = tonumber(redis.call('GET', KEYS[2]) or '0')
 if current > tonumber(ARGV[3]) then return 0 end
 redis.call('SET', KEYS[2], ARGV[3])
 redis.call('SET', KEYS[1], mine, 'PX', ARGV[4])
 redis.call('SADD', KEYS[3], ARGV[1])
+if bad then return 2 end
 return 1
 `;
+
+/** What `renew` answers when it took its lease back over a value that is no owner. */
+export const RENEWED_OVER_BAD_VALUE = 2;
 
 /** writeCheckpoint(owner, checkpoint; nodeId, epoch, data) -> 1 written, 0 fenced off. */
 const WRITE_CHECKPOINT = `${OWNER_OF}

@@ -1,6 +1,7 @@
 /**
- * The limits every public listener applies, node and gateway alike, read from the same variables
- * by both. docs/security.md ("The public edge") says why each default is what it is.
+ * The limits and the CORS policy every public listener applies, node and gateway alike, read from
+ * the same variables by both. docs/security.md ("The public edge") says why each default is what
+ * it is.
  */
 import type { EnvReader } from "../config.ts";
 import { AddressList } from "./client-address.ts";
@@ -23,6 +24,8 @@ export interface EdgeSettings {
   readonly trustedProxies: AddressList;
   /** Client addresses no per-address limit applies to: a load generator's. */
   readonly limitExemptIps: AddressList;
+  /** Origins of game pages hosted elsewhere that browsers may call the public HTTP API from. */
+  readonly allowedOrigins: readonly string[];
 }
 
 /** The loopback addresses a gateway on the same machine connects from. */
@@ -39,6 +42,7 @@ export function readEdgeSettings(read: EnvReader, problems: string[]): EdgeSetti
     joinBurstPerIp: read.int("JOIN_BURST_PER_IP", 30, 1, 1_000_000),
     trustedProxies: read.parsed("TRUSTED_PROXIES", addressList(DEFAULT_TRUSTED_PROXIES), AddressList.parse),
     limitExemptIps: read.parsed("LIMIT_EXEMPT_IPS", addressList(""), AddressList.parse),
+    allowedOrigins: readAllowedOrigins(read),
   };
   // Node's http server refuses a headers timeout longer than the request timeout it is part of.
   if (settings.headersTimeoutMs > settings.requestTimeoutMs) {
@@ -52,3 +56,14 @@ function addressList(text: string): AddressList {
   if (!parsed.ok) throw new Error(parsed.error);
   return parsed.value;
 }
+
+/**
+ * ALLOWED_ORIGINS, comma-separated: each is kept as a browser serialises an Origin header (scheme
+ * and host in lower case, no default port), so a request's Origin is checked by plain equality.
+ */
+function readAllowedOrigins(read: EnvReader): string[] {
+  const valid = (item: string) => ORIGIN.test(item) && URL.canParse(item);
+  return read.list("ALLOWED_ORIGINS", valid, "http(s)://host[:port] origins, comma-separated").map((o) => new URL(o).origin);
+}
+
+const ORIGIN = /^https?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;

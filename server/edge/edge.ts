@@ -1,12 +1,15 @@
 /**
  * The limits a public listener applies before anything else reads a request, shared by the node
- * and the gateway: sockets per client address and in total, declared body size, and matchmaking
- * requests per address per second. Each refusal gets a short answer its sender can read (HTTP
- * 413, 429 with `Retry-After`, 503) and is counted and logged once per offender per interval.
- * Addresses are the resolved client's (`client-address.ts`), so limits hold behind a gateway.
+ * and the gateway: sockets per client address and in total, declared body size, matchmaking
+ * requests per address per second, and CORS preflights from origins not in ALLOWED_ORIGINS. Each
+ * refusal gets a short answer its sender can read (HTTP 403, 413, 429 with `Retry-After`, 503)
+ * and is counted and logged once per offender per window (refusal-log.ts). Addresses are the
+ * resolved client's (`client-address.ts`), so limits hold behind a gateway.
  */
 import { type IncomingMessage, type Server, type ServerOptions, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
+import { JoinErrorCode } from "../../shared/protocol.ts";
+import { CorsPolicy } from "../http/cors.ts";
 import { limitKey, normalizeAddress, resolveClientAddress } from "./client-address.ts";
 import type { EdgeSettings } from "./edge-settings.ts";
 import type { RefusalLog, RefusalReason } from "./refusal-log.ts";
@@ -44,14 +47,19 @@ interface SocketState {
 export class Edge {
   readonly settings: EdgeSettings;
   readonly refusals: RefusalLog;
+  /** Which origins' pages may call the API: the headers of every answer, and the preflights refused here. */
+  readonly cors: CorsPolicy;
   private readonly limits: SocketLimits;
   private readonly joins: TokenBuckets;
   private readonly sockets = new WeakMap<Socket, SocketState>();
+  /** The client address each admitted request or upgrade was resolved to. */
+  private readonly clients = new WeakMap<IncomingMessage, string>();
   private refusedWaiting = 0;
 
   constructor(settings: EdgeSettings, refusals: RefusalLog) {
     this.settings = settings;
     this.refusals = refusals;
+    this.cors = new CorsPolicy(settings.allowedOrigins);
     this.limits = new SocketLimits(settings.maxSockets, settings.maxSocketsPerIp);
     this.joins = new TokenBuckets(settings.joinsPerIpPerSecond, settings.joinBurstPerIp, MAX_JOIN_BUCKETS);
   }
@@ -78,6 +86,14 @@ export class Edge {
       return undefined;
     }
     const address = this.clientAddress(req, state.peer);
+    if (this.cors.refusesPreflight(req.method, req.headers)) {
+      // The offender is the page that made the browser ask, not the player whose browser it is.
+      const origin = String(req.headers.origin).slice(0, 100);
+      const refusal = { status: JoinErrorCode.ORIGIN_NOT_ALLOWED, message: `origin ${origin} may not call this API: it is not in ALLOWED_ORIGINS` };
+      this.refusals.refused("cors_preflight", origin, refusal.message);
+      answer(res, refusal);
+      return undefined;
+    }
     if (Number(req.headers["content-length"] ?? 0) > this.settings.maxBodyBytes) {
       this.refuseBody(req, address);
       return undefined;
@@ -86,12 +102,13 @@ export class Edge {
       const waitSeconds = this.joins.take(limitKey(address), performance.now());
       if (waitSeconds > 0) {
         const { joinsPerIpPerSecond, joinBurstPerIp } = this.settings;
-        const refusal = { status: 429, message: `too many joins from ${address}: at most ${joinsPerIpPerSecond} a second after a burst of ${joinBurstPerIp}; retry in ${waitSeconds} s`, retryAfterSeconds: waitSeconds };
+        const refusal = { status: JoinErrorCode.TOO_MANY_REQUESTS, message: `too many joins from ${address}: at most ${joinsPerIpPerSecond} a second after a burst of ${joinBurstPerIp}; retry in ${waitSeconds} s`, retryAfterSeconds: waitSeconds };
         this.refusals.refused("joins_per_ip", address, refusal.message);
         answer(res, refusal);
         return undefined;
       }
     }
+    this.clients.set(req, address);
     return address;
   }
 
@@ -111,15 +128,22 @@ export class Edge {
     }
     const address = this.clientAddress(req, state.peer);
     // A direct client's socket was counted against it when accepted.
-    if (!this.settings.trustedProxies.has(state.peer) || this.settings.limitExemptIps.has(address)) return address;
-    const key = limitKey(address);
-    const refused = this.limits.open(key, false);
-    if (refused) {
-      refuseOnSocket(socket, this.socketRefusal(refused, address));
-      return undefined;
+    if (this.settings.trustedProxies.has(state.peer) && !this.settings.limitExemptIps.has(address)) {
+      const key = limitKey(address);
+      const refused = this.limits.open(key, false);
+      if (refused) {
+        refuseOnSocket(socket, this.socketRefusal(refused, address));
+        return undefined;
+      }
+      socket.once("close", () => this.limits.close(key, false));
     }
-    socket.once("close", () => this.limits.close(key, false));
+    this.clients.set(req, address);
     return address;
+  }
+
+  /** The client address an admitted request or upgrade was resolved to. */
+  addressOf(req: IncomingMessage): string | undefined {
+    return this.clients.get(req);
   }
 
   /** A body declared or grown past MAX_BODY_BYTES: 413, and the connection is closed. */
@@ -127,7 +151,7 @@ export class Edge {
     const message = `request body over ${this.settings.maxBodyBytes} bytes`;
     this.refusals.refused("body_too_large", address, message);
     req.pause();
-    refuseOnSocket(req.socket, { status: 413, message });
+    refuseOnSocket(req.socket, { status: JoinErrorCode.BODY_TOO_LARGE, message });
   }
 
   /** Counts and logs a refusal decided elsewhere (a room, the gateway's holds). */
@@ -177,8 +201,8 @@ export class Edge {
   private socketRefusal(reason: SocketRefusal, address: string): Refusal {
     const refusal =
       reason === "sockets_per_ip"
-        ? { status: 429, message: `too many connections from ${address}: at most ${this.settings.maxSocketsPerIp} at once` }
-        : { status: 503, message: `the server holds its most connections (${this.settings.maxSockets}); try again shortly` };
+        ? { status: JoinErrorCode.TOO_MANY_REQUESTS, message: `too many connections from ${address}: at most ${this.settings.maxSocketsPerIp} at once` }
+        : { status: JoinErrorCode.UNAVAILABLE, message: `the server holds its most connections (${this.settings.maxSockets}); try again shortly` };
     this.refusals.refused(reason, address, refusal.message);
     return refusal;
   }

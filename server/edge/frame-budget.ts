@@ -37,7 +37,8 @@ export class FrameBudget {
   private overSince = 0;
   private droppedInEpisode = 0;
   private lastDropAt = Number.NEGATIVE_INFINITY;
-  private readonly perSecond: number;
+  /** Frames a second on average. */
+  readonly perSecond: number;
 
   constructor(perSecond: number, nowMs: number) {
     this.perSecond = perSecond;

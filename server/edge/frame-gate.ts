@@ -10,19 +10,25 @@
 import type { IncomingMessage } from "node:http";
 import { getMessageBytes, matchMaker, Protocol } from "@colyseus/core";
 import type { WebSocketTransport } from "@colyseus/ws-transport";
-import type { Logger } from "pino";
 import { WebSocket } from "ws";
 import { CloseCode, ErrorCode } from "../../shared/protocol.ts";
-import { roomOfSocketUrl, socketServerOf } from "../colyseus-internals.ts";
+import { roomOfSocketUrl, socketServerOf, socketUrlOf } from "../colyseus-internals.ts";
 import type { NodeMetrics } from "../metrics.ts";
+import type { RepeatLog } from "../repeat-log.ts";
 import { Admission, FrameBudget } from "./frame-budget.ts";
 import { checkFrame, type CompiledFramePolicy, compileFramePolicy, type FramePolicy, PROBE_POLICY, type Refusal } from "./frame-policy.ts";
 
 export interface FrameGateDeps {
-  /** Each connection's budget: frames per second on average, with up to BURST_SECONDS of silence saved up. */
+  /**
+   * Each connection's budget: frames per second on average, with up to BURST_SECONDS of silence
+   * saved up; a room type's policy may set a tighter one for its connections.
+   */
   readonly maxFramesPerSecond: number;
   readonly metrics: NodeMetrics;
-  readonly log: Logger;
+  /** Where refused and flooding connections are logged, once per client address and window. */
+  readonly abuse: RepeatLog;
+  /** The client address the public edge resolved for a socket's upgrade request (its peer may be a gateway). */
+  readonly addressOf: (req: IncomingMessage) => string | undefined;
 }
 
 export interface FrameGate {
@@ -48,7 +54,7 @@ const noop = () => undefined;
 
 interface GatedSocket extends WebSocket {
   policy: CompiledFramePolicy;
-  readonly budget: FrameBudget;
+  budget: FrameBudget;
   /** The code the gate closed the socket with; 0 while open. */
   closedWith: number;
   warned: boolean;
@@ -59,14 +65,21 @@ interface GatedSocket extends WebSocket {
 }
 
 export function createFrameGate(deps: FrameGateDeps): FrameGate {
-  const { metrics, log, maxFramesPerSecond } = deps;
+  const { metrics, abuse, maxFramesPerSecond } = deps;
   const policies = new Map<string, CompiledFramePolicy>();
-  const warning = getMessageBytes[Protocol.ERROR](
-    ErrorCode.FRAME_FLOOD,
-    `more than ${maxFramesPerSecond} frames per second: frames beyond that are dropped, and a connection that keeps it up is closed`,
-  );
-
-  const origin = (ws: GatedSocket) => ({ address: ws.address, room: ws.room, session: ws.session });
+  /** The FRAME_FLOOD warning for each budget in use, built once. */
+  const warnings = new Map<number, Uint8Array>();
+  const warningFor = (perSecond: number) => {
+    let warning = warnings.get(perSecond);
+    if (!warning) {
+      warning = getMessageBytes[Protocol.ERROR](
+        ErrorCode.FRAME_FLOOD,
+        `more than ${perSecond} frames per second: frames beyond that are dropped, and a connection that keeps it up is closed`,
+      );
+      warnings.set(perSecond, warning);
+    }
+    return warning;
+  };
 
   const close = (ws: GatedSocket, code: number, reason: string) => {
     ws.closedWith = code;
@@ -79,7 +92,7 @@ export function createFrameGate(deps: FrameGateDeps): FrameGate {
 
   const refuse = (ws: GatedSocket, reason: Refusal) => {
     metrics.framesRefused.inc({ reason });
-    log.warn({ event: "frame_refused", reason, ...origin(ws) }, "protocol violation: socket closed");
+    abuse.report({ event: "frame_refused", reason, offender: ws.address, room: ws.room, session: ws.session }, `protocol violation (${reason}) from ${ws.address}: socket closed`);
     close(ws, CloseCode.PROTOCOL_VIOLATION, `protocol violation: ${reason}`);
   };
 
@@ -89,12 +102,12 @@ export function createFrameGate(deps: FrameGateDeps): FrameGate {
     const admission = ws.budget.admit(performance.now());
     if (admission === Admission.ACCEPT) return true;
     if (admission === Admission.WARN) {
-      ws.send(warning, noop);
-      if (!ws.warned) log.warn({ event: "frame_flood_warned", maxFramesPerSecond, ...origin(ws) }, "connection over its frame budget: warned");
+      ws.send(warningFor(ws.budget.perSecond), noop);
+      if (!ws.warned) abuse.report({ event: "frame_flood_warned", reason: "frame_flood", offender: ws.address, room: ws.room, session: ws.session, framesPerSecond: ws.budget.perSecond }, `connection from ${ws.address} over its frame budget: warned`);
       ws.warned = true;
     } else if (admission === Admission.CLOSE) {
       metrics.clientsKicked.inc({ reason: "frame_flood" });
-      log.warn({ event: "frame_flood_closed", dropped: ws.budget.dropped, ...origin(ws) }, "connection stayed over its frame budget: closed");
+      abuse.report({ event: "frame_flood_closed", reason: "frame_flood", offender: ws.address, room: ws.room, session: ws.session, dropped: ws.budget.dropped }, `connection from ${ws.address} stayed over its frame budget: closed`);
       close(ws, CloseCode.FRAME_FLOOD, "frame flood");
     }
     return false;
@@ -110,7 +123,7 @@ export function createFrameGate(deps: FrameGateDeps): FrameGate {
 
   class GatedWebSocket extends WebSocket implements GatedSocket {
     policy = PROBE_POLICY;
-    readonly budget = new FrameBudget(maxFramesPerSecond, performance.now());
+    budget = new FrameBudget(maxFramesPerSecond, performance.now());
     closedWith = 0;
     warned = false;
     address = "";
@@ -136,14 +149,16 @@ export function createFrameGate(deps: FrameGateDeps): FrameGate {
   }
 
   const admit = (ws: GatedSocket, req: IncomingMessage) => {
-    const url = new URL(req.url ?? "/", "ws://node");
-    const { roomId, probe } = roomOfSocketUrl(url);
-    ws.address = req.socket.remoteAddress ?? "";
+    const url = socketUrlOf(req.url);
+    const { roomId, probe } = url ? roomOfSocketUrl(url) : { roomId: undefined, probe: true };
+    ws.address = deps.addressOf(req) ?? req.socket.remoteAddress ?? "";
     ws.room = roomId ?? "";
-    ws.session = url.searchParams.get("sessionId") ?? "";
+    ws.session = url?.searchParams.get("sessionId") ?? "";
     const roomName = probe || roomId === undefined ? undefined : matchMaker.getLocalRoomById(roomId)?.roomName;
     // A room this node does not have is refused by the transport; its socket may still ping meanwhile.
     ws.policy = (roomName === undefined ? undefined : policies.get(roomName)) ?? PROBE_POLICY;
+    const { framesPerSecond } = ws.policy;
+    if (framesPerSecond !== undefined && framesPerSecond < maxFramesPerSecond) ws.budget = new FrameBudget(framesPerSecond, performance.now());
   };
 
   return {

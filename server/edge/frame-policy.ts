@@ -16,6 +16,11 @@ export interface FramePolicy {
   readonly input?: abstract new (...args: any[]) => object;
   /** The room takes ROOM_DATA messages (`room.send(type, payload)`, handled with `onMessage`). */
   readonly data?: boolean;
+  /**
+   * A tighter frame budget for this room type's connections than the node's own
+   * (MAX_FRAMES_PER_SECOND): a room whose players send a few frames a second need not take more.
+   */
+  readonly framesPerSecond?: number;
 }
 
 /** Why a frame was refused; the label of `locus_frames_refused_total`. */
@@ -36,6 +41,8 @@ export interface CompiledFramePolicy {
   /** Per field index of the input schema: the bytes its value takes on the wire; 0 for no such field. */
   readonly inputFieldBytes: Uint8Array;
   readonly inputFieldCount: number;
+  /** The policy's own frame budget, when it has one. */
+  readonly framesPerSecond: number | undefined;
 }
 
 const ACCEPT = 0;
@@ -78,13 +85,13 @@ const CLIENT_CODES: ReadonlySet<number> = new Set([
 ]);
 
 /** The policy of a socket that has not joined a room: the latency probe's PINGs, nothing else. */
-export const PROBE_POLICY: CompiledFramePolicy = compile(new Set([Protocol.PING]), undefined);
+export const PROBE_POLICY: CompiledFramePolicy = compile(new Set([Protocol.PING]), undefined, undefined);
 
 export function compileFramePolicy(policy: FramePolicy): CompiledFramePolicy {
   const accepted = new Set<number>([Protocol.JOIN_ROOM, Protocol.LEAVE_ROOM, Protocol.PING]);
   if (policy.input) accepted.add(Protocol.ROOM_INPUT_RELIABLE);
   if (policy.data) accepted.add(Protocol.ROOM_DATA);
-  return compile(accepted, policy.input);
+  return compile(accepted, policy.input, policy.framesPerSecond);
 }
 
 /** Checks one binary frame; undefined when it may pass to Colyseus. Reads at most the input schema's field count of bytes. */
@@ -97,7 +104,7 @@ export function checkFrame(policy: CompiledFramePolicy, frame: Uint8Array): Refu
   return REFUSALS[verdict - REFUSED];
 }
 
-function compile(accepted: ReadonlySet<number>, input: FramePolicy["input"]): CompiledFramePolicy {
+function compile(accepted: ReadonlySet<number>, input: FramePolicy["input"], framesPerSecond: number | undefined): CompiledFramePolicy {
   const verdicts = new Uint8Array(256);
   for (let byte = 0; byte < 256; byte++) verdicts[byte] = verdictFor(byte, accepted);
   const inputFieldBytes = new Uint8Array(FIELD_INDEX_MASK + 1);
@@ -110,7 +117,7 @@ function compile(accepted: ReadonlySet<number>, input: FramePolicy["input"]): Co
       inputFieldCount++;
     }
   }
-  return { verdicts, inputFieldBytes, inputFieldCount };
+  return { verdicts, inputFieldBytes, inputFieldCount, framesPerSecond };
 }
 
 function verdictFor(byte: number, accepted: ReadonlySet<number>): number {

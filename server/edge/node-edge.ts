@@ -1,8 +1,10 @@
 /**
- * The edge in front of a node's HTTP server. Colyseus registers its own request and upgrade
- * listeners on the server (its matchmaking router is even prepended when it listens), so the edge
- * sits one step earlier, where the server emits the events: nothing Colyseus or express runs sees
- * a request the edge refused, and no body reaches them unread by the edge and over its limit.
+ * The edge in front of a node's HTTP server: the one place a node intercepts requests ahead of
+ * Colyseus. Colyseus registers its own request and upgrade listeners on the server (its
+ * matchmaking router, which answers every OPTIONS with 204, is even prepended when it listens),
+ * so the edge sits one step earlier, where the server emits the events: nothing Colyseus or
+ * express runs sees a request the edge refused (a refused CORS preflight included), and no body
+ * reaches them unread by the edge and over its limit.
  */
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";

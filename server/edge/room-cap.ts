@@ -5,6 +5,7 @@
  * would lose its players' game, and a node that crashed left its rooms to the others.
  */
 import { ServerError } from "@colyseus/core";
+import { JoinErrorCode } from "../../shared/protocol.ts";
 import type { RefusalLog } from "./refusal-log.ts";
 
 /** The refusal: a 503 the SDK shows, already counted and logged (once per interval) by the cap. */
@@ -26,6 +27,6 @@ export class RoomCap {
     if (rooms < this.max) return;
     const message = `no room for a new game: node ${this.nodeId} already runs ${this.max} rooms (MAX_ROOMS_PER_NODE) and it is the least busy; try again shortly`;
     this.refusals.refused("rooms_per_node", this.nodeId, message);
-    throw new RoomCapReached(503, message);
+    throw new RoomCapReached(JoinErrorCode.UNAVAILABLE, message);
   }
 }

@@ -3,6 +3,7 @@
  * gateway; a new counter is one more field here, registered like the others.
  */
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { badRedisRecordsCounter, edgeRefusalsCounter } from "../metrics.ts";
 
 export interface GatewayMetrics {
   readonly registry: Registry;
@@ -12,6 +13,7 @@ export interface GatewayMetrics {
   readonly requestsProxied: Counter;
   readonly requestsRefused: Counter<"reason">;
   readonly edgeRefusals: Counter<"reason">;
+  readonly badRedisRecords: Counter<"kind">;
 }
 
 export function createGatewayMetrics(): GatewayMetrics {
@@ -43,15 +45,11 @@ export function createGatewayMetrics(): GatewayMetrics {
     }),
     requestsRefused: new Counter({
       name: "locus_gateway_requests_refused_total",
-      help: "HTTP requests the gateway answered itself and never relayed (operator paths, refused CORS preflights), by reason.",
+      help: "HTTP requests the gateway answered itself and never relayed (operator paths), by reason.",
       labelNames: ["reason"],
       registers: [registry],
     }),
-    edgeRefusals: new Counter({
-      name: "locus_edge_refusals_total",
-      help: "Requests, sockets and upgrades refused by the public edge's limits (server/edge/), by reason.",
-      labelNames: ["reason"],
-      registers: [registry],
-    }),
+    edgeRefusals: edgeRefusalsCounter(registry),
+    badRedisRecords: badRedisRecordsCounter(registry),
   };
 }

@@ -8,22 +8,23 @@
  * apply before anything else, and the client's address goes on to the nodes in X-Forwarded-For,
  * so their per-address limits hold behind the gateway. The operator's paths (`/admin/*`,
  * `/metrics`) are never relayed: nodes serve them on their operator listeners, which only operators
- * reach. CORS is the gateway's own policy (ALLOWED_ORIGINS): it answers preflights itself and
- * replaces whatever CORS headers a node's answer carries.
+ * reach. CORS is the gateway's own edge's policy (ALLOWED_ORIGINS): it answers preflights itself
+ * and replaces whatever CORS headers a node's answer carries.
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from "node:http";
 import { connect, type Socket } from "node:net";
-import { ErrorCode } from "@colyseus/core";
+import express, { type Router } from "express";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { JoinErrorCode } from "../../shared/protocol.ts";
 import { BadRecordLog } from "../cluster/bad-records.ts";
 import { leastLoaded, type NodeRecord, readNodes } from "../cluster/node-registry.ts";
 import { channels, type OwnershipChange } from "../cluster/redis-keys.ts";
 import { type ScriptedRedis, withScripts } from "../cluster/redis-scripts.ts";
+import { roomOfSocketUrl, socketUrlOf } from "../colyseus-internals.ts";
 import { appendForwardedFor } from "../edge/client-address.ts";
 import { answer, type Edge, type Refusal, refuseOnSocket } from "../edge/edge.ts";
 import { watchBodySize } from "../edge/request-body.ts";
-import { type CorsPolicy, refusePreflight } from "../http/cors.ts";
 import { OPERATOR_PATH } from "../http/routes.ts";
 import type { GatewayMetrics } from "./gateway-metrics.ts";
 import { type OwnerAnswer, RoomOwners } from "./room-owners.ts";
@@ -36,10 +37,9 @@ export interface GatewayOptions {
   readonly holdMs: number;
   /** Sockets and joins held at once for rooms with no live owner. */
   readonly maxHeld: number;
-  /** The public edge's limits, as on a node. */
+  /** The public edge's limits and CORS policy, as on a node. */
   readonly edge: Edge;
   readonly metrics: GatewayMetrics;
-  readonly cors: CorsPolicy;
 }
 
 interface Relay {
@@ -48,7 +48,6 @@ interface Relay {
   readonly upstream: Socket;
 }
 
-const ROOM_PATH = /^\/[A-Za-z0-9_-]+\/([A-Za-z0-9_-]+)$/;
 const ROOM_MATCHMAKE = /^\/matchmake\/(?:joinById|reconnect)\/([A-Za-z0-9_-]+)$/;
 /** Before retrying a node that refused a connection. */
 const RETRY_MS = 10;
@@ -61,13 +60,13 @@ export class Gateway {
   /** Matchmaking requests sent to each node and not answered yet: rooms its record may not show yet. */
   private readonly unanswered = new Map<string, number>();
   private readonly redis: ScriptedRedis;
-  /** The gateway serves no metrics: a bad record's log line is its only trace here. */
+  /** Node records and owner values it had to skip, logged once each and counted. */
   private readonly badRecords: BadRecordLog;
 
   constructor(options: GatewayOptions) {
     this.o = options;
     this.redis = withScripts(options.redis);
-    this.badRecords = new BadRecordLog(options.log, () => undefined);
+    this.badRecords = new BadRecordLog(options.log, (kind) => options.metrics.badRedisRecords.inc({ kind }));
     this.owners = new RoomOwners({ redis: this.redis, bad: this.badRecords, holdMs: options.holdMs, maxHeld: options.maxHeld, held: options.metrics.held });
     this.server = createServer(options.edge.serverOptions, (req, res) => void this.onRequest(req, res));
     options.edge.watch(this.server);
@@ -75,6 +74,18 @@ export class Gateway {
     options.subscriber.on("message", (channel: string, message: string) => {
       if (channel === channels.ownership) this.onOwnershipChange(message);
     });
+  }
+
+  /** `/healthz` and `/readyz` for the operator listener; the game port answers them the same way. */
+  probes(): Router {
+    const router = express.Router();
+    for (const path of ["/healthz", "/readyz"]) {
+      router.get(path, async (_req, res) => {
+        const { status, body } = await this.probe(path);
+        res.status(status).json(body);
+      });
+    }
+    return router;
   }
 
   async listen(port: number, host: string): Promise<number> {
@@ -101,34 +112,36 @@ export class Gateway {
     return this.o.redis.status === "ready" && (await this.nodes()).some((n) => n.state === "ready");
   }
 
+  private async probe(path: string): Promise<{ status: number; body: unknown }> {
+    if (path === "/healthz") return { status: 200, body: { status: "ok", role: "gateway" } };
+    const ready = await this.isReady();
+    return { status: ready ? 200 : 503, body: { status: ready ? "ready" : "not ready", role: "gateway" } };
+  }
+
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const address = this.o.edge.admitRequest(req, res);
     if (address === undefined) return;
     const path = (req.url ?? "/").split("?")[0]!;
-    if (path === "/healthz") return json(res, 200, { status: "ok", role: "gateway" });
-    if (path === "/readyz") {
-      const ready = await this.isReady();
-      return json(res, ready ? 200 : 503, { status: ready ? "ready" : "not ready", role: "gateway" });
+    if (path === "/healthz" || path === "/readyz") {
+      const { status, body } = await this.probe(path);
+      return void res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
     }
     if (OPERATOR_PATH.test(path)) {
       this.o.metrics.requestsRefused.inc({ reason: "operator_path" });
-      return json(res, 404, { error: "not found" });
+      return answer(res, { status: 404, message: "not found" });
     }
+    // A preflight from an origin not allowed was refused by the edge; an allowed one is granted here.
     if (req.method === "OPTIONS" && req.headers["access-control-request-method"] !== undefined) {
-      if (this.o.cors.refusesPreflight(req.method, req.headers)) {
-        this.o.metrics.requestsRefused.inc({ reason: "cors_preflight" });
-        return refusePreflight(res);
-      }
-      return void res.writeHead(204, this.o.cors.headers(req.headers.origin)).end();
+      return void res.writeHead(204, this.o.edge.cors.headers(req.headers.origin)).end();
     }
     if (this.o.redis.status !== "ready") {
-      return json(res, 503, { error: "the cluster's state store (Redis) is unreachable; try again shortly" });
+      return answer(res, { status: JoinErrorCode.UNAVAILABLE, message: "the cluster's state store (Redis) is unreachable; try again shortly" });
     }
     try {
       const roomId = ROOM_MATCHMAKE.exec(path)?.[1];
       if (!roomId) {
         const target = this.leastBusy(await this.nodes());
-        if (!target) return json(res, 503, { error: "no node is ready to take players" });
+        if (!target) return answer(res, { status: JoinErrorCode.UNAVAILABLE, message: "no node is ready to take players" });
         if (path.startsWith("/matchmake/")) this.countUnanswered(target.nodeId, res);
         return this.proxyHttp(req, res, target, address);
       }
@@ -136,10 +149,10 @@ export class Gateway {
       if (found.kind === "owner") return this.proxyHttp(req, res, found.node, address);
       const refusal = this.ownerRefusal(found, roomId, address);
       // An unknown room gets the status Colyseus answers it with, so the SDK reads it the same way.
-      answer(res, { ...refusal, status: found.kind === "unknown" ? ErrorCode.MATCHMAKE_INVALID_ROOM_ID : refusal.status });
+      answer(res, { ...refusal, status: found.kind === "unknown" ? JoinErrorCode.ROOM_NOT_FOUND : refusal.status });
     } catch (err) {
       this.o.log.warn({ event: "gateway_request_failed", path, err }, "request failed");
-      json(res, 503, { error: "the cluster could not be reached; try again shortly" });
+      answer(res, { status: JoinErrorCode.UNAVAILABLE, message: "the cluster could not be reached; try again shortly" });
     }
   }
 
@@ -149,7 +162,7 @@ export class Gateway {
     const upstream = httpRequest(
       { host: url.hostname, port: url.port, method: req.method, path: req.url, headers },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, { ...withoutCors(answer.headers), ...this.o.cors.headers(req.headers.origin) });
+        res.writeHead(answer.statusCode ?? 502, { ...withoutCors(answer.headers), ...this.o.edge.cors.headers(req.headers.origin) });
         answer.pipe(res);
       },
     );
@@ -157,7 +170,7 @@ export class Gateway {
     let tooLarge = false;
     upstream.on("error", () => {
       if (tooLarge) return;
-      if (!res.headersSent) json(res, 503, { error: `node ${target.nodeId} did not answer; try again` });
+      if (!res.headersSent) answer(res, { status: JoinErrorCode.UNAVAILABLE, message: `node ${target.nodeId} did not answer; try again` });
       else res.destroy();
     });
     // A client that went away mid-request (a trickled body cut by the timeout) takes its upstream with it.
@@ -176,9 +189,9 @@ export class Gateway {
     if (client.listenerCount("error") === 0) client.on("error", () => client.destroy());
     const address = this.o.edge.admitUpgrade(req, client);
     if (address === undefined) return;
-    const path = (req.url ?? "").split("?")[0]!;
-    const roomId = OPERATOR_PATH.test(path) ? undefined : ROOM_PATH.exec(path)?.[1];
-    if (!roomId) return this.refuseUpgrade(client, { status: 404, message: "not a room socket" }, "not_a_room");
+    const url = socketUrlOf(req.url);
+    const roomId = !url || OPERATOR_PATH.test(url.pathname) ? undefined : roomOfSocketUrl(url).roomId;
+    if (!roomId) return this.refuseUpgrade(client, { status: JoinErrorCode.NOT_A_ROOM, message: "not a room socket" }, "not_a_room");
     void this.relay(req, client, head, roomId, address);
   }
 
@@ -225,15 +238,15 @@ export class Gateway {
 
   /** What a caller for a room without a live owner is told; an unknown room and a full hold are logged once per offender. */
   private ownerRefusal(found: Exclude<OwnerAnswer, { kind: "owner" }>, roomId: string, address: string): Refusal {
-    if (found.kind === "unavailable") return { status: 503, message: `room ${roomId} has no live owner yet; try again` };
+    if (found.kind === "unavailable") return { status: JoinErrorCode.UNAVAILABLE, message: `room ${roomId} has no live owner yet; try again` };
     if (found.kind === "unknown") {
       const message = `room "${roomId}" not found`;
       this.o.edge.refused("unknown_room", address, message);
-      return { status: 404, message };
+      return { status: JoinErrorCode.NOT_A_ROOM, message };
     }
     const message = `the gateway already holds ${this.o.maxHeld} connections for rooms being moved (GATEWAY_MAX_HELD); try again`;
     this.o.edge.refused("holds_full", address, message);
-    return { status: 503, message };
+    return { status: JoinErrorCode.UNAVAILABLE, message };
   }
 
   /** What the next hop gets as X-Forwarded-For: what came in, and the peer this gateway saw. */
@@ -310,8 +323,4 @@ function requestHead(req: IncomingMessage, forwardedFor: string): string {
 /** A node's own CORS headers answer for the node's policy; the gateway's replace them. */
 function withoutCors(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !name.startsWith("access-control-")));
-}
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
 }

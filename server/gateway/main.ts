@@ -1,67 +1,49 @@
 /**
- * `npm run gateway`: the cluster's public address. Reads PORT, HOST, REDIS_URL, GATEWAY_HOLD_MS,
- * GATEWAY_MAX_HELD, ADMIN_PORT, ADMIN_HOST, ALLOWED_ORIGINS, the public edge's limits (as a node
- * does) and LOG_LEVEL from the environment.
+ * `npm run gateway`: the cluster's public address, run from environment variables
+ * (`loadGatewayConfig`) until SIGTERM or SIGINT.
  */
-import express from "express";
-import { ConfigError, EnvReader, LOG_LEVELS, readAllowedOrigins, readOperatorListener } from "../config.ts";
+import { ConfigError, type GatewayConfig, loadGatewayConfig } from "../config.ts";
 import { connectRedis } from "../cluster/cluster-mode.ts";
 import { Edge } from "../edge/edge.ts";
-import { readEdgeSettings } from "../edge/edge-settings.ts";
 import { RefusalLog } from "../edge/refusal-log.ts";
-import { CorsPolicy } from "../http/cors.ts";
 import { createOperatorApp, listenOperator } from "../http/operator-server.ts";
 import { createLogger } from "../log.ts";
+import { RepeatLog } from "../repeat-log.ts";
 import { Gateway } from "./gateway.ts";
 import { createGatewayMetrics } from "./gateway-metrics.ts";
 
-const problems: string[] = [];
-const read = new EnvReader(process.env, problems);
-const port = read.int("PORT", 2567, 0, 65535);
-const host = read.string("HOST", "0.0.0.0", /^[\w.:-]+$/, "a host name or IP address");
-const redisUrl = read.optional("REDIS_URL", /^rediss?:\/\/\S+$/, "a redis:// or rediss:// URL");
-const holdMs = read.int("GATEWAY_HOLD_MS", 5000, 0, 60_000);
-const maxHeld = read.int("GATEWAY_MAX_HELD", 4096, 1, 1_000_000);
-const edgeSettings = readEdgeSettings(read, problems);
-const { adminPort, adminHost } = readOperatorListener(read, port);
-const allowedOrigins = readAllowedOrigins(read);
-const logLevel = read.oneOf("LOG_LEVEL", "info", LOG_LEVELS);
-if (!redisUrl) problems.push("REDIS_URL is required: the gateway finds rooms and nodes in Redis");
-if (problems.length > 0) {
-  process.stderr.write(`locus gateway: ${new ConfigError(`invalid environment:\n  ${problems.join("\n  ")}`).message}\n`);
+let config: GatewayConfig;
+try {
+  config = loadGatewayConfig(process.env);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`locus gateway: ${err.message}\n`);
   process.exit(2);
 }
 
-const log = createLogger(logLevel, "gateway");
+const log = createLogger(config.logLevel, "gateway");
 process.on("unhandledRejection", (err) => log.warn({ event: "unhandled_rejection", err }, "unhandled rejection (ignored)"));
 const metrics = createGatewayMetrics();
+const abuse = new RepeatLog({ log });
 const gateway = new Gateway({
-  redis: connectRedis(redisUrl!, log, "locus-gateway"),
-  subscriber: connectRedis(redisUrl!, log, "locus-gateway-sub", "subscriber"),
+  redis: connectRedis(config.redisUrl, log, "locus-gateway"),
+  subscriber: connectRedis(config.redisUrl, log, "locus-gateway-sub", "subscriber"),
   log,
-  holdMs,
-  maxHeld,
-  edge: new Edge(edgeSettings, new RefusalLog({ log, counter: metrics.edgeRefusals })),
+  holdMs: config.holdMs,
+  maxHeld: config.maxHeld,
+  edge: new Edge(config.edge, new RefusalLog(abuse, metrics.edgeRefusals)),
   metrics,
-  cors: new CorsPolicy(allowedOrigins),
 });
-const probes = express.Router();
-probes.get("/healthz", (_req, res) => {
-  res.json({ status: "ok", role: "gateway" });
-});
-probes.get("/readyz", async (_req, res) => {
-  const ready = await gateway.isReady();
-  res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "not ready", role: "gateway" });
-});
-const operator = await listenOperator(createOperatorApp({ probes, registry: metrics.registry }), adminPort, adminHost).catch((err: unknown) => {
-  log.fatal({ event: "gateway_failed", err }, `could not open the operator listener on ${adminHost}:${adminPort}: ${err instanceof Error ? err.message : String(err)}`);
+const operator = await listenOperator(createOperatorApp({ probes: gateway.probes(), registry: metrics.registry }), config.adminPort, config.adminHost).catch((err: unknown) => {
+  log.fatal({ event: "gateway_failed", err }, `could not open the operator listener on ${config.adminHost}:${config.adminPort}: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });
-const bound = await gateway.listen(port, host);
+const bound = await gateway.listen(config.port, config.host);
 log.info({ event: "gateway_started", port: bound, admin: operator.url }, `Locus gateway listening on http://localhost:${bound}; metrics on ${operator.url}`);
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.once(signal, () => {
+    abuse.stop();
     void Promise.all([gateway.close(), operator.close()]).finally(() => process.exit(0));
   });
 }

@@ -4,7 +4,7 @@
  * origin in ALLOWED_ORIGINS. Any other origin gets no Access-Control-Allow-* header and its
  * preflight is refused, so no browser lets that page send the SDK's requests or read an answer.
  */
-import type { IncomingHttpHeaders, ServerResponse } from "node:http";
+import type { IncomingHttpHeaders } from "node:http";
 
 /** The SDK sends its matchmaking requests with credentials, so a grant names the one origin, never `*`. */
 const GRANT = {
@@ -19,7 +19,7 @@ const NONE: Readonly<Record<string, string>> = Object.freeze({});
 export class CorsPolicy {
   private readonly allowed: ReadonlySet<string>;
 
-  /** `allowed`: origins as a browser serialises them (config.ts's readAllowedOrigins). */
+  /** `allowed`: origins as a browser serialises them (ALLOWED_ORIGINS, read by edge-settings.ts). */
   constructor(allowed: readonly string[]) {
     this.allowed = new Set(allowed);
   }
@@ -29,13 +29,8 @@ export class CorsPolicy {
     return origin && this.allowed.has(origin) ? { "Access-Control-Allow-Origin": origin, ...GRANT } : NONE;
   }
 
-  /** A browser's preflight from an origin that is not allowed: answered 403, never passed on. */
+  /** A browser's preflight from an origin that is not allowed: the edge answers it 403, and nothing behind it sees it. */
   refusesPreflight(method: string | undefined, headers: IncomingHttpHeaders): boolean {
     return method === "OPTIONS" && typeof headers.origin === "string" && headers["access-control-request-method"] !== undefined && !this.allowed.has(headers.origin);
   }
-}
-
-/** The answer to a refused preflight, on nodes and gateways alike. */
-export function refusePreflight(res: ServerResponse): void {
-  res.writeHead(403, { "content-type": "application/json" }).end(JSON.stringify({ error: "this origin may not call the API: it is not in ALLOWED_ORIGINS" }));
 }

@@ -5,26 +5,26 @@
  */
 import { randomBytes } from "node:crypto";
 import { type AuthContext, type Client, ClientState, CloseCode as ColyseusCloseCode, matchMaker, Room, ServerError } from "@colyseus/core";
-import { $changes } from "@colyseus/schema";
 import type { Logger } from "pino";
 import { clampAxis, type Stick } from "../../shared/physics.ts";
-import { CloseCode, JoinErrorCode, parseJoinOptions, parseRoomIdOption } from "../../shared/protocol.ts";
+import { JoinErrorCode, parseJoinOptions, parseRoomIdOption } from "../../shared/protocol.ts";
 import { ArenaState, MoveInput } from "../../shared/schema.ts";
 import { CHECKPOINT_FORMAT, type Checkpoint, type SeatCheckpoint } from "../cluster/checkpoint.ts";
 import type { TokenHash } from "../cluster/token-hash.ts";
 import { clientError } from "../client-errors.ts";
-import { admitToHeldSeat, guardSeatReservations, heldSeatFor, mapJoinErrors } from "../colyseus-internals.ts";
+import { admitToHeldSeat, broadcastPatchStampedAt, guardSeatReservations, heldSeatFor, leaveListingToNewOwner, mapJoinErrors, schemaRefIds, shiftInputAck } from "../colyseus-internals.ts";
 import type { PendingSeatLimit, SeatAuth } from "../edge/pending-seats.ts";
 import { ArenaWorld } from "../game/arena-world.ts";
 import { Rng } from "../game/rng.ts";
 import { isColyseusId, restoreWorld, snapshotWorld } from "../game/snapshot.ts";
 import type { FramePolicy } from "../edge/frame-policy.ts";
+import { LogOnce } from "../log-once.ts";
 import type { NodeMetrics } from "../metrics.ts";
-import { broadcastPatchStampedAt, shiftInputAck } from "../colyseus-internals.ts";
 import { InputCadence } from "./input-cadence.ts";
-import { TickClock } from "./tick-clock.ts";
-import { InputGuard, OFFENSE_CODE } from "./input-guard.ts";
+import { InputGuard } from "./input-guard.ts";
 import type { HostedRoom, RoomHost } from "./room-host.ts";
+import { SEAT_FREEING_CODES } from "./seat-freeing-codes.ts";
+import { TickClock } from "./tick-clock.ts";
 import { logUncaught } from "./uncaught.ts";
 
 export interface ArenaRoomDeps {
@@ -46,15 +46,6 @@ export interface ArenaRoomDeps {
 
 const IDLE_STICK: Stick = { x: 0, y: 0 };
 const centred = (stick: Stick | undefined) => !stick || (stick.x === 0 && stick.y === 0);
-/** Closes after which holding the seat is pointless: the player left, or the server threw it out. */
-const NO_RECONNECT_CODES: ReadonlySet<number> = new Set([
-  ColyseusCloseCode.CONSENTED,
-  ColyseusCloseCode.WITH_ERROR,
-  CloseCode.PROTOCOL_VIOLATION,
-  CloseCode.FRAME_FLOOD,
-  ...Object.values(OFFENSE_CODE),
-]);
-
 /** The frames an arena client sends besides the join ack, leave and ping: reliable inputs of MoveInput, nothing else. */
 export const ARENA_FRAMES: FramePolicy = { input: MoveInput };
 
@@ -85,7 +76,7 @@ export function arenaRoom(deps: ArenaRoomDeps): typeof ArenaRoom {
 
     static override async onAuth(token: string, options: unknown, context?: AuthContext): Promise<SeatAuth> {
       const refusal = deps.host.joinRefusal();
-      if (refusal) throw new ServerError(503, refusal);
+      if (refusal) throw new ServerError(JoinErrorCode.UNAVAILABLE, refusal);
       return ArenaRoom.onAuth(token, options, context);
     }
   };
@@ -116,8 +107,8 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
   private readonly carriedSeats = new Map<string, { readonly heldUnder: string }>();
   /** When each seat's connection last sent a frame (performance.now()). */
   private readonly lastHeard = new Map<string, { at: number }>();
-  /** Seats whose token was refused while in use, logged once each. */
-  private readonly refusedSeats = new Set<string>();
+  /** Seats whose token was refused while in use: logged once per seat, until its player leaves. */
+  private readonly refusedSeats = new LogOnce();
   /** False while a rebuilt room waits for its players, and once it is frozen for a hand-off or fenced off. */
   private simulating = true;
   /**
@@ -226,7 +217,7 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
       takenAt: Date.now(),
       tick: this.state.tick,
       world: snapshotWorld(this.world),
-      nextRefId: this.encoderRoot().nextUniqueId,
+      nextRefId: schemaRefIds(this.state).nextUniqueId,
       seats,
     };
   }
@@ -242,15 +233,14 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     this.simulating = false;
     this.log.info({ event: "room_fenced", reason }, "room closed here: another node owns it now");
     // The matchmaking listing under this id is the new owner's now; disposing must not delete it.
-    // Colyseus does the same when another process wins a room id (recordRoom).
-    (this as unknown as { _listing: { roomId: string | undefined } })._listing.roomId = undefined;
+    leaveListingToNewOwner(this);
     // 4010 makes every SDK reconnect, and the gateway leads it to the new owner.
     void this.disconnect(ColyseusCloseCode.MAY_TRY_RECONNECT);
   }
 
   /** Rebuilds the world from a checkpoint and holds every seat for its player's SDK to reconnect. */
   private restore(checkpoint: Checkpoint): void {
-    const root = this.encoderRoot();
+    const root = schemaRefIds(this.state);
     root.nextUniqueId = Math.max(root.nextUniqueId, checkpoint.nextRefId + REF_ID_MARGIN);
     this.world = restoreWorld(checkpoint.world, this.state);
     this.state.players.forEach((player) => (player.connected = false));
@@ -328,8 +318,7 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     const heard = this.lastHeard.get(client.sessionId);
     if (!heard || performance.now() - heard.at >= SEAT_IN_USE_MS) return { seat: client.sessionId };
     this.deps.metrics.seatTakeoversRefused.inc();
-    if (!this.refusedSeats.has(client.sessionId)) {
-      this.refusedSeats.add(client.sessionId);
+    if (this.refusedSeats.first(client.sessionId)) {
       this.log.warn({ event: "reconnect_refused_seat_in_use", session: client.sessionId }, "a reconnection token was presented for a seat whose player is playing; refused");
     }
     return "in_use";
@@ -343,10 +332,6 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     const verdict = typeof token === "string" ? this.tokenVerdict(token) : undefined;
     // Colyseus answers "reconnection token invalid or expired" for no session.
     return (typeof verdict === "object" ? verdict.seat : undefined) as string;
-  }
-
-  private encoderRoot(): { nextUniqueId: number } {
-    return (this.state as unknown as { [$changes]: { root: { nextUniqueId: number } } })[$changes].root;
   }
 
   override onJoin(client: Client, options: unknown): void {
@@ -363,7 +348,7 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
     const player = this.state.players.get(client.sessionId);
     if (!player) return;
     this.deps.metrics.clients.dec();
-    if (code !== undefined && NO_RECONNECT_CODES.has(code)) return;
+    if (code !== undefined && SEAT_FREEING_CODES.has(code)) return;
     player.connected = false;
     this.log.info({ event: "client_dropped", session: client.sessionId, code }, "client dropped; seat held");
     try {
@@ -388,7 +373,7 @@ export class ArenaRoom extends Room<{ state: ArenaState; input: MoveInput }> imp
   override onLeave(client: Client, code?: number): void {
     this.tokenHashes.delete(client.sessionId);
     this.lastHeard.delete(client.sessionId);
-    this.refusedSeats.delete(client.sessionId);
+    this.refusedSeats.forget(client.sessionId);
     this.cadences.delete(client.sessionId);
     if (!this.state.players.has(client.sessionId)) return;
     // A consented leave skips onDrop, so the client gauge is lowered here for it alone.

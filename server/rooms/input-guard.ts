@@ -15,7 +15,7 @@ export const STRIKES_TO_KICK = 3;
 
 export type Offense = "invalid_input" | "input_flood" | "unknown_message";
 
-export const OFFENSE_CODE: Readonly<Record<Offense, number>> = {
+const OFFENSE_CODE: Readonly<Record<Offense, number>> = {
   invalid_input: ErrorCode.INVALID_INPUT,
   input_flood: ErrorCode.INPUT_FLOOD,
   unknown_message: ErrorCode.UNKNOWN_MESSAGE,

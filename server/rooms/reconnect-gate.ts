@@ -5,16 +5,16 @@
  * with a 409 rather than left to wait on the live connection.
  */
 import { matchMaker } from "@colyseus/core";
+import { JoinErrorCode } from "../../shared/protocol.ts";
+import { roomOfSocketUrl } from "../colyseus-internals.ts";
 import { ArenaRoom } from "./arena-room.ts";
-
-const ROOM_SOCKET = /\/[A-Za-z0-9_-]+\/([A-Za-z0-9_-]+)$/;
 
 export function reconnectGate(request: Request): Response | undefined {
   const url = new URL(request.url);
   const token = url.searchParams.get("reconnectionToken");
-  const roomId = ROOM_SOCKET.exec(url.pathname)?.[1];
+  const { roomId } = roomOfSocketUrl(url);
   if (token === null || roomId === undefined) return undefined;
   const room = matchMaker.getLocalRoomById(roomId);
   if (!(room instanceof ArenaRoom) || room.tokenVerdict(token) !== "in_use") return undefined;
-  return new Response("this seat's player is connected", { status: 409 });
+  return new Response("this seat's player is connected", { status: JoinErrorCode.CONFLICT });
 }

@@ -4,6 +4,7 @@
  * so the room itself never talks to Redis.
  */
 import { ServerError } from "@colyseus/core";
+import { JoinErrorCode } from "../../shared/protocol.ts";
 import type { Checkpoint } from "../cluster/checkpoint.ts";
 import type { RoomCap } from "../edge/room-cap.ts";
 
@@ -52,7 +53,7 @@ export class LocalRoomHost implements RoomHost {
 
   async admit(roomId: string): Promise<undefined> {
     // Left to Colyseus, a second create with the id would join the existing room.
-    if (this.ids.has(roomId)) throw new ServerError(409, `room ${roomId} already exists`);
+    if (this.ids.has(roomId)) throw new ServerError(JoinErrorCode.CONFLICT, `room ${roomId} already exists`);
     this.cap.check(this.ids.size);
     this.ids.add(roomId);
     return undefined;

@@ -13,10 +13,11 @@ export const DEFAULT_REVERSI_CLOCK_MS = 300_000;
 /** The message a player sends to play a disc: `room.send(MOVE_MESSAGE, { x, y })`. */
 export const MOVE_MESSAGE = "move";
 /**
- * Frames a client may send in one second, pings included; one more closes its socket with 4002.
- * A person clicks a few times a second at most: the limit only stops a client that floods.
+ * Frames a client may send a second on average, pings included: its connection's frame budget
+ * (docs/protocol.md, "Frames"), tighter than the arena's, which must carry an input every tick.
+ * A person clicks a few times a second at most: the budget only stops a client that floods.
  */
-export const REVERSI_MAX_MESSAGES_PER_SECOND = 20;
+export const REVERSI_MAX_FRAMES_PER_SECOND = 20;
 
 /** Errors sent with `client.error(code, message)` to the sender of a refused message; nothing changed, the connection stays open. */
 export const ReversiErrorCode = {

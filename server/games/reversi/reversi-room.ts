@@ -5,15 +5,16 @@
  */
 import { type Client, CloseCode as ColyseusCloseCode, Room, ServerError } from "@colyseus/core";
 import type { Logger } from "pino";
-import { CloseCode, JoinErrorCode, parseJoinOptions } from "../../../shared/protocol.ts";
+import { JoinErrorCode, parseJoinOptions } from "../../../shared/protocol.ts";
 import {
-  MOVE_MESSAGE, parseMove, REVERSI_MAX_MESSAGES_PER_SECOND, REVERSI_PLAYERS, ReversiErrorCode,
+  MOVE_MESSAGE, parseMove, REVERSI_MAX_FRAMES_PER_SECOND, REVERSI_PLAYERS, ReversiErrorCode,
 } from "../../../shared/reversi/protocol.ts";
 import { countDiscs } from "../../../shared/reversi/rules.ts";
 import { ReversiState } from "../../../shared/reversi/schema.ts";
 import type { FramePolicy } from "../../edge/frame-policy.ts";
 import type { NodeMetrics } from "../../metrics.ts";
 import { ReversiGame } from "./reversi-game.ts";
+import { SEAT_FREEING_CODES } from "../../rooms/seat-freeing-codes.ts";
 import { logUncaught } from "../../rooms/uncaught.ts";
 
 export interface ReversiRoomDeps {
@@ -28,16 +29,11 @@ export interface ReversiRoomDeps {
 
 /** How often the clock to move is brought up to date in the state, in milliseconds of room time. */
 const CLOCK_UPDATE_MS = 100;
-/** Closes after which holding the seat is pointless: the player left, or the server threw it out. */
-const NO_RECONNECT_CODES: ReadonlySet<number> = new Set([
-  ColyseusCloseCode.CONSENTED,
-  ColyseusCloseCode.WITH_ERROR,
-  CloseCode.PROTOCOL_VIOLATION,
-  CloseCode.FRAME_FLOOD,
-]);
-
-/** The frames a Reversi client sends besides the join ack, leave and ping: room messages (`move`), no inputs. */
-export const REVERSI_FRAMES: FramePolicy = { data: true };
+/**
+ * The frames a Reversi client sends besides the join ack, leave and ping: room messages (`move`),
+ * no inputs, and a few a second at most.
+ */
+export const REVERSI_FRAMES: FramePolicy = { data: true, framesPerSecond: REVERSI_MAX_FRAMES_PER_SECOND };
 /** The `reason` label of locus_inputs_rejected_total for each refusal. */
 const REJECTED_AS: Record<ReversiErrorCode, string> = {
   [ReversiErrorCode.MALFORMED_MOVE]: "malformed_move",
@@ -59,7 +55,6 @@ export class ReversiRoom extends Room<{ state: ReversiState }> {
 
   override state = new ReversiState();
   override maxClients = REVERSI_PLAYERS;
-  override maxMessagesPerSecond = REVERSI_MAX_MESSAGES_PER_SECOND;
 
   private game!: ReversiGame;
   private log!: Logger;
@@ -126,7 +121,7 @@ export class ReversiRoom extends Room<{ state: ReversiState }> {
 
   override async onDrop(client: Client, code?: number): Promise<void> {
     this.deps.metrics.clients.dec();
-    if (code !== undefined && NO_RECONNECT_CODES.has(code)) return;
+    if (code !== undefined && SEAT_FREEING_CODES.has(code)) return;
     this.log.info({ event: "client_dropped", session: client.sessionId, code }, "client dropped; seat held");
     try {
       await this.allowReconnection(client, this.deps.seatHoldSeconds);
