@@ -22,6 +22,7 @@ export interface NodeMetrics {
   readonly checkpointWriteSeconds: Histogram;
   readonly leaseRenewalFailures: Counter;
   readonly fencedWrites: Counter;
+  readonly recoveryFailures: Counter<"kind">;
   readonly adminAuthFailures: Counter;
   readonly badRedisRecords: Counter<"kind">;
   readonly checkpointsQuarantined: Counter;
@@ -114,6 +115,12 @@ export function createNodeMetrics(labels: { node: string }): NodeMetrics {
     fencedWrites: new Counter({
       name: "locus_fenced_writes_total",
       help: "Checkpoint writes and renewals refused because another node holds a newer epoch.",
+      registers: [registry],
+    }),
+    recoveryFailures: new Counter({
+      name: "locus_recovery_failures_total",
+      help: "Failures on the recovery paths, by kind: checkpoint_write, subscribe (to the cluster's channels), heartbeat, ownership_publish.",
+      labelNames: ["kind"],
       registers: [registry],
     }),
     adminAuthFailures: new Counter({

@@ -17,7 +17,7 @@ import { guardNodeServer } from "./edge/node-edge.ts";
 import { PendingSeatLimit } from "./edge/pending-seats.ts";
 import { RefusalLog } from "./edge/refusal-log.ts";
 import { RoomCap } from "./edge/room-cap.ts";
-import { adminRouter } from "./http/admin.ts";
+import { type AdminStatus, adminRouter } from "./http/admin.ts";
 import { AuthFailures } from "./http/auth-failures.ts";
 import { createOperatorApp, listenOperator, localUrl } from "./http/operator-server.ts";
 import { createHttpApp, probeRouter } from "./http/routes.ts";
@@ -77,7 +77,7 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
     : undefined;
   await cluster?.ready();
   const host: RoomHost = cluster?.host ?? new LocalRoomHost(roomCap);
-  const status = () => {
+  const status = (): AdminStatus => {
     const drain = cluster?.drain.status();
     return {
       node: config.nodeId,

@@ -27,7 +27,7 @@ describe("Redis restarts mid-game", () => {
     await cluster?.stop();
   });
 
-  it("keeps every player playing, refuses joins meanwhile, and resumes checkpoints", async () => {
+  it("keeps every player playing, refuses joins meanwhile, says loudly what failed, and resumes checkpoints", async () => {
     const eve = await joinArena({ url: cluster.gateway.url, name: "Eve" });
     sessions.push(eve);
     await waitFor(() => eve.state?.players?.has(eve.sessionId) === true, 5000);
@@ -50,6 +50,15 @@ describe("Redis restarts mid-game", () => {
     expect(refused?.code).toBe(503);
     expect(refused?.message).toContain("Redis");
     await new Promise((r) => setTimeout(r, 1500));
+
+    // Checkpoints and heartbeats that did not reach Redis: each logged once with its event, every one counted.
+    const metrics = await (await fetch(`${owner.adminUrl}/metrics`)).text();
+    const failures = (kind: string) => Number(new RegExp(`^locus_recovery_failures_total\\{[^}]*kind="${kind}"[^}]*\\} (\\S+)$`, "m").exec(metrics)?.[1] ?? 0);
+    expect(failures("checkpoint_write"), metrics).toBeGreaterThan(1);
+    expect(failures("heartbeat"), metrics).toBeGreaterThan(1);
+    const events = (event: string) => owner.output().split("\n").filter((line) => line.includes(`"event":"${event}"`)).length;
+    expect(events("checkpoint_write_failed"), owner.output()).toBe(1);
+    expect(events("heartbeat_failed"), owner.output()).toBe(1);
 
     const restarted = await startRedis({ port: cluster.redis.port });
     try {

@@ -1,12 +1,14 @@
 /**
- * The ownership scripts against a real Redis: what each refuses is what keeps a room from
- * having two owners.
+ * The ownership scripts against a real Redis, through the ownership module that alone calls
+ * them: what each refuses is what keeps a room from having two owners.
  */
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RedisProcess, startRedis } from "../loadtest/processes.ts";
+import type { BadRecordSink } from "../server/cluster/bad-records.ts";
+import { Ownership } from "../server/cluster/ownership.ts";
 import { keys } from "../server/cluster/redis-keys.ts";
-import { readBounded, readNodeRecords, RENEWED_OVER_BAD_VALUE, type ScriptedRedis, withScripts } from "../server/cluster/redis-scripts.ts";
+import { readBounded, readNodeRecords, type ScriptedRedis, withScripts } from "../server/cluster/redis-scripts.ts";
 
 let server: RedisProcess;
 let redis: ScriptedRedis;
@@ -21,10 +23,13 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const claim = (room: string, node: string, mode: "new" | "orphan" | "dead", seen = 0) =>
-  redis.locusClaim(keys.owner(room), keys.epoch(room), keys.rooms, room, node, 5000, mode, keys.node(""), seen, 4096);
-const renew = (room: string, node: string, epoch: number) => redis.locusRenew(keys.owner(room), keys.epoch(room), keys.rooms, room, node, epoch, 5000);
-const write = (room: string, node: string, epoch: number) => redis.locusWriteCheckpoint(keys.owner(room), keys.checkpoint(room), node, epoch, "{}");
+const badKeys: string[] = [];
+const bad: BadRecordSink = { report: (_kind, key) => void badKeys.push(key) };
+const as = (node: string) => new Ownership({ redis, bad, nodeId: node, leaseMs: 5000 });
+/** The epoch won, or 0 when refused. */
+const claim = async (room: string, node: string, mode: "new" | "orphan" | "dead", seen = 0) => (await as(node).claim(room, mode, seen))?.epoch ?? 0;
+const renew = async (room: string, node: string, epoch: number) => (await as(node).renew([{ roomId: room, epoch }]))[0];
+const write = (room: string, node: string, epoch: number) => as(node).writeCheckpoint({ roomId: room, epoch }, "{}");
 
 describe("ownership scripts", () => {
   it("lets one create win per room id", async () => {
@@ -38,32 +43,32 @@ describe("ownership scripts", () => {
     expect(await claim("r2", "b", "orphan")).toBe(0);
     await redis.del(keys.owner("r2"));
     expect(await claim("r2", "b", "orphan")).toBe(2);
-    expect(await renew("r2", "a", 1)).toBe(0);
-    expect(await write("r2", "a", 1)).toBe(0);
-    expect(await write("r2", "b", 2)).toBe(1);
+    expect(await renew("r2", "a", 1)).toBe("fenced");
+    expect(await write("r2", "a", 1)).toBe(false);
+    expect(await write("r2", "b", 2)).toBe(true);
   });
 
   it("takes a lease back after a Redis restart, when nobody claimed since", async () => {
     expect(await claim("r3", "a", "new")).toBe(1);
     await redis.del(keys.owner("r3"), keys.epoch("r3"));
     await redis.srem(keys.rooms, "r3");
-    expect(await renew("r3", "a", 1)).toBe(1);
+    expect(await renew("r3", "a", 1)).toBe("renewed");
     expect(await redis.get(keys.owner("r3"))).toBe("a 1");
     expect(await redis.sismember(keys.rooms, "r3")).toBe(1);
   });
 
   it("does not let a renewal still in flight take back a lease given up for a hand-off", async () => {
     expect(await claim("r4", "a", "new")).toBe(1);
-    expect(await redis.locusYield(keys.owner("r4"), keys.epoch("r4"), "a", 1)).toBe(1);
-    expect(await renew("r4", "a", 1)).toBe(0);
+    expect(await as("a").yield({ roomId: "r4", epoch: 1 })).toBe(true);
+    expect(await renew("r4", "a", 1)).toBe("fenced");
     expect(await redis.exists(keys.owner("r4"))).toBe(0);
     expect(await claim("r4", "b", "orphan")).toBe(3);
   });
 
   it("does not let a renewal still in flight bring a released room back", async () => {
     expect(await claim("r5", "a", "new")).toBe(1);
-    expect(await redis.locusRelease(keys.owner("r5"), keys.epoch("r5"), keys.checkpoint("r5"), keys.rooms, "r5", "a", 1)).toBe(1);
-    expect(await renew("r5", "a", 1)).toBe(0);
+    expect(await as("a").release({ roomId: "r5", epoch: 1 })).toBe(true);
+    expect(await renew("r5", "a", 1)).toBe("fenced");
     expect(await redis.sismember(keys.rooms, "r5")).toBe(0);
     // Nor a scan that listed the room before it was released: it has ended.
     expect(await claim("r5", "b", "orphan")).toBe(0);
@@ -93,8 +98,9 @@ describe("ownership scripts", () => {
     expect(await claim("r8", "a", "new")).toBe(1);
     await redis.del(keys.owner("r8"));
     await redis.hset(keys.owner("r8"), "x", "1");
-    expect(await renew("r8", "a", 1)).toBe(RENEWED_OVER_BAD_VALUE);
+    expect(await renew("r8", "a", 1)).toBe("renewed");
     expect(await redis.get(keys.owner("r8"))).toBe("a 1");
+    expect(badKeys).toContain(keys.owner("r8"));
   });
 
   it("claims a dead node's room whose record is junk, as its readers see no heartbeat there", async () => {
@@ -109,10 +115,9 @@ describe("ownership scripts", () => {
   it("quarantines a checkpoint once: kept aside with a TTL, the room released, the epoch left one past", async () => {
     expect(await claim("q1", "a", "new")).toBe(1);
     await redis.set(keys.checkpoint("q1"), "spoilt");
-    const quarantine = (node: string, epoch: number) =>
-      redis.locusQuarantine(keys.owner("q1"), keys.epoch("q1"), keys.checkpoint("q1"), keys.rooms, keys.quarantine("q1"), "q1", node, epoch, 60_000);
-    expect(await quarantine("b", 1)).toBe(0);
-    expect(await quarantine("a", 1)).toBe(1);
+    const quarantine = async (node: string, epoch: number) => (await as(node).quarantine({ roomId: "q1", epoch })).released;
+    expect(await quarantine("b", 1)).toBe(false);
+    expect(await quarantine("a", 1)).toBe(true);
     expect(await redis.get(keys.quarantine("q1"))).toBe("spoilt");
     expect(await redis.pttl(keys.quarantine("q1"))).toBeGreaterThan(50_000);
     expect(await redis.exists(keys.checkpoint("q1"), keys.owner("q1"))).toBe(0);

@@ -4,6 +4,7 @@
  * frames while its room moved) and the total drain time. That a room resumes at the exact tick it
  * froze at is proven by test/cluster-drain.test.ts with full clients.
  */
+import type { AdminStatus } from "../../server/http/admin.ts";
 import { type RunningProcess, startGatewayProcess, startNodeProcess, startRedis, waitFor } from "../processes.ts";
 import { LoopDelay } from "../loop-delay.ts";
 import { BENCH_TOKEN } from "./capacity.ts";
@@ -27,13 +28,6 @@ export interface DrainRun {
   readonly botsLost: number;
   readonly botLoopDelayP99Ms: number;
   readonly botLoopDelayMaxMs: number;
-}
-
-interface DrainStatus {
-  readonly state: string;
-  readonly drainStartedAt: number;
-  readonly drainFinishedAt: number;
-  readonly handOffs: Record<string, { status: string; ms?: number }>;
 }
 
 export async function measureDrain(o: DrainOptions, progress: (line: string) => void): Promise<DrainRun> {
@@ -60,9 +54,9 @@ export async function measureDrain(o: DrainOptions, progress: (line: string) => 
     const t0 = performance.now();
     const res = await fetch(`${drained.adminUrl}/admin/drain`, { method: "POST", headers: admin });
     if (res.status !== 202) throw new Error(`drain refused: ${res.status} ${await res.text()}`);
-    let status: DrainStatus | undefined;
+    let status: AdminStatus | undefined;
     await waitFor(async () => {
-      status = (await (await fetch(`${drained.adminUrl}/admin/status`, { headers: admin })).json()) as DrainStatus;
+      status = (await (await fetch(`${drained.adminUrl}/admin/status`, { headers: admin })).json()) as AdminStatus;
       return status.state === "drained";
     }, 120_000);
     await waitFor(() => bots.every((b) => b.reconnects > 0), 30_000, () => "every bot reconnected to its room's new home");
@@ -73,7 +67,7 @@ export async function measureDrain(o: DrainOptions, progress: (line: string) => 
     const run: DrainRun = {
       roomsMoved: handOffs.filter((h) => h.status === "moved").length,
       roomsTotal: handOffs.length,
-      drainMs: status!.drainFinishedAt - status!.drainStartedAt,
+      drainMs: (status!.drainFinishedAt ?? 0) - (status!.drainStartedAt ?? 0),
       allMovedMs,
       handOffMs: handOffs.map((h) => h.ms ?? 0),
       hitchesMs: bots.map((b) => b.longestGap()),

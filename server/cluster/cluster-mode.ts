@@ -7,19 +7,20 @@
 import { matchMaker } from "@colyseus/core";
 import { RedisDriver } from "@colyseus/redis-driver";
 import { RedisPresence } from "@colyseus/redis-presence";
-import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { JoinErrorCode } from "../../shared/protocol.ts";
-import { roomOfSocketUrl } from "../colyseus-internals.ts";
 import type { RoomCap } from "../edge/room-cap.ts";
-import { LogOnce } from "../log-once.ts";
 import type { NodeMetrics } from "../metrics.ts";
 import { redactUrl } from "../redact.ts";
+import { roomOfSocketUrl } from "../socket-url.ts";
 import { BadRecordLog } from "./bad-records.ts";
 import { ClusterRoomHost } from "./cluster-host.ts";
 import { type Heartbeat, type NodeState, readNodes, startHeartbeat } from "./node-registry.ts";
 import { Drain } from "./drain.ts";
 import { OrphanWatch } from "./orphan-watch.ts";
+import { Ownership } from "./ownership.ts";
+import { RecoveryFailures } from "./recovery-failures.ts";
+import { connectRedis } from "./redis-connection.ts";
 import { type AdoptRequest, channels, type OwnershipChange, type RehydrateRequest } from "./redis-keys.ts";
 import { withScripts } from "./redis-scripts.ts";
 import type { TokenHash } from "./token-hash.ts";
@@ -46,50 +47,37 @@ export interface ClusterModeOptions {
   readonly tokenHash: TokenHash;
 }
 
-/**
- * A command connection fails fast while Redis is away, so no renewal or checkpoint queues up
- * behind an outage; a subscriber connection keeps its queue, so it resubscribes when Redis returns.
- */
-export function connectRedis(url: string, log: Logger, name: string, kind: "commands" | "subscriber" = "commands"): Redis {
-  const redis = new Redis(url, {
-    enableOfflineQueue: kind === "subscriber",
-    maxRetriesPerRequest: kind === "subscriber" ? null : 1,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-    connectionName: name,
-  });
-  let down = false;
-  redis.on("error", (err) => {
-    if (!down) log.warn({ event: "redis_unreachable", err: err.message }, "Redis unreachable; rooms keep running");
-    down = true;
-  });
-  redis.on("ready", () => {
-    if (down) log.info({ event: "redis_back" }, "Redis reachable again");
-    down = false;
-  });
-  return redis;
-}
-
 export function startClusterMode(options: ClusterModeOptions) {
   const { redisUrl, nodeId, log } = options;
   const redis = withScripts(connectRedis(redisUrl, log, `locus-node-${nodeId}`));
   const subscriber = connectRedis(redisUrl, log, `locus-node-${nodeId}-sub`, "subscriber");
   let heartbeat: Heartbeat | undefined;
-  const heartbeatFailures = new LogOnce();
+  let state: NodeState = "ready";
+  const failures = new RecoveryFailures(log, (kind) => options.metrics.recoveryFailures.inc({ kind }));
   const badRecords = new BadRecordLog(log, (kind) => options.metrics.badRedisRecords.inc({ kind }));
+  const ownership = new Ownership({ redis, bad: badRecords, nodeId, leaseMs: options.leaseMs });
   const host = new ClusterRoomHost({
-    redis,
-    nodeId,
-    leaseMs: options.leaseMs,
+    ownership,
     checkpointMs: options.checkpointMs,
     roomCap: options.roomCap,
     metrics: options.metrics,
     log,
+    failures,
     tokenHash: options.tokenHash,
-    badRecords,
+    redisReady: () => redis.status === "ready",
+    draining: () => state === "draining",
     onLoadChange: () => heartbeat?.beatSoon(),
   });
-  let state: NodeState = "ready";
-  const watch = new OrphanWatch({ redis, host, nodeId, scanMs: ORPHAN_SCAN_MS, suspectAfterMs: SUSPECT_AFTER_MS, isReady: () => state === "ready", log, badRecords });
+  const watch = new OrphanWatch({
+    readNodes: () => readNodes(redis, badRecords),
+    ownership,
+    host,
+    nodeId,
+    scanMs: ORPHAN_SCAN_MS,
+    suspectAfterMs: SUSPECT_AFTER_MS,
+    isReady: () => state === "ready",
+    log,
+  });
   const drain = new Drain({
     host,
     nodeId,
@@ -102,7 +90,6 @@ export function startClusterMode(options: ClusterModeOptions) {
     },
     setState: (next) => {
       state = next;
-      host.draining = next === "draining";
       heartbeat?.beatSoon();
     },
     log,
@@ -157,13 +144,12 @@ export function startClusterMode(options: ClusterModeOptions) {
         intervalMs: NODE_HEARTBEAT_MS,
         ttlMs: NODE_TTL_MS,
         record: () => ({ nodeId, address, adminAddress, processId: matchMaker.processId, state, players: host.playerCount, rooms: host.roomCount, pid: process.pid }),
-        onError: (err) => {
-          if (heartbeatFailures.first(err instanceof Error ? err.message : String(err))) log.warn({ event: "heartbeat_failed", err }, "could not publish this node's record; retrying quietly");
-        },
+        onBeat: () => failures.recovered("heartbeat"),
+        onError: (err) => failures.report("heartbeat", err),
       });
       host.start();
       watch.start();
-      await subscriber.subscribe(channels.rehydrate, channels.adopt, channels.ownership).catch(() => undefined);
+      await subscriber.subscribe(channels.rehydrate, channels.adopt, channels.ownership).catch((err: unknown) => failures.report("subscribe", err));
       subscriber.on("message", (channel: string, message: string) => {
         if (channel === channels.ownership) {
           const change = safeParse<OwnershipChange>(message);

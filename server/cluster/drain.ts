@@ -4,7 +4,6 @@
  * deadline passes are checkpointed and left to recovery on the other nodes rather than hanging.
  */
 import type { Logger } from "pino";
-import type { ClusterRoomHost } from "./cluster-host.ts";
 import { byLoad, type NodeRecord, type NodeState } from "./node-registry.ts";
 
 export type HandOffStatus = "waiting" | "moving" | "moved" | "left" | "failed";
@@ -24,8 +23,18 @@ export interface DrainStatus {
   readonly rooms: Readonly<Record<string, RoomProgress>>;
 }
 
+/** What a drain needs of the node's rooms. */
+export interface DrainableRooms {
+  /** Ids of the rooms this node owns and still runs. */
+  liveRoomIds(): string[];
+  /** Hands the room to the node `adopt` asks; resolves with the tick handed over and the node that took it. */
+  handOff(roomId: string, adopt: () => Promise<unknown>): Promise<{ tick: number; newOwner: string | undefined }>;
+  /** Checkpoints the room and gives up its lease, for the other nodes to recover. */
+  abandon(roomId: string): Promise<void>;
+}
+
 export interface DrainOptions {
-  readonly host: ClusterRoomHost;
+  readonly host: DrainableRooms;
   readonly nodeId: string;
   readonly parallelism: number;
   readonly timeoutMs: number;

@@ -141,6 +141,8 @@ export interface HeartbeatOptions {
   readonly intervalMs: number;
   readonly ttlMs: number;
   readonly record: () => Omit<NodeRecord, "heartbeatAt">;
+  /** A beat reached Redis. */
+  readonly onBeat: () => void;
   readonly onError: (err: unknown) => void;
 }
 
@@ -165,7 +167,7 @@ export function startHeartbeat(redis: Redis, options: HeartbeatOptions): Heartbe
       .set(keys.node(record.nodeId), JSON.stringify(record), "PX", options.ttlMs)
       .sadd(keys.nodes, record.nodeId)
       .exec()
-      .catch(options.onError)
+      .then(options.onBeat, options.onError)
       .finally(() => {
         inFlight = undefined;
         if (again) {

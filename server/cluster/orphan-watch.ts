@@ -9,23 +9,27 @@
 import { connect } from "node:net";
 import type { Logger } from "pino";
 import { LogOnce } from "../log-once.ts";
-import type { BadRecordSink } from "./bad-records.ts";
-import type { ClusterRoomHost } from "./cluster-host.ts";
-import { byLoad, type NodeRecord, readNodes } from "./node-registry.ts";
-import { readOwners } from "./owner-value.ts";
-import { keys } from "./redis-keys.ts";
-import type { ScriptedRedis } from "./redis-scripts.ts";
+import { byLoad, type NodeRecord } from "./node-registry.ts";
+import type { OwnershipView } from "./ownership.ts";
+import type { ClaimMode } from "./redis-scripts.ts";
+
+/** What the watch needs of the node's rooms: which it has, and a way to take one over. */
+export interface OrphanTaker {
+  owns(roomId: string): boolean;
+  /** Resolves with whether the room runs here now. */
+  rehydrate(roomId: string, mode: Exclude<ClaimMode, "new">, seenHeartbeat: number, lastAliveAt: number | undefined): Promise<boolean>;
+}
 
 export interface OrphanWatchOptions {
-  readonly redis: ScriptedRedis;
-  readonly host: ClusterRoomHost;
+  readonly readNodes: () => Promise<NodeRecord[]>;
+  readonly ownership: OwnershipView;
+  readonly host: OrphanTaker;
   readonly nodeId: string;
   readonly scanMs: number;
   /** A node whose last heartbeat is older than this gets its port probed. */
   readonly suspectAfterMs: number;
   readonly isReady: () => boolean;
   readonly log: Logger;
-  readonly badRecords: BadRecordSink;
 }
 
 /** Each rank down the load order waits this much longer before claiming, so claims spread out. */
@@ -68,16 +72,16 @@ export class OrphanWatch {
   }
 
   private async scanOnce(): Promise<void> {
-    const { redis, host, nodeId } = this.o;
-    const nodes = await readNodes(redis, this.o.badRecords);
+    const { ownership, host, nodeId } = this.o;
+    const nodes = await this.o.readNodes();
     const alive = new Set<string>();
     for (const n of nodes) {
       this.lastSeen.set(n.nodeId, n);
       alive.add(n.nodeId);
     }
-    const roomIds = (await redis.smembers(keys.rooms)).filter((id) => !host.owns(id));
+    const roomIds = (await ownership.liveRoomIds()).filter((id) => !host.owns(id));
     if (roomIds.length === 0) return;
-    const owners = await readOwners(redis, roomIds, this.o.badRecords);
+    const owners = await ownership.ownersOf(roomIds);
     const now = Date.now();
 
     const orphans: { roomId: string; mode: "orphan" | "dead"; seenHeartbeat: number; lastAliveAt: number | undefined }[] = [];

@@ -19,9 +19,10 @@ import type { Logger } from "pino";
 import { JoinErrorCode } from "../../shared/protocol.ts";
 import { BadRecordLog } from "../cluster/bad-records.ts";
 import { leastLoaded, type NodeRecord, readNodes } from "../cluster/node-registry.ts";
+import { OwnershipView } from "../cluster/ownership.ts";
 import { channels, type OwnershipChange } from "../cluster/redis-keys.ts";
 import { type ScriptedRedis, withScripts } from "../cluster/redis-scripts.ts";
-import { roomOfSocketUrl, socketUrlOf } from "../colyseus-internals.ts";
+import { roomOfSocketUrl, socketUrlOf } from "../socket-url.ts";
 import { appendForwardedFor } from "../edge/client-address.ts";
 import { answer, type Edge, type Refusal, refuseOnSocket } from "../edge/edge.ts";
 import { watchBodySize } from "../edge/request-body.ts";
@@ -67,7 +68,14 @@ export class Gateway {
     this.o = options;
     this.redis = withScripts(options.redis);
     this.badRecords = new BadRecordLog(options.log, (kind) => options.metrics.badRedisRecords.inc({ kind }));
-    this.owners = new RoomOwners({ redis: this.redis, bad: this.badRecords, holdMs: options.holdMs, maxHeld: options.maxHeld, held: options.metrics.held });
+    this.owners = new RoomOwners({
+      redis: this.redis,
+      ownership: new OwnershipView(this.redis, this.badRecords),
+      bad: this.badRecords,
+      holdMs: options.holdMs,
+      maxHeld: options.maxHeld,
+      held: options.metrics.held,
+    });
     this.server = createServer(options.edge.serverOptions, (req, res) => void this.onRequest(req, res));
     options.edge.watch(this.server);
     this.server.on("upgrade", (req, socket: Socket, head: Buffer) => void this.onUpgrade(req, socket, head));

@@ -3,7 +3,7 @@
  * (`loadGatewayConfig`) until SIGTERM or SIGINT.
  */
 import { ConfigError, type GatewayConfig, loadGatewayConfig } from "../config.ts";
-import { connectRedis } from "../cluster/cluster-mode.ts";
+import { connectRedis } from "../cluster/redis-connection.ts";
 import { Edge } from "../edge/edge.ts";
 import { RefusalLog } from "../edge/refusal-log.ts";
 import { createOperatorApp, listenOperator } from "../http/operator-server.ts";

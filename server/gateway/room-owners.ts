@@ -9,8 +9,8 @@
  */
 import type { BadRecordSink } from "../cluster/bad-records.ts";
 import { type NodeRecord, readNode } from "../cluster/node-registry.ts";
-import { readOwners } from "../cluster/owner-value.ts";
-import { channels, keys, type RehydrateRequest } from "../cluster/redis-keys.ts";
+import type { OwnershipView } from "../cluster/ownership.ts";
+import { channels, type RehydrateRequest } from "../cluster/redis-keys.ts";
 import type { ScriptedRedis } from "../cluster/redis-scripts.ts";
 
 export type OwnerAnswer =
@@ -27,7 +27,8 @@ export type HoldKind = "upgrade" | "request";
 
 export interface RoomOwnersOptions {
   readonly redis: ScriptedRedis;
-  /** Where owner values and node records that are not valid ones are reported. */
+  readonly ownership: OwnershipView;
+  /** Where node records that are not valid ones are reported. */
   readonly bad: BadRecordSink;
   /** How long a caller waits for a room with no live owner. */
   readonly holdMs: number;
@@ -158,9 +159,9 @@ export class RoomOwners {
    * lease that names no valid owner is treated as none: the room is waited for, and rebuilt.
    */
   private async lookInRedis(roomId: string): Promise<Lookup> {
-    const { redis, bad } = this.o;
-    const [member, [owner]] = await Promise.all([redis.sismember(keys.rooms, roomId), readOwners(redis, [roomId], bad)]);
-    if (member === 0) return { kind: "unknown" };
+    const { redis, ownership, bad } = this.o;
+    const [live, [owner]] = await Promise.all([ownership.isLive(roomId), ownership.ownersOf([roomId])]);
+    if (!live) return { kind: "unknown" };
     if (!owner || Date.now() - (this.refusedAt.get(owner.nodeId) ?? 0) <= REFUSAL_MEMORY_MS) return { kind: "none" };
     const node = await readNode(redis, owner.nodeId, bad);
     return node ? { kind: "owner", node } : { kind: "none" };

@@ -4,10 +4,26 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import express, { type Request, type Response, type Router } from "express";
+import type { DrainStatus, RoomProgress } from "../cluster/drain.ts";
 import type { AuthFailures } from "./auth-failures.ts";
 
+/**
+ * What `GET /admin/status` answers (and `POST /admin/drain`, `POST /admin/undrain` on success).
+ * Read by the ops CLI and the drain bench; sent as JSON, so a field that is undefined is absent.
+ */
+export interface AdminStatus {
+  readonly node: string;
+  readonly mode: "cluster" | "single";
+  readonly state: DrainStatus["state"];
+  readonly drainStartedAt?: number;
+  readonly drainFinishedAt?: number;
+  readonly rooms: readonly { readonly roomId: string; readonly players: number; readonly handOff?: RoomProgress }[];
+  /** Every room of the current or last drain, by id. */
+  readonly handOffs: Readonly<Record<string, RoomProgress>>;
+}
+
 export interface AdminActions {
-  status(): unknown;
+  status(): AdminStatus;
   /** Starts a drain; resolves with a refusal message when it cannot start. */
   drain(): Promise<{ refused?: string }>;
   undrain(): { refused?: string };

@@ -13,9 +13,9 @@ import { formatTable, parseFlags } from "../cli.ts";
 import type { BadRecordSink } from "../cluster/bad-records.ts";
 import { MAX_CHECKPOINT_BYTES } from "../cluster/checkpoint.ts";
 import { adminAddress, type NodeRecord, readNodes } from "../cluster/node-registry.ts";
-import { readOwners } from "../cluster/owner-value.ts";
-import { keys } from "../cluster/redis-keys.ts";
-import { type Bounded, readBounded, withScripts } from "../cluster/redis-scripts.ts";
+import { OwnershipView } from "../cluster/ownership.ts";
+import { type Bounded, withScripts } from "../cluster/redis-scripts.ts";
+import type { AdminStatus } from "../http/admin.ts";
 import { redactUrl } from "../redact.ts";
 
 const spec = {
@@ -43,6 +43,7 @@ const badRecords: BadRecordSink = {
     if (!skipped.some((line) => line.startsWith(`${key}:`))) skipped.push(`${key}: ${reason}`);
   },
 };
+const ownership = new OwnershipView(redis, badRecords);
 
 try {
   await redis.connect().catch((err: Error) => {
@@ -84,9 +85,9 @@ async function listNodes(): Promise<void> {
 }
 
 async function listRooms(): Promise<void> {
-  const roomIds = (await redis.smembers(keys.rooms)).sort();
+  const roomIds = (await ownership.liveRoomIds()).sort();
   if (roomIds.length === 0) return void process.stdout.write("no rooms\n");
-  const [owners, checkpoints] = await Promise.all([readOwners(redis, roomIds, badRecords), readBounded(redis, roomIds.map(keys.checkpoint), MAX_CHECKPOINT_BYTES)]);
+  const [owners, checkpoints] = await Promise.all([ownership.ownersOf(roomIds), ownership.readCheckpoints(roomIds, MAX_CHECKPOINT_BYTES)]);
   const now = Date.now();
   process.stdout.write(
     formatTable(
@@ -104,29 +105,27 @@ async function listRooms(): Promise<void> {
 async function drain(nodeId: string): Promise<void> {
   const node = await findNode(nodeId);
   const started = Date.now();
-  const res = await call(node, "POST", "/drain");
-  if (res.status !== 202) throw new Error(`${nodeId} refused the drain (${res.status}): ${res.body.error ?? JSON.stringify(res.body)}`);
-  let status = res.body;
+  let status = await call(node, "POST", "/drain", 202, "refused the drain");
   for (;;) {
-    const handOffs = Object.values(status.handOffs ?? {}) as { status: string }[];
+    const handOffs = Object.values(status.handOffs);
     const done = handOffs.filter((h) => h.status !== "waiting" && h.status !== "moving").length;
     process.stderr.write(`\rdraining ${nodeId}: ${done}/${handOffs.length} rooms handed off, ${((Date.now() - started) / 1000).toFixed(1)} s`);
     if (status.state === "drained") break;
     await new Promise((r) => setTimeout(r, 250));
-    status = (await call(node, "GET", "/status")).body;
+    status = await call(node, "GET", "/status", 200, "did not answer its status");
   }
   process.stderr.write("\n");
-  const rows = Object.entries(status.handOffs as Record<string, { status: string; target?: string; tick?: number; ms?: number; error?: string }>);
+  const rows = Object.entries(status.handOffs);
   if (rows.length > 0) {
     process.stdout.write(
-    formatTable(
-      ["ROOM", "RESULT", "TO", "AT TICK", "TOOK", "NOTE"],
-      rows.map(([id, h]) => [id, h.status, h.target ?? "", h.tick === undefined ? "" : String(h.tick), h.ms === undefined ? "" : `${h.ms} ms`, h.error ?? ""]),
+      formatTable(
+        ["ROOM", "RESULT", "TO", "AT TICK", "TOOK", "NOTE"],
+        rows.map(([id, h]) => [id, h.status, h.target ?? "", h.tick === undefined ? "" : String(h.tick), h.ms === undefined ? "" : `${h.ms} ms`, h.error ?? ""]),
       ),
     );
   }
   const failed = rows.filter(([, h]) => h.status !== "moved");
-  process.stdout.write(`${nodeId} drained in ${status.drainFinishedAt - status.drainStartedAt} ms: ${rows.length - failed.length} of ${rows.length} rooms handed off\n`);
+  process.stdout.write(`${nodeId} drained in ${(status.drainFinishedAt ?? 0) - (status.drainStartedAt ?? 0)} ms: ${rows.length - failed.length} of ${rows.length} rooms handed off\n`);
   if (failed.length > 0) {
     process.stderr.write(`ops: ${failed.length} rooms were not handed off; they were checkpointed for recovery on the other nodes\n`);
     process.exitCode = 1;
@@ -134,9 +133,7 @@ async function drain(nodeId: string): Promise<void> {
 }
 
 async function undrain(nodeId: string): Promise<void> {
-  const node = await findNode(nodeId);
-  const res = await call(node, "POST", "/undrain");
-  if (res.status !== 200) throw new Error(`${nodeId} refused (${res.status}): ${res.body.error ?? JSON.stringify(res.body)}`);
+  await call(await findNode(nodeId), "POST", "/undrain", 200, "refused");
   process.stdout.write(`${nodeId} is back in service\n`);
 }
 
@@ -147,7 +144,8 @@ async function findNode(nodeId: string): Promise<NodeRecord> {
   return node;
 }
 
-async function call(node: NodeRecord, method: "GET" | "POST", path: string): Promise<{ status: number; body: any }> {
+/** Calls the node's admin API: its status when it answers `expected`, else an error saying `refusal` and why. */
+async function call(node: NodeRecord, method: "GET" | "POST", path: string, expected: number, refusal: string): Promise<AdminStatus> {
   if (!token) throw new Error("an admin token is required: set ADMIN_TOKEN or pass --token");
   let res: Response;
   const at = adminAddress(node);
@@ -156,19 +154,28 @@ async function call(node: NodeRecord, method: "GET" | "POST", path: string): Pro
   } catch (err) {
     throw new Error(`cannot reach ${node.nodeId}'s admin API at ${at}: ${(err as Error).message}`);
   }
-  const body = await res.json().catch(() => ({}));
-  if (res.status === 401) throw new Error(`${node.nodeId} refused the admin token: ${body.error ?? "401"}`);
-  return { status: res.status, body };
+  const body: unknown = await res.json().catch(() => ({}));
+  if (res.status === expected && isAdminStatus(body)) return body;
+  const error = typeof body === "object" && body !== null && "error" in body && typeof body.error === "string" ? body.error : JSON.stringify(body);
+  if (res.status === 401) throw new Error(`${node.nodeId} refused the admin token: ${error}`);
+  throw new Error(`${node.nodeId} ${refusal} (${res.status}): ${error}`);
 }
 
-/** What the rooms table shows of a checkpoint, or why it shows nothing. */
+/** Enough of a status to read it as one: a node of another version may answer more. */
+function isAdminStatus(body: unknown): body is AdminStatus {
+  if (typeof body !== "object" || body === null) return false;
+  const status = body as Record<string, unknown>;
+  return typeof status.state === "string" && typeof status.handOffs === "object" && status.handOffs !== null;
+}
+
+/** What the rooms table shows of a checkpoint, or why it shows nothing. Read only as far as the table needs: one seat per player. */
 function summary(read: Bounded): { tick: number; players: number; takenAt: number } | string {
   if (read.status === "missing") return "none";
   if (read.status !== "ok") return read.status === "too_large" ? `unreadable: ${read.bytes} bytes` : `unreadable: a ${read.type}`;
   try {
-    const cp = JSON.parse(read.text) as { tick: unknown; takenAt: unknown; world: { state: { players: object } } };
-    if (typeof cp.tick !== "number" || typeof cp.takenAt !== "number") return "unreadable";
-    return { tick: cp.tick, takenAt: cp.takenAt, players: Object.keys(cp.world.state.players).length };
+    const cp = JSON.parse(read.text) as { tick: unknown; takenAt: unknown; seats: unknown };
+    if (typeof cp.tick !== "number" || typeof cp.takenAt !== "number" || !Array.isArray(cp.seats)) return "unreadable";
+    return { tick: cp.tick, takenAt: cp.takenAt, players: cp.seats.length };
   } catch {
     return "unreadable";
   }

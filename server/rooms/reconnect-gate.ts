@@ -6,7 +6,7 @@
  */
 import { matchMaker } from "@colyseus/core";
 import { JoinErrorCode } from "../../shared/protocol.ts";
-import { roomOfSocketUrl } from "../colyseus-internals.ts";
+import { roomOfSocketUrl } from "../socket-url.ts";
 import { ArenaRoom } from "./arena-room.ts";
 
 export function reconnectGate(request: Request): Response | undefined {

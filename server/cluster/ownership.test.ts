@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseOwner } from "./owner-value.ts";
+import { parseOwner } from "./ownership.ts";
 
 describe("parseOwner", () => {
   it("reads what the claim script writes", () => {

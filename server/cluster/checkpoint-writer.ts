@@ -1,0 +1,103 @@
+/**
+ * Writes each owned room's checkpoint under its lease: once per checkpoint interval on a sliced
+ * schedule, and at once when asked (a room just started, a seat changed). The room hands its
+ * checkpoint over synchronously between two ticks; serialising it and the Redis round trip
+ * happen here, outside the tick.
+ */
+import type { Logger } from "pino";
+import type { NodeMetrics } from "../metrics.ts";
+import type { OwnedRoom } from "./owned-room.ts";
+import type { Ownership } from "./ownership.ts";
+import type { RecoveryFailures } from "./recovery-failures.ts";
+
+export interface CheckpointWriterOptions {
+  readonly ownership: Ownership;
+  readonly checkpointMs: number;
+  readonly metrics: NodeMetrics;
+  readonly log: Logger;
+  readonly failures: RecoveryFailures;
+  /** The rooms this node owns now. */
+  readonly rooms: () => Iterable<OwnedRoom>;
+}
+
+/**
+ * The checkpoint interval is cut into slices of at least this long, and rooms' due times are
+ * spread over them: checkpointing every room at once would stall the event loop (and every room's
+ * next tick) for the sum of their serialisations. Each room keeps its own due time, so a late
+ * timer or a write still in flight delays it by a slice, never by a whole interval.
+ */
+const MIN_CHECKPOINT_SLICE_MS = 50;
+const MAX_CHECKPOINT_SLICES = 10;
+
+interface Schedule {
+  /** When this room's next periodic checkpoint is due (local clock). */
+  dueAt: number;
+  writing: boolean;
+}
+
+export class CheckpointWriter {
+  private readonly o: CheckpointWriterOptions;
+  private readonly slices: number;
+  private readonly sliceMs: number;
+  private nextSlot = 0;
+  private readonly schedules = new WeakMap<OwnedRoom, Schedule>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(options: CheckpointWriterOptions) {
+    this.o = options;
+    this.slices = Math.max(1, Math.min(MAX_CHECKPOINT_SLICES, Math.floor(options.checkpointMs / MIN_CHECKPOINT_SLICE_MS)));
+    this.sliceMs = options.checkpointMs / this.slices;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.writeDue(), this.sliceMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** A room started here: its first checkpoint now, the next within one interval, at the next slice in turn. */
+  track(entry: OwnedRoom): void {
+    this.schedules.set(entry, { dueAt: Date.now() + ((this.nextSlot++ % this.slices) + 1) * this.sliceMs, writing: false });
+    this.write(entry);
+  }
+
+  /** Writes the room's checkpoint now, unless one is in flight already. */
+  write(entry: OwnedRoom): void {
+    const schedule = this.schedules.get(entry);
+    if (!schedule || schedule.writing || entry.fenced) return;
+    const { ownership, metrics, log, failures } = this.o;
+    const { room, lease } = entry;
+    const started = performance.now();
+    const data = JSON.stringify(room.checkpoint(ownership.nodeId, lease.epoch));
+    schedule.writing = true;
+    ownership
+      .writeCheckpoint(lease, data)
+      .then((written) => {
+        failures.recovered("checkpoint_write");
+        if (written) {
+          metrics.checkpointBytes.observe(data.length);
+          metrics.checkpointWriteSeconds.observe((performance.now() - started) / 1000);
+        } else {
+          metrics.fencedWrites.inc();
+          log.warn({ event: "checkpoint_fenced", room: lease.roomId, epoch: lease.epoch }, "checkpoint refused: this node no longer holds the room's lease");
+        }
+      })
+      .catch((err: unknown) => failures.report("checkpoint_write", err, { room: lease.roomId }))
+      .finally(() => (schedule.writing = false));
+  }
+
+  private writeDue(): void {
+    const now = Date.now();
+    const { checkpointMs } = this.o;
+    for (const e of this.o.rooms()) {
+      const schedule = this.schedules.get(e);
+      if (!schedule || schedule.dueAt > now || schedule.writing || e.fenced) continue;
+      schedule.dueAt += checkpointMs;
+      // A node that fell a whole interval behind starts afresh rather than writing a backlog.
+      if (schedule.dueAt <= now) schedule.dueAt = now + checkpointMs;
+      this.write(e);
+    }
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * Room ownership, the one place that knows how it is kept in Redis: the owner lease and its value
+ * `"{nodeId} {epoch}"`, the fencing epoch, the checkpoint key, the live-room set, and the order of
+ * every ownership script's KEYS and ARGV. Nodes, gateways and the ops CLI read and change
+ * ownership only through here; none of them builds an ownership key or splits an owner value.
+ *
+ * `OwnershipView` reads (gateways, the ops CLI, the orphan watch); `Ownership` is a node's own
+ * hold on its rooms, each through a `Lease` it got from `claim`.
+ */
+import type { BadRecordSink } from "./bad-records.ts";
+import { MAX_NODE_RECORD_BYTES } from "./node-registry.ts";
+import { channels, keys, type OwnershipChange, QUARANTINE_TTL_MS } from "./redis-keys.ts";
+import { type Bounded, type ClaimMode, readBounded, RENEWED_OVER_BAD_VALUE, type ScriptedRedis } from "./redis-scripts.ts";
+
+export interface Owner {
+  readonly nodeId: string;
+  readonly epoch: number;
+}
+
+/** A room this node holds, under the epoch its claim won. */
+export interface Lease {
+  readonly roomId: string;
+  readonly epoch: number;
+}
+
+/** What one renewal came to: `fenced` when another node claimed the room, `unreached` when it got no answer. */
+export type Renewal = "renewed" | "fenced" | "unreached";
+
+/** Longest valid owner value: a 64-character node id, a space and a 15-digit epoch. */
+export const MAX_OWNER_BYTES = 80;
+/** The Lua scripts (redis-scripts.ts, OWNER_OF) read owner values by the same pattern. */
+const OWNER = /^([A-Za-z0-9._-]{1,64}) ([1-9][0-9]{0,14})$/;
+
+/** The owner a lease names, or undefined for a value that is no valid owner. */
+export function parseOwner(value: string): Owner | undefined {
+  const m = OWNER.exec(value);
+  return m ? { nodeId: m[1]!, epoch: Number(m[2]) } : undefined;
+}
+
+export class OwnershipView {
+  protected readonly redis: ScriptedRedis;
+  protected readonly bad: BadRecordSink;
+
+  /** Owner values that are not valid ones are reported to `bad`. */
+  constructor(redis: ScriptedRedis, bad: BadRecordSink) {
+    this.redis = redis;
+    this.bad = bad;
+  }
+
+  /** Ids of the rooms that live somewhere in the cluster. */
+  liveRoomIds(): Promise<string[]> {
+    return this.redis.smembers(keys.rooms);
+  }
+
+  async isLive(roomId: string): Promise<boolean> {
+    return (await this.redis.sismember(keys.rooms, roomId)) === 1;
+  }
+
+  /**
+   * The owners of these rooms: undefined for a room without one, and for one whose lease is not a
+   * valid owner value (reported), which every caller may treat as no owner: the claim scripts do
+   * too, so such a room is taken over and rebuilt from its checkpoint.
+   */
+  async ownersOf(roomIds: readonly string[]): Promise<(Owner | undefined)[]> {
+    const values = await readBounded(this.redis, roomIds.map(keys.owner), MAX_OWNER_BYTES);
+    return values.map((value, i) => {
+      if (value.status === "missing") return undefined;
+      const key = keys.owner(roomIds[i]!);
+      if (value.status === "ok") {
+        const owner = parseOwner(value.text);
+        if (!owner) this.bad.report("owner", key, value.text, 'not "{nodeId} {epoch}"');
+        return owner;
+      }
+      this.bad.report("owner", key, undefined, value.status === "wrong_type" ? `a ${value.type}, not a string` : `${value.bytes} bytes, over ${MAX_OWNER_BYTES}`);
+      return undefined;
+    });
+  }
+
+  /** The rooms' last checkpoints, each read only when it is at most `maxBytes` long. */
+  readCheckpoints(roomIds: readonly string[], maxBytes: number): Promise<Bounded[]> {
+    return readBounded(this.redis, roomIds.map(keys.checkpoint), maxBytes);
+  }
+}
+
+export interface OwnershipOptions {
+  readonly redis: ScriptedRedis;
+  readonly bad: BadRecordSink;
+  readonly nodeId: string;
+  readonly leaseMs: number;
+}
+
+export class Ownership extends OwnershipView {
+  readonly nodeId: string;
+  readonly leaseMs: number;
+
+  constructor(options: OwnershipOptions) {
+    super(options.redis, options.bad);
+    this.nodeId = options.nodeId;
+    this.leaseMs = options.leaseMs;
+  }
+
+  /**
+   * Claims a room for this node (redis-scripts.ts, `claim`, says what each mode requires), or
+   * undefined when refused. `seenHeartbeat` is the owner's heartbeat as the caller last read its
+   * record (0: the record was gone), for mode "dead".
+   */
+  async claim(roomId: string, mode: ClaimMode, seenHeartbeat = 0): Promise<Lease | undefined> {
+    const { redis, nodeId, leaseMs } = this;
+    const epoch = await redis.locusClaim(keys.owner(roomId), keys.epoch(roomId), keys.rooms, roomId, nodeId, leaseMs, mode, keys.node(""), seenHeartbeat, MAX_NODE_RECORD_BYTES);
+    return epoch === 0 ? undefined : { roomId, epoch };
+  }
+
+  /**
+   * Renews every lease in one round trip; a failed round trip throws. A lease that held something
+   * that is no owner value is taken back over it and reported: its owner may be the first to
+   * meet it, and the last.
+   */
+  async renew(leases: readonly Lease[]): Promise<Renewal[]> {
+    const pipeline = this.redis.pipeline() as unknown as ScriptedRedis & { exec(): Promise<[Error | null, unknown][] | null> };
+    for (const { roomId, epoch } of leases) pipeline.locusRenew(keys.owner(roomId), keys.epoch(roomId), keys.rooms, roomId, this.nodeId, epoch, this.leaseMs);
+    const results = (await pipeline.exec()) ?? [];
+    return leases.map((_, i) => {
+      const [err, renewed] = results[i] ?? [new Error("no reply"), 0];
+      if (err) return "unreached";
+      if (renewed === RENEWED_OVER_BAD_VALUE) this.bad.report("owner", keys.owner(leases[i]!.roomId), undefined, "no valid owner value; its owner renewed the lease over it");
+      return renewed === 1 || renewed === RENEWED_OVER_BAD_VALUE ? "renewed" : "fenced";
+    });
+  }
+
+  /** Stores the room's checkpoint; false when the lease is no longer this node's (fenced off). */
+  async writeCheckpoint(lease: Lease, data: string): Promise<boolean> {
+    return (await this.redis.locusWriteCheckpoint(keys.owner(lease.roomId), keys.checkpoint(lease.roomId), this.nodeId, lease.epoch, data)) === 1;
+  }
+
+  /** Gives up the lease, keeping the checkpoint, so the next claim rebuilds the room from it; false when not ours. */
+  async yield(lease: Lease): Promise<boolean> {
+    return (await this.redis.locusYield(keys.owner(lease.roomId), keys.epoch(lease.roomId), this.nodeId, lease.epoch)) === 1;
+  }
+
+  /** The room has ended: its lease and checkpoint go, and it leaves the live rooms; false when not ours. */
+  async release(lease: Lease): Promise<boolean> {
+    const { roomId, epoch } = lease;
+    return (await this.redis.locusRelease(keys.owner(roomId), keys.epoch(roomId), keys.checkpoint(roomId), keys.rooms, roomId, this.nodeId, epoch)) === 1;
+  }
+
+  /**
+   * A release that keeps a checkpoint no room could be rebuilt from under its quarantine key, for
+   * an operator to look at. Resolves with that key and whether the lease was still ours.
+   */
+  async quarantine(lease: Lease): Promise<{ key: string; released: boolean }> {
+    const { roomId, epoch } = lease;
+    const key = keys.quarantine(roomId);
+    const released = await this.redis.locusQuarantine(keys.owner(roomId), keys.epoch(roomId), keys.checkpoint(roomId), keys.rooms, key, roomId, this.nodeId, epoch, QUARANTINE_TTL_MS);
+    return { key, released: released === 1 };
+  }
+
+  /** Tells gateways and peers that this node owns the room now (`locus:ownership`). */
+  async announce(lease: Lease): Promise<void> {
+    const change: OwnershipChange = { roomId: lease.roomId, nodeId: this.nodeId, epoch: lease.epoch };
+    await this.redis.publish(channels.ownership, JSON.stringify(change));
+  }
+}
