@@ -36,6 +36,11 @@ const RULES: readonly Rule[] = [
     from: "server/ops/ops.ts",
     never: ["@colyseus/core", "server/cluster/cluster-mode.ts", "server/cluster/cluster-host.ts", "server/rooms/**"],
   },
+  {
+    why: "a game needs no cluster code and no Redis: the host keeps it alive",
+    from: "server/games/**",
+    never: ["ioredis", "server/cluster/**"],
+  },
 ];
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
