@@ -6,6 +6,7 @@
  */
 import type { Logger } from "pino";
 import type { NodeMetrics } from "../metrics.ts";
+import type { HostedRoom } from "../rooms/room-host.ts";
 import type { OwnedRoom } from "./owned-room.ts";
 import type { Ownership } from "./ownership.ts";
 import type { RecoveryFailures } from "./recovery-failures.ts";
@@ -32,7 +33,8 @@ const MAX_CHECKPOINT_SLICES = 10;
 interface Schedule {
   /** When this room's next periodic checkpoint is due (local clock). */
   dueAt: number;
-  writing: boolean;
+  /** The write in flight, if any: settles when it does. */
+  writing: Promise<unknown> | undefined;
 }
 
 export class CheckpointWriter {
@@ -59,7 +61,7 @@ export class CheckpointWriter {
 
   /** A room started here: its first checkpoint now, the next within one interval, at the next slice in turn. */
   track(entry: OwnedRoom): void {
-    this.schedules.set(entry, { dueAt: Date.now() + ((this.nextSlot++ % this.slices) + 1) * this.sliceMs, writing: false });
+    this.schedules.set(entry, { dueAt: Date.now() + ((this.nextSlot++ % this.slices) + 1) * this.sliceMs, writing: undefined });
     this.write(entry);
   }
 
@@ -67,25 +69,39 @@ export class CheckpointWriter {
   write(entry: OwnedRoom): void {
     const schedule = this.schedules.get(entry);
     if (!schedule || schedule.writing || entry.fenced) return;
+    // A failure was reported where it happened; the next write is the retry.
+    this.store(entry, schedule).catch(() => undefined);
+  }
+
+  /**
+   * Writes the room's checkpoint under its lease: resolves with the checkpoint once it is stored,
+   * undefined when the lease refused it (fenced off); rejects when Redis was not reached.
+   */
+  private async store(entry: OwnedRoom, schedule: Schedule): Promise<ReturnType<HostedRoom["checkpoint"]> | undefined> {
     const { ownership, metrics, log, failures } = this.o;
     const { room, lease } = entry;
     const started = performance.now();
-    const data = JSON.stringify(room.checkpoint(ownership.nodeId, lease.epoch));
-    schedule.writing = true;
-    ownership
-      .writeCheckpoint(lease, data)
-      .then((written) => {
-        failures.recovered("checkpoint_write");
-        if (written) {
-          metrics.checkpointBytes.observe(data.length);
-          metrics.checkpointWriteSeconds.observe((performance.now() - started) / 1000);
-        } else {
-          metrics.fencedWrites.inc();
-          log.warn({ event: "checkpoint_fenced", room: lease.roomId, epoch: lease.epoch }, "checkpoint refused: this node no longer holds the room's lease");
-        }
-      })
-      .catch((err: unknown) => failures.report("checkpoint_write", err, { room: lease.roomId }))
-      .finally(() => (schedule.writing = false));
+    const checkpoint = room.checkpoint(ownership.nodeId, lease.epoch);
+    const data = JSON.stringify(checkpoint);
+    const writing = ownership.writeCheckpoint(lease, data);
+    schedule.writing = writing;
+    try {
+      const written = await writing;
+      failures.recovered("checkpoint_write");
+      if (written) {
+        metrics.checkpointBytes.observe(data.length);
+        metrics.checkpointWriteSeconds.observe((performance.now() - started) / 1000);
+        return checkpoint;
+      }
+      metrics.fencedWrites.inc();
+      log.warn({ event: "checkpoint_fenced", room: lease.roomId, epoch: lease.epoch }, "checkpoint refused: this node no longer holds the room's lease");
+      return undefined;
+    } catch (err) {
+      failures.report("checkpoint_write", err, { room: lease.roomId });
+      throw err;
+    } finally {
+      schedule.writing = undefined;
+    }
   }
 
   private writeDue(): void {
