@@ -91,6 +91,11 @@ const SEAT_IN_USE_MS = 3000;
 /** An every-change room whose checkpoint write failed tries again this long after. */
 const COMMIT_RETRY_MS = 250;
 
+/** A checkpoint the room could not be rebuilt from: the host quarantines it and says why, so the room's failed create is not logged again. */
+class UnusableCheckpoint extends Error {
+  override name = "UnusableCheckpoint";
+}
+
 /** Refuses a join when the node cannot take one (draining, or its state store unreachable); for a room type's static onAuth. */
 export function refuseJoinWhenHostCannot(host: RoomHost): void {
   const refusal = host.joinRefusal();
@@ -232,8 +237,9 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
       try {
         this.rebuild(checkpoint);
       } catch (err) {
-        host.checkpointUnusable(this.roomId, `restore failed: ${err instanceof Error ? err.message : String(err)}`);
-        throw err;
+        const reason = `restore failed: ${err instanceof Error ? err.message : String(err)}`;
+        host.checkpointUnusable(this.roomId, reason);
+        throw new UnusableCheckpoint(reason, { cause: err });
       }
     }
     await this.onCreateGame(options, checkpoint !== undefined);
@@ -376,6 +382,7 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
   }
 
   override onUncaughtException(error: Error, method: string): void {
+    if (error.cause instanceof UnusableCheckpoint) return;
     logUncaught(this.log, error, method);
   }
 
