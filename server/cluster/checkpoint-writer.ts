@@ -6,7 +6,7 @@
  */
 import type { Logger } from "pino";
 import type { NodeMetrics } from "../metrics.ts";
-import type { HostedRoom } from "../rooms/room-host.ts";
+import type { Checkpoint } from "../durable/checkpoint.ts";
 import type { OwnedRoom } from "./owned-room.ts";
 import type { Ownership } from "./ownership.ts";
 import type { RecoveryFailures } from "./recovery-failures.ts";
@@ -74,10 +74,22 @@ export class CheckpointWriter {
   }
 
   /**
+   * Writes the room's checkpoint now, after any write of it still in flight, so a newer checkpoint
+   * is never overtaken by an older one. `stillOwned` is asked once that write settled: a room
+   * disposed meanwhile has its keys released, and a write now would only be refused.
+   */
+  async commit(entry: OwnedRoom, stillOwned: () => boolean): Promise<Checkpoint | undefined> {
+    const schedule = this.schedules.get(entry);
+    if (!schedule) return undefined;
+    while (schedule.writing) await schedule.writing.catch(() => undefined);
+    return entry.fenced || !stillOwned() ? undefined : this.store(entry, schedule);
+  }
+
+  /**
    * Writes the room's checkpoint under its lease: resolves with the checkpoint once it is stored,
    * undefined when the lease refused it (fenced off); rejects when Redis was not reached.
    */
-  private async store(entry: OwnedRoom, schedule: Schedule): Promise<ReturnType<HostedRoom["checkpoint"]> | undefined> {
+  private async store(entry: OwnedRoom, schedule: Schedule): Promise<Checkpoint | undefined> {
     const { ownership, metrics, log, failures } = this.o;
     const { room, lease } = entry;
     const started = performance.now();

@@ -3,17 +3,14 @@
  * Their ids count as taken, and against the room cap, from before the claim until the room has
  * started or failed, so a second create or rebuild of the same id here cannot slip in meanwhile.
  */
-import type { RoomHost } from "../rooms/room-host.ts";
+import type { Checkpoint } from "../durable/checkpoint.ts";
 import type { Lease } from "./ownership.ts";
-
-/** What a rebuilt room is restored from: whatever the room host hands a room in `admit`. */
-export type RoomCheckpoint = NonNullable<Awaited<ReturnType<RoomHost["admit"]>>>;
 
 export interface Claim {
   /** Set once the claim is won. */
   lease: Lease | undefined;
   /** Set when the room is a rebuild: what it is rebuilt from. */
-  checkpoint: RoomCheckpoint | undefined;
+  checkpoint: Checkpoint | undefined;
   /** Set when the room could not be rebuilt from the checkpoint: why. */
   unusable?: string;
 }

@@ -10,9 +10,10 @@ import type { Logger } from "pino";
 import { JoinErrorCode } from "../../shared/protocol.ts";
 import type { RoomCap } from "../edge/room-cap.ts";
 import type { NodeMetrics } from "../metrics.ts";
-import type { HostedRoom, RoomHost } from "../rooms/room-host.ts";
+import type { Checkpoint } from "../durable/checkpoint.ts";
+import type { HostedRoom, RoomHost } from "../durable/room-host.ts";
 import { CheckpointWriter } from "./checkpoint-writer.ts";
-import { Claims, type RoomCheckpoint } from "./claims.ts";
+import { Claims } from "./claims.ts";
 import type { DrainableRooms } from "./drain.ts";
 import { RoomHandOff } from "./hand-off.ts";
 import { LeaseKeeper } from "./lease-keeper.ts";
@@ -96,7 +97,7 @@ export class ClusterRoomHost implements RoomHost, DrainableRooms, OrphanTaker {
     return [...this.owned.values()].map((e) => e.room);
   }
 
-  async admit(roomId: string): Promise<RoomCheckpoint | undefined> {
+  async admit(roomId: string): Promise<Checkpoint | undefined> {
     const claim = this.claims.get(roomId);
     if (claim?.checkpoint) return claim.checkpoint;
     // Colyseus's RedisDriver does not keep chosen ids unique (colyseus#978): the claim does, and
@@ -147,6 +148,12 @@ export class ClusterRoomHost implements RoomHost, DrainableRooms, OrphanTaker {
     if (!entry) return;
     this.checkpoints.write(entry);
     this.o.onLoadChange();
+  }
+
+  commit(room: HostedRoom): Promise<Checkpoint | undefined> {
+    const entry = this.owned.get(room.roomId);
+    if (!entry || entry.room !== room) return Promise.resolve(undefined);
+    return this.checkpoints.commit(entry, () => this.owned.get(room.roomId) === entry);
   }
 
   /** Ids of the rooms this node owns and still runs. */

@@ -2,7 +2,7 @@
  * A room running on this node under a lease its claim won. Once fenced it never runs here again:
  * the lease was lost or given away, and nothing more is renewed or written for it.
  */
-import type { HostedRoom } from "../rooms/room-host.ts";
+import type { HostedRoom } from "../durable/room-host.ts";
 import type { Lease } from "./ownership.ts";
 
 export class OwnedRoom {

@@ -3,11 +3,10 @@
  * here under the same id, its seats held for the players' SDKs to reconnect to. A checkpoint no
  * room can be rebuilt from is quarantined for an operator, and the room released.
  */
-import { matchMaker } from "@colyseus/core";
+import { createRoomWithId } from "../colyseus-internals.ts";
 import type { Logger } from "pino";
-import { ROOM_NAME } from "../../shared/constants.ts";
 import type { NodeMetrics } from "../metrics.ts";
-import { CheckpointError, MAX_CHECKPOINT_BYTES, parseCheckpoint } from "./checkpoint.ts";
+import { CheckpointError, MAX_CHECKPOINT_BYTES, parseCheckpoint } from "../durable/checkpoint.ts";
 import type { Claims } from "./claims.ts";
 import type { Lease, Ownership } from "./ownership.ts";
 import type { RecoveryFailures } from "./recovery-failures.ts";
@@ -57,7 +56,7 @@ export class Rehydrator {
         return false;
       }
       try {
-        await matchMaker.handleCreateRoom(ROOM_NAME, {}, undefined, roomId);
+        await createRoomWithId(pending.checkpoint.name, roomId);
       } catch (err) {
         if (pending.unusable === undefined) throw err;
         await this.quarantine(lease, pending.unusable);

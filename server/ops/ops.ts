@@ -11,7 +11,7 @@
 import { Redis } from "ioredis";
 import { formatTable, parseFlags } from "../cli.ts";
 import type { BadRecordSink } from "../cluster/bad-records.ts";
-import { MAX_CHECKPOINT_BYTES } from "../cluster/checkpoint.ts";
+import { MAX_CHECKPOINT_BYTES } from "../durable/checkpoint.ts";
 import { adminAddress, type NodeRecord, readNodes } from "../cluster/node-registry.ts";
 import { OwnershipView } from "../cluster/ownership.ts";
 import { type Bounded, withScripts } from "../cluster/redis-scripts.ts";
