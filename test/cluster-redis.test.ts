@@ -19,7 +19,9 @@ describe("Redis restarts mid-game", () => {
   let cluster: TestCluster;
   let redis: Redis;
   beforeAll(async () => {
-    cluster = await startCluster(2);
+    // The outage below lasts 3 s and the restart, with the nodes' reconnect backoff, up to 1.5 s
+    // more: a lease well past that, as the outage a deployment means to ride out must be.
+    cluster = await startCluster(2, { ROOM_LEASE_MS: "8000" });
     redis = new Redis(cluster.redis.redisUrl, { lazyConnect: true, maxRetriesPerRequest: null });
   });
   afterAll(async () => {
