@@ -92,3 +92,8 @@ export class ReversiBot {
     this.session.move(move.x, move.y);
   }
 }
+
+/** A clock's value at `at` (performance.now()): the colour to move kept running after the frame was sent. */
+export function clockAt(frame: ReversiFrame, color: Color, at: number): number {
+  return frame.turn === color ? Math.max(0, frame.clockMs[color] - Math.max(0, at - frame.at)) : frame.clockMs[color];
+}

@@ -8,7 +8,7 @@ import type { Room } from "@colyseus/sdk";
 import { expect } from "vitest";
 import { type ArenaSession, joinArena, joinReversi } from "../../client/lib/node.ts";
 import { waitFor } from "../../loadtest/processes.ts";
-import { ReversiBot, type ReversiFrame } from "../../loadtest/reversi-bot.ts";
+import { clockAt, ReversiBot } from "../../loadtest/reversi-bot.ts";
 import { BLACK, WHITE } from "../../shared/reversi/rules.ts";
 
 /** How far a clock may be from its value when the room went down, once the room is back (issue 10). */
@@ -177,11 +177,6 @@ const reversi: SurvivalGame = {
     };
   },
 };
-
-/** A clock's value at `at`: the colour to move kept running after the frame was sent. */
-export function clockAt(frame: ReversiFrame, color: typeof BLACK | typeof WHITE, at: number): number {
-  return frame.turn === color ? Math.max(0, frame.clockMs[color] - Math.max(0, at - frame.at)) : frame.clockMs[color];
-}
 
 /**
  * Every game on the durable-room layer. Reversi joins once it is on the layer in cluster mode
