@@ -1,10 +1,12 @@
 /**
  * Every place Locus reaches into Colyseus beyond its documented API: private fields and
  * undocumented behaviour, one small function each, with the version it was read from. A Colyseus
- * upgrade breaks here, in one place, or nowhere.
+ * upgrade breaks here, in one place, or nowhere: colyseus-internals.test.ts pins each of them,
+ * and fails when an upgrade moves one. The durable-room layer (server/durable) reaches Colyseus
+ * through this module alone.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
-import { ErrorCode, matchMaker, type Room, ServerError } from "@colyseus/core";
+import { type Client, ErrorCode, matchMaker, type Room, ServerError } from "@colyseus/core";
 import { $changes } from "@colyseus/schema";
 import type { WebSocketTransport } from "@colyseus/ws-transport";
 import type { WebSocketServer } from "ws";
@@ -245,4 +247,65 @@ export function leaveListingToNewOwner(room: Room): void {
  */
 export function schemaRefIds(state: object): { nextUniqueId: number } {
   return (state as { [$changes]: { root: { nextUniqueId: number } } })[$changes].root;
+}
+
+/**
+ * A stand-in for a client that never connected to this process, to hold its seat with
+ * `allowReconnection`. Read from @colyseus/core 0.18.17, Room.mjs `allowReconnection`: it reads
+ * only `sessionId` and `reconnectionToken` (the key the seat is held under) of the client it is
+ * handed, and copies `auth`, `userData` and `view` onto the client that takes the seat.
+ */
+export function ghostClient(sessionId: string, heldUnder: string): Client {
+  return { sessionId, reconnectionToken: heldUnder, auth: undefined, userData: undefined, view: undefined } as unknown as Client;
+}
+
+/**
+ * Counts a client that took a seat held for a ghost. Read from @colyseus/core 0.18.17: the
+ * matchmaker counts a client (`stats.local.ccu`) on its first join only, and a seat carried over
+ * from another node never had one here.
+ */
+export function countCarriedOverClient(): void {
+  matchMaker.stats.local.ccu++;
+  void matchMaker.stats.persist();
+}
+
+/**
+ * Creates a room of type `roomName` under `roomId` in this process, as a rebuild: read from
+ * @colyseus/core 0.18.17, MatchMaker.mjs, `handleCreateRoom`'s fourth argument presets the new
+ * room's id (its third restores a cached room, which Locus never does).
+ */
+export async function createRoomWithId(roomName: string, roomId: string): Promise<void> {
+  await matchMaker.handleCreateRoom(roomName, {}, undefined, roomId);
+}
+
+/**
+ * Calls `heard` for every frame a client's socket receives. Read from @colyseus/core 0.18.17 and
+ * @colyseus/ws-transport 0.18.4: `client.ref` is the `ws` WebSocket, which emits `message` per frame.
+ */
+export function onEveryFrame(client: Client, heard: () => void): void {
+  (client.ref as { on(event: "message", listener: () => void): void }).on("message", heard);
+}
+
+/**
+ * Counts every byte sent to a client. Read from @colyseus/core 0.18.17: every frame a room sends
+ * a client (state, patches, messages) goes through the client's `raw(data, options, cb)`.
+ */
+export function countBytesSent(client: Client, count: (bytes: number) => void): void {
+  const raw = client.raw.bind(client);
+  client.raw = (data, options, cb) => {
+    count(data.byteLength);
+    raw(data, options, cb);
+  };
+}
+
+/**
+ * Passes each client's full state through `send`, which may send it at once (`now`) or later.
+ * Read from @colyseus/core 0.18.17, Room.mjs: the full state a client decodes from is sent by the
+ * private `sendFullState(client)` once the client acknowledges its JOIN_ROOM, on a join and on a
+ * reconnect alike, and nothing else calls it.
+ */
+export function routeFullStates(room: Room, send: (client: Client, now: () => void) => void): void {
+  const r = room as unknown as { sendFullState(client: Client): void };
+  const sendFullState = r.sendFullState.bind(room);
+  r.sendFullState = (client) => send(client, () => sendFullState(client));
 }

@@ -32,7 +32,8 @@ import { createFrameGate } from "./edge/frame-gate.ts";
 import { installMatchmaking } from "./matchmaking.ts";
 import { ARENA_FRAMES, arenaRoom } from "./rooms/arena-room.ts";
 import { reconnectGate } from "./rooms/reconnect-gate.ts";
-import { LocalRoomHost, type RoomHost } from "./rooms/room-host.ts";
+import { createDurableCounters } from "./durable/durable-metrics.ts";
+import { LocalRoomHost, type RoomHost } from "./durable/room-host.ts";
 
 export interface LocusNode {
   readonly port: number;
@@ -77,6 +78,7 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
     : undefined;
   await cluster?.ready();
   const host: RoomHost = cluster?.host ?? new LocalRoomHost(roomCap);
+  const durableMetrics = { ...metrics, ...createDurableCounters(metrics.registry) };
   const status = () => {
     const drain = cluster?.drain.status();
     return {
@@ -149,7 +151,7 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
       seatHoldSeconds: config.seatHoldSeconds,
       seatReservationSeconds: config.seatReservationSeconds,
       pendingSeats: new PendingSeatLimit(config.maxPendingSeatsPerIp, config.edge.limitExemptIps, refusals),
-      metrics,
+      metrics: durableMetrics,
       log,
       host,
       tokenHash,

@@ -5,15 +5,15 @@
  * Nothing here runs inside a tick: rooms hand over a checkpoint synchronously and the Redis
  * round trips happen afterwards, on timers.
  */
-import { matchMaker, ServerError } from "@colyseus/core";
+import { ServerError } from "@colyseus/core";
 import type { Logger } from "pino";
 import { JoinErrorCode } from "../../shared/protocol.ts";
-import { ROOM_NAME } from "../../shared/constants.ts";
 import type { RoomCap } from "../edge/room-cap.ts";
 import type { NodeMetrics } from "../metrics.ts";
-import type { HostedRoom, RoomHost } from "../rooms/room-host.ts";
+import { createRoomWithId } from "../colyseus-internals.ts";
+import { type Checkpoint, CheckpointError, MAX_CHECKPOINT_BYTES, parseCheckpoint } from "../durable/checkpoint.ts";
+import type { HostedRoom, RoomHost } from "../durable/room-host.ts";
 import type { BadRecordSink } from "./bad-records.ts";
-import { type Checkpoint, CheckpointError, MAX_CHECKPOINT_BYTES, parseCheckpoint } from "./checkpoint.ts";
 import { MAX_NODE_RECORD_BYTES } from "./node-registry.ts";
 import { readOwners } from "./owner-value.ts";
 import { channels, keys, type OwnershipChange, QUARANTINE_TTL_MS } from "./redis-keys.ts";
@@ -51,7 +51,8 @@ interface OwnedRoom {
   readonly epoch: number;
   /** Local time after which this node can no longer be sure it still owns the room. */
   deadline: number;
-  writing: boolean;
+  /** The checkpoint write in flight, if any: settles when it does. */
+  writing: Promise<unknown> | undefined;
   fenced: boolean;
   /** When this room's next periodic checkpoint is due (local clock). */
   checkpointDueAt: number;
@@ -158,7 +159,7 @@ export class ClusterRoomHost implements RoomHost {
       room,
       epoch: claim.epoch,
       deadline: Date.now() + this.o.leaseMs - this.renewEveryMs,
-      writing: false,
+      writing: undefined,
       fenced: false,
       // Within one interval of the checkpoint written below, at the next slice in turn.
       checkpointDueAt: Date.now() + ((this.nextSlot++ % this.checkpointSlices) + 1) * this.checkpointSliceMs,
@@ -291,7 +292,7 @@ export class ClusterRoomHost implements RoomHost {
         return false;
       }
       try {
-        await matchMaker.handleCreateRoom(ROOM_NAME, {}, undefined, roomId);
+        await createRoomWithId(pending.checkpoint.name, roomId);
       } catch (err) {
         if (pending.unusable === undefined) throw err;
         await this.quarantine(roomId, pending.epoch, pending.unusable);
@@ -381,23 +382,37 @@ export class ClusterRoomHost implements RoomHost {
 
   private writeCheckpoint(e: OwnedRoom): void {
     if (e.writing || e.fenced) return;
+    this.write(e).catch(() => undefined);
+  }
+
+  async commit(room: HostedRoom): Promise<Checkpoint | undefined> {
+    const e = this.owned.get(room.roomId);
+    if (!e || e.room !== room) return undefined;
+    // One write of a room at a time, so a newer checkpoint is never overtaken by an older one.
+    while (e.writing) await e.writing.catch(() => undefined);
+    return e.fenced ? undefined : this.write(e);
+  }
+
+  /** Writes the room's checkpoint under its epoch; resolves with it once stored, undefined when the lease refused it. */
+  private async write(e: OwnedRoom): Promise<Checkpoint | undefined> {
     const { redis, nodeId, metrics, log } = this.o;
     const started = performance.now();
-    const data = JSON.stringify(e.room.checkpoint(nodeId, e.epoch));
-    e.writing = true;
-    redis
-      .locusWriteCheckpoint(keys.owner(e.room.roomId), keys.checkpoint(e.room.roomId), nodeId, e.epoch, data)
-      .then((written) => {
-        if (written === 1) {
-          metrics.checkpointBytes.observe(data.length);
-          metrics.checkpointWriteSeconds.observe((performance.now() - started) / 1000);
-        } else {
-          metrics.fencedWrites.inc();
-          log.warn({ event: "checkpoint_fenced", room: e.room.roomId, epoch: e.epoch }, "checkpoint refused: this node no longer holds the room's lease");
-        }
-      })
-      .catch(() => undefined)
-      .finally(() => (e.writing = false));
+    const checkpoint = e.room.checkpoint(nodeId, e.epoch);
+    const data = JSON.stringify(checkpoint);
+    const writing = redis.locusWriteCheckpoint(keys.owner(e.room.roomId), keys.checkpoint(e.room.roomId), nodeId, e.epoch, data);
+    e.writing = writing;
+    try {
+      if ((await writing) === 1) {
+        metrics.checkpointBytes.observe(data.length);
+        metrics.checkpointWriteSeconds.observe((performance.now() - started) / 1000);
+        return checkpoint;
+      }
+      metrics.fencedWrites.inc();
+      log.warn({ event: "checkpoint_fenced", room: e.room.roomId, epoch: e.epoch }, "checkpoint refused: this node no longer holds the room's lease");
+      return undefined;
+    } finally {
+      e.writing = undefined;
+    }
   }
 
   private fence(e: OwnedRoom, reason: string): void {

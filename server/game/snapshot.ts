@@ -7,6 +7,7 @@ import { Encoder } from "@colyseus/schema";
 import { MAX_COINS, MAX_PLAYERS_LIMIT, NAME_MAX_LENGTH } from "../../shared/constants.ts";
 import { parseJoinOptions } from "../../shared/protocol.ts";
 import { ArenaState } from "../../shared/schema.ts";
+import { isColyseusId } from "../durable/colyseus-id.ts";
 import { ArenaWorld, PALETTE_SIZE } from "./arena-world.ts";
 import { Rng } from "./rng.ts";
 
@@ -39,16 +40,6 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 const isFiniteNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 const isUint32 = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 const isInt32 = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff;
-
-/**
- * A session id or reconnection token as Colyseus makes them. Never the name of something on Object.prototype: the
- * schema encoder (@colyseus/schema 5) keeps a map's key-to-index table in a plain object, so a
- * player keyed `constructor` finds `Object` there as its index and every patch of the room
- * throws, once a tick, with no state sent.
- */
-export function isColyseusId(v: unknown): v is string {
-  return typeof v === "string" && /^[A-Za-z0-9_-]{1,64}$/.test(v) && !(v in Object.prototype);
-}
 
 /** Coin keys as `spawnCoin` makes them: "c" and a counter below the world's next coin id. */
 const COIN_KEY = /^c(0|[1-9][0-9]{0,9})$/;
@@ -97,6 +88,29 @@ function playerProblem(p: unknown): string | undefined {
   if (!(Number.isInteger(p.color) && (p.color as number) >= 0 && (p.color as number) < PALETTE_SIZE)) return "color is not a palette index";
   if (typeof p.connected !== "boolean") return "connected is not a boolean";
   return undefined;
+}
+
+/**
+ * The world an arena checkpoint holds, checked for a room to be rebuilt from: a snapshot
+ * parseWorldSnapshot accepts, at the checkpoint's tick, with one player for each of its seats (a
+ * player without a seat would never leave), and one the schema encoder can serve. Throws saying
+ * what is wrong.
+ */
+export function parseCheckpointWorld(data: unknown, tick: number, seats: readonly string[]): WorldSnapshot {
+  const world = parseWorldSnapshot(data, tick);
+  if (!world.ok) throw new Error(world.error);
+  const players = world.value.state.players as Record<string, unknown>;
+  const playerCount = Object.keys(players).length;
+  if (seats.length !== playerCount) throw new Error(`${seats.length} seats for ${playerCount} players`);
+  for (const seat of seats) {
+    if (!Object.hasOwn(players, seat)) throw new Error(`seat ${seat} has no player`);
+  }
+  try {
+    proveRestorable(world.value);
+  } catch (err) {
+    throw new Error(`the world does not restore: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return world.value;
 }
 
 /**

@@ -11,7 +11,7 @@
 import { Redis } from "ioredis";
 import { formatTable, parseFlags } from "../cli.ts";
 import type { BadRecordSink } from "../cluster/bad-records.ts";
-import { MAX_CHECKPOINT_BYTES } from "../cluster/checkpoint.ts";
+import { MAX_CHECKPOINT_BYTES } from "../durable/checkpoint.ts";
 import { adminAddress, type NodeRecord, readNodes } from "../cluster/node-registry.ts";
 import { readOwners } from "../cluster/owner-value.ts";
 import { keys } from "../cluster/redis-keys.ts";
@@ -166,9 +166,9 @@ function summary(read: Bounded): { tick: number; players: number; takenAt: numbe
   if (read.status === "missing") return "none";
   if (read.status !== "ok") return read.status === "too_large" ? `unreadable: ${read.bytes} bytes` : `unreadable: a ${read.type}`;
   try {
-    const cp = JSON.parse(read.text) as { tick: unknown; takenAt: unknown; world: { state: { players: object } } };
-    if (typeof cp.tick !== "number" || typeof cp.takenAt !== "number") return "unreadable";
-    return { tick: cp.tick, takenAt: cp.takenAt, players: Object.keys(cp.world.state.players).length };
+    const cp = JSON.parse(read.text) as { tick: unknown; takenAt: unknown; seats: unknown[] };
+    if (typeof cp.tick !== "number" || typeof cp.takenAt !== "number" || !Array.isArray(cp.seats)) return "unreadable";
+    return { tick: cp.tick, takenAt: cp.takenAt, players: cp.seats.length };
   } catch {
     return "unreadable";
   }

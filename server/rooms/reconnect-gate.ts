@@ -7,7 +7,7 @@
 import { matchMaker } from "@colyseus/core";
 import { JoinErrorCode } from "../../shared/protocol.ts";
 import { roomOfSocketUrl } from "../colyseus-internals.ts";
-import { ArenaRoom } from "./arena-room.ts";
+import { DurableRoom } from "../durable/durable-room.ts";
 
 export function reconnectGate(request: Request): Response | undefined {
   const url = new URL(request.url);
@@ -15,6 +15,6 @@ export function reconnectGate(request: Request): Response | undefined {
   const { roomId } = roomOfSocketUrl(url);
   if (token === null || roomId === undefined) return undefined;
   const room = matchMaker.getLocalRoomById(roomId);
-  if (!(room instanceof ArenaRoom) || room.tokenVerdict(token) !== "in_use") return undefined;
+  if (!(room instanceof DurableRoom) || room.tokenVerdict(token) !== "in_use") return undefined;
   return new Response("this seat's player is connected", { status: JoinErrorCode.CONFLICT });
 }

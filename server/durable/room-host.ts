@@ -5,7 +5,7 @@
  */
 import { ServerError } from "@colyseus/core";
 import { JoinErrorCode } from "../../shared/protocol.ts";
-import type { Checkpoint } from "../cluster/checkpoint.ts";
+import type { Checkpoint } from "./checkpoint.ts";
 import type { RoomCap } from "../edge/room-cap.ts";
 
 export interface HostedRoom {
@@ -31,6 +31,12 @@ export interface RoomHost {
   disposed(room: HostedRoom): void;
   /** A seat was taken, reconnected or freed: its reconnection token changed. */
   seatsChanged(room: HostedRoom): void;
+  /**
+   * Writes the room's checkpoint now, after any write of it still in flight, and resolves with the
+   * checkpoint once it is stored; with undefined when it was not, because this node no longer owns
+   * the room. Rejects when the store could not be reached.
+   */
+  commit(room: HostedRoom): Promise<Checkpoint | undefined>;
   /** Why the node cannot take a join right now, or undefined when it can. */
   joinRefusal(): string | undefined;
   /** The rooms this node runs. */
@@ -72,6 +78,11 @@ export class LocalRoomHost implements RoomHost {
   }
 
   seatsChanged(): void {}
+
+  /** Nothing outlives a lone node: the checkpoint is taken, and kept nowhere. */
+  async commit(room: HostedRoom): Promise<Checkpoint> {
+    return room.checkpoint("local", 0);
+  }
 
   joinRefusal(): undefined {
     return undefined;
