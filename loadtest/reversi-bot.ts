@@ -25,6 +25,8 @@ export class ReversiBot {
   readonly seen = new Set<number>();
   /** Squares seen with a disc that a later frame showed empty: moves lost. */
   readonly lost = new Set<number>();
+  /** Frames whose board was not 64 squares: a state applied wrongly (a patch applied twice). */
+  badBoards = 0;
   /** The frames of the current window (see `clearFrames`). */
   frames: ReversiFrame[] = [];
   private readonly thinkMs: number;
@@ -39,6 +41,8 @@ export class ReversiBot {
     session.room.onStateChange(() => this.onFrame());
     // A move sent to a node that died before it answered may never have been played.
     session.room.onReconnect(() => (this.sentAt = -1));
+    // A refused move (the room was paused while it moved) is tried again at the next frame.
+    session.onError(() => (this.sentAt = -1));
   }
 
   get last(): ReversiFrame | undefined {
@@ -64,7 +68,11 @@ export class ReversiBot {
 
   private onFrame(): void {
     const state = this.session.state;
-    if (!state?.board || state.board.length !== SQUARES) return;
+    if (!state?.board?.length) return;
+    if (state.board.length !== SQUARES) {
+      this.badBoards++;
+      return;
+    }
     let discs = 0;
     for (let i = 0; i < SQUARES; i++) {
       if (state.board[i] !== 0) {

@@ -158,15 +158,11 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
     }),
   );
   frames.define(ROOM_NAME, ARENA_FRAMES);
-  // Reversi has no checkpoints until it sits on the durable-room layer: in cluster mode no lease
-  // would name its owner, so gateways could not route to it. A lone node serves it.
-  if (!cluster) {
-    server.define(
-      REVERSI_ROOM_NAME,
-      reversiRoom({ nodeId: config.nodeId, clockMs: config.reversiClockMs, seatHoldSeconds: config.seatHoldSeconds, metrics, log }),
-    );
-    frames.define(REVERSI_ROOM_NAME, REVERSI_FRAMES);
-  }
+  server.define(
+    REVERSI_ROOM_NAME,
+    reversiRoom({ nodeId: config.nodeId, clockMs: config.reversiClockMs, seatHoldSeconds: config.seatHoldSeconds, metrics: durableMetrics, log, host, tokenHash }),
+  );
+  frames.define(REVERSI_ROOM_NAME, REVERSI_FRAMES);
   installMatchmaking(log);
   await server.listen(config.port, config.host);
   const port = (httpServer.address() as AddressInfo).port;

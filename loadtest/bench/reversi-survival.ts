@@ -25,6 +25,8 @@ export interface ReversiRecovery {
   readonly movesLost: number;
   /** The larger of the two clocks' distance from its value when the room went down. */
   readonly clockErrorMs: number;
+  /** Frames either bot got whose board was not 64 squares, since the room went down. */
+  readonly badBoards: number;
   /** Discs on the board when the room went down. */
   readonly discs: number;
 }
@@ -91,6 +93,7 @@ export async function measureReversiSurvival(o: ReversiSurvivalOptions, progress
       const node = nodes.get(from)!;
       for (const b of bots) b.clearFrames();
       const lostBefore = bots.map((b) => b.lost.size);
+      const badBefore = bots.map((b) => b.badBoards);
       const downAt = performance.now();
       if (how === "kill") {
         node.child.kill("SIGKILL");
@@ -105,7 +108,8 @@ export async function measureReversiSurvival(o: ReversiSurvivalOptions, progress
       const lostSquares = Math.max(...bots.map((b, j) => b.lost.size - lostBefore[j]!));
       const movesLost = Math.max(lostSquares, ...around.map(({ after }) => Math.max(0, last.discs - after.discs)));
       const clockErrorMs = Math.max(...around.flatMap(({ before, after }) => ([BLACK, WHITE] as const).map((c) => Math.abs(after.clockMs[c] - clockAt(before, c, downAt)))));
-      recoveries.push({ how, recoveryMs: recoveredAt - downAt, movesLost, clockErrorMs, discs: last.discs });
+      const badBoards = bots.reduce((n, b, j) => n + b.badBoards - badBefore[j]!, 0);
+      recoveries.push({ how, recoveryMs: recoveredAt - downAt, movesLost, clockErrorMs, badBoards, discs: last.discs });
       progress(`reversi-survival: ${how} ${i + 1}/${plan.length} of ${from}: back in ${(recoveredAt - downAt).toFixed(0)} ms, ${movesLost} moves lost, clocks within ${clockErrorMs.toFixed(0)} ms`);
       if (how === "kill") {
         nodes.delete(from);

@@ -159,6 +159,7 @@ const reversi: SurvivalGame = {
       expectCarriedOver(from, downAt) {
         for (const b of bots) {
           expect([...b.lost]).toEqual([]);
+          expect(b.badBoards).toBe(0);
           const { before, after } = aroundMove(b.frames, from);
           expect(after.discs).toBeGreaterThanOrEqual(before.discs);
           for (const color of [BLACK, WHITE] as const) {
@@ -168,7 +169,7 @@ const reversi: SurvivalGame = {
       },
       async goesOn() {
         const discs = bots[0]!.last!.discs;
-        await waitFor(() => bots.every((b) => b.last!.discs > discs + 2 || b.last!.winner !== 0), 10_000, () => "moves played on the new node");
+        await waitFor(() => bots.every((b) => b.last!.discs > discs + 2 || b.last!.winner !== 0), 10_000, () => `moves played on the new node: ${bots.map((b) => JSON.stringify(b.last)).join(" ")}`);
       },
       async leave() {
         for (const b of bots) b.stop();
@@ -178,9 +179,5 @@ const reversi: SurvivalGame = {
   },
 };
 
-/**
- * Every game on the durable-room layer. Reversi joins once it is on the layer in cluster mode
- * (before that, cluster nodes do not serve it).
- */
-export const SURVIVAL_GAMES: readonly SurvivalGame[] = [arena];
-export const NOT_YET_DURABLE: readonly SurvivalGame[] = [reversi];
+/** Every game on the durable-room layer. */
+export const SURVIVAL_GAMES: readonly SurvivalGame[] = [arena, reversi];
