@@ -59,8 +59,8 @@ describe("crash: SIGKILL a node under its players", () => {
     // Once a checkpoint has been written since she stopped, that checkpoint is where she is.
     await waitFor(
       async () => {
-        const written = JSON.parse((await redis.get(keys.checkpoint(ada.room.roomId))) ?? "null") as { world: { state: { players: Record<string, { x: number; y: number }> } } } | null;
-        const there = written?.world.state.players[ada.sessionId];
+        const written = JSON.parse((await redis.get(keys.checkpoint(ada.room.roomId))) ?? "null") as { game: { data: { state: { players: Record<string, { x: number; y: number }> } } } } | null;
+        const there = written?.game.data.state.players[ada.sessionId];
         return there !== undefined && Math.abs(there.x - before.x) < 1e-3 && Math.abs(there.y - before.y) < 1e-3;
       },
       5000,

@@ -146,18 +146,17 @@ describe("bad checkpoints, rebuilt on the node where honest players play", () =>
   }
 
   const cases: [string, (cp: any, first: string) => string | void, string][] = [
-    ["a player's x that does not restore", (cp, first) => void (cp.world.state.players[first].x = "abc"), "x is not a finite number"],
+    ["a player's x that does not restore", (cp, first) => void (cp.game.data.state.players[first].x = "abc"), "x is not a finite number"],
     [
       "a player keyed constructor",
       (cp, first) => {
-        cp.world.state.players.constructor = cp.world.state.players[first];
-        delete cp.world.state.players[first];
-        cp.seats[0].sessionId = "constructor";
+        cp.game.data.state.players.constructor = cp.game.data.state.players[first];
+        delete cp.game.data.state.players[first];
       },
       'player key "constructor" is not a session id',
     ],
-    ["a player keyed __proto__", (cp, first) => JSON.stringify(cp).replaceAll(`"${first}"`, '"__proto__"'), 'player key "__proto__" is not a session id'],
-    ["a 20 MB player name", (cp, first) => void (cp.world.state.players[first].name = cp.seats[0].name = "n".repeat(TWENTY_MB)), "over the 262144-byte limit"],
+    ["a player keyed __proto__", (cp, first) => JSON.stringify(cp).replaceAll(`"${first}"`, '"__proto__"'), 'seat "__proto__" is not a session id'],
+    ["a 20 MB player name", (cp, first) => void (cp.game.data.state.players[first].name = "n".repeat(TWENTY_MB)), "over the 262144-byte limit"],
   ];
 
   for (const [what, spoil, reason] of cases) {

@@ -52,7 +52,7 @@ describe("hashed seat tokens in a cluster", () => {
     let raw = "";
     await waitFor(async () => (raw = (await redis.get(keys.checkpoint(roomId))) ?? "").includes(bob.sessionId), 5000, () => "a checkpoint with both seats");
     const checkpoint = JSON.parse(raw) as { format: number; seats: Record<string, unknown>[] };
-    expect(checkpoint.format).toBe(2);
+    expect(checkpoint.format).toBe(3);
     expect(checkpoint.seats).toHaveLength(2);
     for (const seat of checkpoint.seats) {
       expect(seat.tokenHash).toMatch(TOKEN_HASH_PATTERN);
@@ -85,7 +85,11 @@ describe("hashed seat tokens in a cluster", () => {
     await waitFor(async () => ((await redis.get(keys.checkpoint(roomId))) ?? "").includes(cyd.sessionId), 5000, () => "Cyd's seat checkpointed");
     owner.child.kill("SIGSTOP");
     const cp = JSON.parse((await redis.get(keys.checkpoint(roomId)))!);
+    // Format 1 kept the arena's world where format 3 keeps the game section, and no room name.
     cp.format = 1;
+    cp.world = cp.game.data;
+    delete cp.game;
+    delete cp.name;
     cp.seats = cp.seats.map(({ tokenHash: _, ...seat }: Record<string, unknown>) => ({ ...seat, reconnectionToken: tokenOf(cyd) }));
     await redis.set(keys.checkpoint(roomId), JSON.stringify(cp));
     const stalled = cyd.state.nodeId;
@@ -93,7 +97,7 @@ describe("hashed seat tokens in a cluster", () => {
     await waitFor(() => cyd.state.nodeId !== stalled && cyd.state.players.has(cyd.sessionId), 15_000, () => `Cyd back on another node\n${cluster.output()}`);
     expect(cyd.room).toBe(cydRoom);
     const rebuilt = JSON.parse((await redis.get(keys.checkpoint(roomId)))!) as { format: number };
-    expect(rebuilt.format).toBe(2);
+    expect(rebuilt.format).toBe(3);
   });
 });
 

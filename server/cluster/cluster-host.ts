@@ -390,7 +390,8 @@ export class ClusterRoomHost implements RoomHost {
     if (!e || e.room !== room) return undefined;
     // One write of a room at a time, so a newer checkpoint is never overtaken by an older one.
     while (e.writing) await e.writing.catch(() => undefined);
-    return e.fenced ? undefined : this.write(e);
+    // Disposed meanwhile: its keys are released, and a write now would only be refused.
+    return e.fenced || this.owned.get(room.roomId) !== e ? undefined : this.write(e);
   }
 
   /** Writes the room's checkpoint under its epoch; resolves with it once stored, undefined when the lease refused it. */

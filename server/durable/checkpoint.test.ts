@@ -87,7 +87,8 @@ describe("parseCheckpoint", () => {
 
   const spoilt: [string, (cp: any) => void, string][] = [
     ["a seat listed twice", (cp) => (cp.seats[1] = cp.seats[0]), "listed twice"],
-    ["a seat keyed constructor", (cp) => (cp.seats[0].sessionId = "constructor"), "a seat is malformed"],
+    ["a seat keyed constructor", (cp) => (cp.seats[0].sessionId = "constructor"), 'seat "constructor" is not a session id'],
+    ["a seat that is not an object", (cp) => (cp.seats[0] = 7), "a seat is not an object"],
     ["a plain token in format 3", (cp) => (cp.seats[0].tokenHash = "tokenAAAA"), "no valid token hash"],
     ["2000 seats", (cp) => (cp.seats = Array.from({ length: 2000 }, () => cp.seats[0])), "2000 seats"],
     ["another room's checkpoint", (cp) => (cp.roomId = "r2"), "is not r1"],

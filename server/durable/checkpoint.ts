@@ -129,7 +129,8 @@ function parseSeats(raw: unknown, plainTokens: boolean, hashToken: TokenHash): S
   if (raw.length > MAX_SEATS) throw new CheckpointError(`${raw.length} seats, more than ${MAX_SEATS}`);
   const seen = new Set<string>();
   return raw.map((seat: unknown) => {
-    if (!isObject(seat) || !isColyseusId(seat.sessionId)) throw new CheckpointError("a seat is malformed");
+    if (!isObject(seat)) throw new CheckpointError("a seat is not an object");
+    if (!isColyseusId(seat.sessionId)) throw new CheckpointError(`seat ${JSON.stringify(String(seat.sessionId).slice(0, 70))} is not a session id`);
     const token = plainTokens ? seat.reconnectionToken : seat.tokenHash;
     if (!(plainTokens ? isColyseusId(token) : typeof token === "string" && TOKEN_HASH_PATTERN.test(token))) {
       throw new CheckpointError(`seat ${seat.sessionId} has no valid ${plainTokens ? "reconnection token" : "token hash"}`);

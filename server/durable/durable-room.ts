@@ -91,6 +91,11 @@ const SEAT_IN_USE_MS = 3000;
 /** An every-change room whose checkpoint write failed tries again this long after. */
 const COMMIT_RETRY_MS = 250;
 
+/** A checkpoint the room could not be rebuilt from: the host quarantines it and says why, so the room's failed create is not logged again. */
+class UnusableCheckpoint extends Error {
+  override name = "UnusableCheckpoint";
+}
+
 /** Refuses a join when the node cannot take one (draining, or its state store unreachable); for a room type's static onAuth. */
 export function refuseJoinWhenHostCannot(host: RoomHost): void {
   const refusal = host.joinRefusal();
@@ -127,8 +132,8 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
    * state: the client once it has reconnected, undefined before.
    */
   private readonly awaitedSeats = new Map<string, Client | undefined>();
-  /** Frozen for a hand-off or fenced: no checkpoint this room takes from now on is its last. */
-  private handedOver = false;
+  /** Frozen for a hand-off, fenced or disposed: no change is committed from now on. */
+  private stopped = false;
   private fenced = false;
   /** Set once onCreate has finished: a room refused half way has nothing to count or release. */
   private live = false;
@@ -205,6 +210,7 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
   protected changed(): Promise<void> {
     if (this.checkpointPolicy !== "every-change") return Promise.resolve();
     const upTo = ++this.changes;
+    if (this.stopped) return Promise.resolve();
     const done = new Promise<void>((resolve) => this.commitWaiters.push({ upTo, resolve }));
     if (!this.committing) void this.commitChanges();
     return done;
@@ -232,8 +238,9 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
       try {
         this.rebuild(checkpoint);
       } catch (err) {
-        host.checkpointUnusable(this.roomId, `restore failed: ${err instanceof Error ? err.message : String(err)}`);
-        throw err;
+        const reason = `restore failed: ${err instanceof Error ? err.message : String(err)}`;
+        host.checkpointUnusable(this.roomId, reason);
+        throw new UnusableCheckpoint(reason, { cause: err });
       }
     }
     await this.onCreateGame(options, checkpoint !== undefined);
@@ -269,14 +276,14 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
 
   freeze(nodeId: string, epoch: number): Checkpoint {
     this.simulating = false;
-    this.handedOver = true;
+    this.stopped = true;
     return this.checkpoint(nodeId, epoch);
   }
 
   fence(reason: string): void {
     if (this.fenced) return;
     this.fenced = true;
-    this.handedOver = true;
+    this.stopped = true;
     this.simulating = false;
     this.releaseCommitWaiters();
     this.log.info({ event: "room_fenced", reason }, "room closed here: another node owns it now");
@@ -368,6 +375,7 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
   }
 
   override onDispose(): void {
+    this.stopped = true;
     this.releaseCommitWaiters();
     if (!this.live) return;
     this.durable.metrics.rooms.dec();
@@ -376,6 +384,7 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
   }
 
   override onUncaughtException(error: Error, method: string): void {
+    if (error.cause instanceof UnusableCheckpoint) return;
     logUncaught(this.log, error, method);
   }
 
@@ -455,14 +464,15 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
   private async commitChanges(): Promise<void> {
     this.committing = true;
     try {
-      while (this.committedChanges < this.changes && !this.handedOver) {
+      while (this.committedChanges < this.changes && !this.stopped) {
         let stored: Checkpoint | undefined;
         try {
           stored = await this.durable.host.commit(this);
         } catch (err) {
           this.durable.metrics.checkpointCommitFailures.inc();
           this.log.warn({ event: "checkpoint_commit_failed", err }, "a change's checkpoint could not be stored; it stays unrevealed, and is tried again");
-          await new Promise<void>((resolve) => this.clock.setTimeout(resolve, COMMIT_RETRY_MS));
+          // Not the room's clock: a room without a loop of its own ticks it only in the patches held back now.
+          await new Promise<void>((resolve) => setTimeout(resolve, COMMIT_RETRY_MS));
           continue;
         }
         // Not stored: this node no longer owns the room, which the host fences.

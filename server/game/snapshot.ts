@@ -97,6 +97,7 @@ function playerProblem(p: unknown): string | undefined {
  * what is wrong.
  */
 export function parseCheckpointWorld(data: unknown, tick: number, seats: readonly string[]): WorldSnapshot {
+  if (!isUint32(tick)) throw new Error("tick is beyond the schema's uint32");
   const world = parseWorldSnapshot(data, tick);
   if (!world.ok) throw new Error(world.error);
   const players = world.value.state.players as Record<string, unknown>;
