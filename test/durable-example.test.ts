@@ -3,6 +3,7 @@
  * count, the count is checkpointed, the node running the room is SIGKILLed, and the room comes
  * back on the other node into the players' same Room objects with every count they saw.
  */
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import "../client/lib/use-ws.ts";
 import { Client, type Room } from "@colyseus/sdk";
@@ -15,6 +16,12 @@ import { keys } from "../server/cluster/redis-keys.ts";
 import { admin, startCluster, type TestCluster } from "./helpers/cluster.ts";
 
 const TALLY_NODE = fileURLToPath(new URL("../docs/examples/tally-node.ts", import.meta.url));
+const read = (path: string) => readFileSync(new URL(path, import.meta.url), "utf8").trim();
+
+it("is quoted whole by docs/durable-rooms.md, so the doc shows the code this test runs", () => {
+  const doc = read("../docs/durable-rooms.md");
+  for (const file of ["../docs/examples/tally-room.ts", "../docs/examples/tally-node.ts"]) expect(doc).toContain(`\`\`\`ts\n${read(file)}\n\`\`\``);
+});
 
 describe("the durable-rooms example", () => {
   let cluster: TestCluster;

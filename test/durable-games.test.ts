@@ -52,7 +52,7 @@ describe.each(SURVIVAL_GAMES)("$name survives", (game) => {
 
     expect(match.rooms).toEqual(rooms);
     for (const room of match.rooms) expect(room.roomId).toBe(match.roomId);
-    match.expectCarriedOver(owner, downAt);
+    match.expectCarriedOver(owner, downAt, "crash");
     await match.goesOn();
     const successor = match.nodeIds()[0]!;
     for (const trail of match.nodesSeen()) expect(trail).toEqual([owner, successor]);
@@ -68,7 +68,7 @@ describe.each(SURVIVAL_GAMES)("$name survives", (game) => {
     await waitFor(async () => (await admin(c.node(owner), "GET", "/status")).body.state === "drained", 15_000, () => `drained\n${c.output()}`);
     await waitFor(() => match.nodeIds().every((n) => n === "n2"), 10_000, () => `both players on n2\n${c.output()}`);
 
-    match.expectCarriedOver(owner, downAt);
+    match.expectCarriedOver(owner, downAt, "drain");
     await match.goesOn();
     expect(await roomsOf(c, owner)).toEqual([]);
     expect(await roomsOf(c, "n2")).toEqual([match.roomId]);
@@ -88,7 +88,7 @@ describe.each(SURVIVAL_GAMES)("$name survives", (game) => {
       zombie.child.kill("SIGCONT");
     }
     const successor = match.nodeIds()[0]!;
-    match.expectCarriedOver(owner, downAt);
+    match.expectCarriedOver(owner, downAt, "crash");
     await waitFor(() => zombie.output().includes('"event":"room_fenced"'), 10_000, () => `the woken copy closed\n${zombie.output()}`);
     const metrics = await (await fetch(`${zombie.adminUrl}/metrics`)).text();
     expect(Number(/^locus_fenced_writes_total\{[^}]*\} (\S+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);

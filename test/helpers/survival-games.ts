@@ -29,11 +29,11 @@ export interface Match {
   /** Starts a new window: what the players see from now on is compared across the coming move. */
   mark(): void;
   /**
-   * Asserts that the room came back from `from` with nothing the players saw lost: for a crash as
-   * of the last checkpoint, which `settle` made their last view; for a drain exactly. `downAt`
-   * is performance.now() when the room stopped on `from`.
+   * Asserts that the room came back from `from` with nothing the players saw lost: after a crash or
+   * a takeover as of the last checkpoint, which `settle` made their last view; after a drain
+   * exactly where it froze. `downAt` is performance.now() when the room stopped on `from`.
    */
-  expectCarriedOver(from: string, downAt: number): void;
+  expectCarriedOver(from: string, downAt: number, how: "crash" | "drain"): void;
   /** Waits until the game has changed again on the node it is on now. */
   goesOn(): Promise<void>;
   leave(): Promise<void>;
@@ -111,9 +111,11 @@ const arena: SurvivalGame = {
       mark() {
         for (const w of windows) w.splice(0, w.length - 1);
       },
-      expectCarriedOver(from) {
+      expectCarriedOver(from, _downAt, how) {
         for (const w of windows) {
           const { before, after } = aroundMove(w, from);
+          // A drain resumes at the tick it froze at; a rebuilt room at its checkpoint's, taken with the players at rest.
+          if (how === "drain") expect(after.tick).toBe(before.tick);
           for (const [id, p] of Object.entries(before.players)) {
             expect(after.players[id]!.x).toBeCloseTo(p.x, 3);
             expect(after.players[id]!.y).toBeCloseTo(p.y, 3);
