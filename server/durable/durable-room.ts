@@ -21,7 +21,8 @@
  *
  * Rules for a durable room: all game state is in what snapshot() returns; timers and loops are
  * set up again in onCreateGame (which runs for a new room and for a rebuilt one); the game
- * advances only while `running()` says so; with "every-change", `changed()` follows every change.
+ * advances only while `running()` says so; with "every-change", `changed()` follows every change,
+ * and what changed reaches clients only in the state (a message sent with it is not held back).
  */
 import { randomBytes } from "node:crypto";
 import { type Client, ClientState, CloseCode as ColyseusCloseCode, Room, type RoomOptions, ServerError } from "@colyseus/core";
