@@ -82,9 +82,12 @@ async function startScript(script: string, readyPath: string, env: Record<string
   return { ...proc, url };
 }
 
-/** A Locus node (`server/main.ts`), ready once its /readyz answers 200 (its operator listener opens first). */
-export function startNodeProcess(env: Record<string, string> = {}, options: StartOptions = {}): Promise<NodeProcess> {
-  return startLocusScript(NODE_MAIN, "/readyz", env, options);
+/**
+ * A Locus node (`server/main.ts`, or `main`: a script that starts one with room types of its own),
+ * ready once its /readyz answers 200 (its operator listener opens first).
+ */
+export function startNodeProcess(env: Record<string, string> = {}, options: StartOptions & { readonly main?: string } = {}): Promise<NodeProcess> {
+  return startLocusScript(options.main ?? NODE_MAIN, "/readyz", env, options);
 }
 
 /** A gateway (`server/gateway/main.ts`), ready once its /healthz answers (its operator listener opens first). */

@@ -34,6 +34,8 @@ import { ARENA_FRAMES, arenaRoom } from "./rooms/arena-room.ts";
 import { reconnectGate } from "./rooms/reconnect-gate.ts";
 import { createDurableCounters } from "./durable/durable-metrics.ts";
 import { LocalRoomHost, type RoomHost } from "./durable/room-host.ts";
+import type { DurableDeps, DurableRoom } from "./durable/durable-room.ts";
+import type { FramePolicy } from "./edge/frame-policy.ts";
 
 export interface LocusNode {
   readonly port: number;
@@ -50,9 +52,18 @@ export interface LocusNode {
   shutdown(deadlineMs: number): Promise<void>;
 }
 
+/** A durable room type of a game's own that a node serves beside Locus's games (docs/durable-rooms.md). */
+export interface RoomType {
+  readonly name: string;
+  /** The frames its clients may send. */
+  readonly frames: FramePolicy;
+  /** Its room class, bound to the node's side of the durable-room layer. */
+  readonly bind: (deps: DurableDeps) => new (...args: any[]) => DurableRoom<any, any>;
+}
+
 const NOT_CLUSTERED = "this node is not in a cluster (no REDIS_URL): there is no other node to take its rooms";
 
-export async function startNode(config: NodeConfig, log: Logger): Promise<LocusNode> {
+export async function startNode(config: NodeConfig, log: Logger, roomTypes: readonly RoomType[] = []): Promise<LocusNode> {
   const metrics = createNodeMetrics({ node: config.nodeId });
   // Refused requests, failed admin logins and refused or flooding sockets: logged once per offender and window.
   const abuse = new RepeatLog({ log });
@@ -158,14 +169,14 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
     }),
   );
   frames.define(ROOM_NAME, ARENA_FRAMES);
-  // Reversi has no checkpoints until it sits on the durable-room layer: in cluster mode no lease
-  // would name its owner, so gateways could not route to it. A lone node serves it.
-  if (!cluster) {
-    server.define(
-      REVERSI_ROOM_NAME,
-      reversiRoom({ nodeId: config.nodeId, clockMs: config.reversiClockMs, seatHoldSeconds: config.seatHoldSeconds, metrics, log }),
-    );
-    frames.define(REVERSI_ROOM_NAME, REVERSI_FRAMES);
+  server.define(
+    REVERSI_ROOM_NAME,
+    reversiRoom({ nodeId: config.nodeId, clockMs: config.reversiClockMs, seatHoldSeconds: config.seatHoldSeconds, metrics: durableMetrics, log, host, tokenHash }),
+  );
+  frames.define(REVERSI_ROOM_NAME, REVERSI_FRAMES);
+  for (const type of roomTypes) {
+    server.define(type.name, type.bind({ host, tokenHash, seatHoldSeconds: config.seatHoldSeconds, log, metrics: durableMetrics }));
+    frames.define(type.name, type.frames);
   }
   installMatchmaking(log);
   await server.listen(config.port, config.host);

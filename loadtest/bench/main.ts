@@ -16,6 +16,10 @@ import { measureCheckpointCost } from "./checkpoint-cost.ts";
 import { measureDrain } from "./drain.ts";
 import { measureFailover } from "./failover.ts";
 import { measureFeel } from "./feel.ts";
+import { measureSdkHitch } from "./sdk-hitch.ts";
+import { sdkHitchSection } from "./sdk-hitch-section.ts";
+import { measureReversiSurvival } from "./reversi-survival.ts";
+import { reversiSurvivalSection } from "./reversi-survival-section.ts";
 import { feelSection } from "./feel-section.ts";
 import { measureGatewayCost } from "./gateway-cost.ts";
 import { describeMachine, machineLine, pinSelf } from "./machine.ts";
@@ -29,7 +33,7 @@ console.warn = () => undefined;
 // Every node and gateway the bench starts inherits it: the bots are hundreds of players on one address.
 process.env.LIMIT_EXEMPT_IPS ??= LOAD_GENERATOR_ADDRESSES;
 
-const SECTIONS = ["capacity", "checkpoints", "gateway", "failover", "drain", "chaos", "feel"] as const;
+const SECTIONS = ["capacity", "checkpoints", "gateway", "failover", "drain", "sdk-hitch", "reversi-survival", "chaos", "feel"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const spec = {
@@ -41,6 +45,9 @@ const spec = {
   kills: { type: "string", help: "failover: nodes to SIGKILL one after another (1 to 200, default 20)" },
   "failover-bots": { type: "string", help: "failover: full bots playing throughout (1 to 200, default 24)" },
   "drain-rooms": { type: "string", help: "drain: rooms on the drained node, 2 bots each (1 to 500, default 50)" },
+  "sdk-drains": { type: "string", help: "sdk-hitch: drains of the room the stock SDK clients play in (1 to 100, default 8)" },
+  "reversi-kills": { type: "string", help: "reversi-survival: SIGKILLs of the node running the Reversi match (1 to 200, default 20)" },
+  "reversi-drains": { type: "string", help: "reversi-survival: drains after the kills (0 to 100, default 5)" },
   "chaos-seconds": { type: "string", help: "chaos: seconds of play after the ramp, a kill at a third and a drain at two thirds (6 to 600, default 45)" },
   "feel-seconds": { type: "string", help: "feel: seconds each scripted pair plays per network condition (6 to 600, default 20)" },
   "feel-rounds": { type: "string", help: "feel: runs of each condition, each with its own seed (1 to 10, default 2)" },
@@ -57,6 +64,9 @@ const rounds = flags.int("rounds", 3, 1, 10);
 const kills = flags.int("kills", 20, 1, 200);
 const failoverBots = flags.int("failover-bots", 24, 1, 200);
 const drainRooms = flags.int("drain-rooms", 50, 1, 500);
+const sdkDrains = flags.int("sdk-drains", 8, 1, 100);
+const reversiKills = flags.int("reversi-kills", 20, 1, 200);
+const reversiDrains = flags.int("reversi-drains", 5, 0, 100);
 const chaosSeconds = flags.int("chaos-seconds", 45, 6, 600);
 const feelSeconds = flags.int("feel-seconds", 20, 6, 600);
 const feelRounds = flags.int("feel-rounds", 2, 1, 10);
@@ -163,7 +173,15 @@ await attempt("drain", async () => {
   parts.set("drain", section.markdown);
   plots.push(...section.plots);
 });
-
+await attempt("sdk-hitch", async () => {
+  const o = { drains: sdkDrains, clientsPerKind: 3 };
+  const result = await measureSdkHitch({ ...o, cpus: machine.allCpus }, progress);
+  parts.set("sdk-hitch", sdkHitchSection(result, o, clusterCtx, command(`--only sdk-hitch --sdk-drains ${sdkDrains}`)).markdown);
+});
+await attempt("reversi-survival", async () => {
+  const result = await measureReversiSurvival({ kills: reversiKills, drains: reversiDrains, cpus: machine.allCpus }, progress);
+  parts.set("reversi-survival", reversiSurvivalSection(result, clusterCtx, command(`--only reversi-survival --reversi-kills ${reversiKills} --reversi-drains ${reversiDrains}`)).markdown);
+});
 await attempt("chaos", async () => {
   const result = await measureChaosTimeline({ bots: players, seconds: chaosSeconds, cpus: machine.allCpus }, progress);
   const section = chaosTimelineSection(result, clusterCtx, command(`--only chaos --players ${players} --chaos-seconds ${chaosSeconds}`));

@@ -19,12 +19,13 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(count: number, env: Record<string, string> = {}): Promise<TestCluster> {
+/** `main`: the nodes' script, when not server/main.ts (a node serving room types of its own). */
+export async function startCluster(count: number, env: Record<string, string> = {}, main?: string): Promise<TestCluster> {
   const redis = await startRedis();
   const nodes = new Map<string, NodeProcess>();
   const started: RunningProcess[] = [redis];
   const addNode = async (nodeId: string, extra: Record<string, string> = {}) => {
-    const node = await startNodeProcess({ REDIS_URL: redis.redisUrl, NODE_ID: nodeId, ADMIN_TOKEN, ...env, ...extra });
+    const node = await startNodeProcess({ REDIS_URL: redis.redisUrl, NODE_ID: nodeId, ADMIN_TOKEN, ...env, ...extra }, main ? { main } : {});
     nodes.set(nodeId, node);
     started.push(node);
     return node;

@@ -135,12 +135,13 @@ describe("reversi game", () => {
       board[indexOf(1, y)] = BLACK;
     }
     const snapshot: ReversiSnapshot = {
-      version: 1,
+      version: 2,
       board,
       turn: WHITE,
       winner: 0,
       players: { a: { name: "Ada", color: BLACK, clockMs: 5000 }, b: { name: "Bob", color: WHITE, clockMs: 5000 } },
       clocks: { black: 5000, white: 5000, since: 0 },
+      at: 0,
     };
     const { game, state, events, time } = newGame(10_000, snapshot);
     time.now = 300;
@@ -198,7 +199,7 @@ describe("reversi game", () => {
     original.game.update();
     const snapshot = parseReversiSnapshot(JSON.parse(JSON.stringify(original.game.snapshot())));
     // The restored room resumes at the snapshot's room time, however long it was down.
-    const copy = newGame(5000, snapshot, original.time.now);
+    const copy = newGame(5000, snapshot, snapshot.at);
     expect(copy.state.toJSON()).toEqual(original.state.toJSON());
 
     const random = () => 0.42;
@@ -221,7 +222,8 @@ describe("reversi game", () => {
     const good = seated().game.snapshot();
     const bad: [string, unknown][] = [
       ["a string", "{}"],
-      ["another version", { ...good, version: 2 }],
+      ["another version", { ...good, version: 3 }],
+      ["a time before its turn began", { ...good, clocks: { ...good.clocks, since: 10 }, at: 5 }],
       ["a short board", { ...good, board: good.board.slice(1) }],
       ["a disc of colour 5", { ...good, board: [5, ...good.board.slice(1)] }],
       ["a turn and a winner", { ...good, winner: 1 }],
@@ -231,5 +233,14 @@ describe("reversi game", () => {
     ];
     for (const [what, data] of bad) expect(() => parseReversiSnapshot(data), what).toThrow(SnapshotError);
     expect(parseReversiSnapshot(good)).toEqual(good);
+  });
+
+  it("reads a version 1 snapshot as taken at the start of its turn", () => {
+    const { game, time } = seated();
+    time.now = 700;
+    game.move("a", { x: 2, y: 3 });
+    time.now = 900;
+    const { at: _at, ...v1 } = { ...game.snapshot(), version: 1 };
+    expect(parseReversiSnapshot(v1)).toEqual({ ...game.snapshot(), at: 700 });
   });
 });

@@ -141,6 +141,7 @@ export class ReversiGame {
       winner: this.state.winner,
       players,
       clocks: { ...this.clocks },
+      at: this.o.now(),
     };
   }
 

@@ -5,7 +5,8 @@
  */
 import { BLACK, SQUARES, WHITE } from "../../../shared/reversi/rules.ts";
 
-export const REVERSI_SNAPSHOT_VERSION = 1;
+/** 2 added `at`; a version 1 snapshot is read as one taken at the start of its turn. */
+export const REVERSI_SNAPSHOT_VERSION = 2;
 
 /**
  * Both clocks as they stood at `since` (milliseconds of room time, the start of the current turn),
@@ -32,6 +33,8 @@ export interface ReversiSnapshot {
   /** Keyed by sessionId. */
   readonly players: Readonly<Record<string, PlayerSnapshot>>;
   readonly clocks: ReversiClocks;
+  /** Room time when it was taken: the rebuilt room's time goes on from here, so the time it was down is charged to nobody. */
+  readonly at: number;
 }
 
 export class SnapshotError extends Error {
@@ -42,10 +45,13 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 const isTime = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v >= 0;
 const isOneOf = (v: unknown, values: readonly number[]): boolean => typeof v === "number" && values.includes(v);
 
-/** Checks a snapshot read from outside this process; throws SnapshotError saying what is wrong. */
+/**
+ * Checks a snapshot read from outside this process, of this version or version 1 (which it
+ * upgrades); throws SnapshotError saying what is wrong.
+ */
 export function parseReversiSnapshot(data: unknown): ReversiSnapshot {
   if (!isObject(data)) throw new SnapshotError("not an object");
-  if (data.version !== REVERSI_SNAPSHOT_VERSION) throw new SnapshotError(`version ${JSON.stringify(data.version)} is not ${REVERSI_SNAPSHOT_VERSION}`);
+  if (data.version !== REVERSI_SNAPSHOT_VERSION && data.version !== 1) throw new SnapshotError(`version ${JSON.stringify(data.version)} is neither 1 nor ${REVERSI_SNAPSHOT_VERSION}`);
   const { board, turn, winner, players, clocks } = data;
   if (!Array.isArray(board) || board.length !== SQUARES || !board.every((v) => isOneOf(v, [0, BLACK, WHITE]))) {
     throw new SnapshotError(`board is not ${SQUARES} squares of 0, 1 or 2`);
@@ -67,5 +73,7 @@ export function parseReversiSnapshot(data: unknown): ReversiSnapshot {
   if (!isObject(clocks) || !isTime(clocks.black) || !isTime(clocks.white) || !isTime(clocks.since)) {
     throw new SnapshotError("clocks is not { black, white, since } of times in milliseconds");
   }
+  if (data.version === 1) return { ...(data as unknown as Omit<ReversiSnapshot, "version" | "at">), version: REVERSI_SNAPSHOT_VERSION, at: clocks.since };
+  if (!isTime(data.at) || data.at < clocks.since) throw new SnapshotError("at is not a time in milliseconds since the turn started");
   return data as unknown as ReversiSnapshot;
 }
