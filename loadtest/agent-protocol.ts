@@ -145,6 +145,7 @@ export function parseAgentAnswer(json: string): AgentAnswer {
       droppedCodes: closeCodes(s.droppedCodes),
       reconnected: gauge("reconnected"),
       churned: gauge("churned"),
+      stormPending: gauge("stormPending"),
       stateFrames: gauge("stateFrames"),
       bytes: gauge("bytes"),
       ackHistogram: typeof s.ackHistogram === "string" && s.ackHistogram.length <= MAX_HISTOGRAM_CHARS && /^[A-Za-z0-9+/=]*$/.test(s.ackHistogram) ? s.ackHistogram : "",

@@ -6,23 +6,16 @@
  */
 import { decode } from "@colyseus/schema";
 import { InputEncoder } from "@colyseus/schema/input";
+import { CloseCode, PROTOCOL_CODE_MASK, Protocol, ProtocolModifier } from "@colyseus/shared-types";
 import { WebSocket } from "ws";
+import { jitteredRetryMs, MAX_RETRIES } from "../client/lib/reconnection.ts";
 import { MoveInput } from "../shared/schema.ts";
 import { honouringRetryAfter, retryAfterSeconds, TooManyJoins } from "./retry-after.ts";
 
-const JOIN_ROOM = 10;
-const ERROR = 11;
-const ROOM_STATE = 14;
-const ROOM_STATE_PATCH = 15;
-const ROOM_INPUT_RELIABLE = 19;
-const CODE_MASK = 0x1f;
-/** Set on a patch that carries the server clock and this client's input ack before the state bytes. */
-const TIMED = 0x80;
 /** How many sent inputs are remembered for matching acks against. */
 const SENT_RING = 256;
 /** Close codes after which a Colyseus SDK reconnects, and so does a lean bot. */
-const DROP_CODES = new Set([1001, 1005, 1006, 4010]);
-const MAX_RETRIES = 15;
+const DROP_CODES: ReadonlySet<number> = new Set([CloseCode.GOING_AWAY, CloseCode.NO_STATUS_RECEIVED, CloseCode.ABNORMAL_CLOSURE, CloseCode.MAY_TRY_RECONNECT]);
 /** A matchmaking call or a socket that has not joined by then has failed, rather than hanging the swarm. */
 const JOIN_TIMEOUT_MS = 10_000;
 /** Inputs a late timer may send at once to catch up with the clock. */
@@ -78,7 +71,7 @@ export class LeanBot {
     this.socketUrl = socketUrl;
     this.roomId = roomId;
     this.tickHz = tickHz;
-    this.frame[0] = ROOM_INPUT_RELIABLE;
+    this.frame[0] = Protocol.ROOM_INPUT_RELIABLE;
     this.inputTimer = setInterval(() => this.sendDueInputs(), 1000 / tickHz);
   }
 
@@ -169,8 +162,8 @@ export class LeanBot {
       const giveUp = giveUpMs === undefined ? undefined : setTimeout(() => ws.terminate(), giveUpMs);
       ws.on("message", (data: Buffer) => {
         this.bytesReceived += data.byteLength;
-        const code = data[0]! & CODE_MASK;
-        if (code === ROOM_STATE || code === ROOM_STATE_PATCH) {
+        const code = data[0]! & PROTOCOL_CODE_MASK;
+        if (code === Protocol.ROOM_STATE || code === Protocol.ROOM_STATE_PATCH) {
           const now = performance.now();
           this.stateFrames++;
           if (this.lastStateAt > 0 && now - this.lastStateAt > this.maxGap) this.maxGap = now - this.lastStateAt;
@@ -179,17 +172,18 @@ export class LeanBot {
             this.recoveries.push(now - this.downSince);
             this.downSince = 0;
           }
-          if (data[0]! & TIMED && data.byteLength >= 9) this.acknowledge(data.readUInt32LE(5), now);
-        } else if (code === JOIN_ROOM) {
+          // A TIMED frame carries the server clock, then this client's input ack, before the state bytes.
+          if (data[0]! & ProtocolModifier.TIMED && data.byteLength >= 9) this.acknowledge(data.readUInt32LE(5), now);
+        } else if (code === Protocol.JOIN_ROOM) {
           this.token = data.toString("utf8", 2, 2 + data[1]!);
           this.sent = 0;
           this.acked = 0;
-          ws.send(Uint8Array.of(JOIN_ROOM));
+          ws.send(Uint8Array.of(Protocol.JOIN_ROOM));
           joined = true;
           clearTimeout(giveUp);
           this.retries = 0;
           resolve();
-        } else if (code === ERROR) {
+        } else if (code === Protocol.ERROR) {
           this.warnings.push(decode.number(data, { offset: 1 }));
         }
       });
@@ -209,9 +203,8 @@ export class LeanBot {
     });
   }
 
-  /** Reconnects like the Colyseus SDK: the same URL with the token, backing off from 10 ms. */
+  /** Reconnects as the game's client library does: the same URL with the token, after the same jittered waits. */
   private retry(): void {
-    const delay = Math.min(5000, 2 ** ++this.retries * 5);
     setTimeout(() => {
       if (this.stopped) return;
       this.encoder.reset();
@@ -219,7 +212,7 @@ export class LeanBot {
         () => this.reconnects++,
         () => undefined,
       );
-    }, delay);
+    }, jitteredRetryMs(++this.retries));
   }
 
   /** Sends the inputs that fell due since the last call: one per fixed step of the real clock, as a player does. */

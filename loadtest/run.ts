@@ -22,7 +22,7 @@ import { readRunPlan } from "./run-plan.ts";
 import { peak, peakReachedMs, strikeAtMs, targetAt, totalMs } from "./schedule.ts";
 import { Soak, type SoakNode } from "./soak.ts";
 import { Swarm } from "./swarm.ts";
-import { splitPlan } from "./swarm-protocol.ts";
+import { STORM_SETTLE_MS, splitPlan } from "./swarm-protocol.ts";
 import { evaluate, formatMeasured } from "./thresholds.ts";
 
 /** An agent answers after asking its own workers (up to 800 ms), so its coordinator waits a little longer. */
@@ -68,6 +68,8 @@ const workerCount = crew ? crew.agents.reduce((n, a) => n + a.workers, 0) : plan
 const elapsedMs = () => performance.now() - runStart;
 const endAt = runStart + runMs;
 let warned = false;
+/** Set while the run, past its end, waits for a storm's cohort to be back. */
+let settlingStorm = false;
 let allRefused: (why: "refused") => void = () => undefined;
 /** Resolves when every join so far was refused, as many as the peak: nothing is left to measure, and the report should say why now. */
 const refused = new Promise<"refused">((resolve) => (allRefused = resolve));
@@ -88,10 +90,10 @@ const soakTimer = soak && setInterval(() => (soaking = soaking.then(() => soak.s
 async function showProgress(): Promise<void> {
   const p = await swarm.tick(Math.round(targetAt(stages, elapsedMs())), (w) => soak?.add(w.acks));
   if (swarm.total("joined") === 0 && swarm.total("failed") >= peakBots) allRefused("refused");
-  const left = Math.max(0, Math.round((endAt - performance.now()) / 1000));
+  const left = settlingStorm ? `waiting for ${swarm.total("stormPending")} bots still reconnecting after the storm` : `${Math.max(0, Math.round((endAt - performance.now()) / 1000))} s left`;
   const saturated = swarm.saturatedSeconds > 0 ? `, BOTS SATURATED ${swarm.saturatedSeconds} s` : "";
   process.stderr.write(
-    `\r${p.connected}/${p.target} bots connected, ${swarm.total("failed")} failed, ${p.stateUpdates} state updates/s, ack p99 ${p.ackP99 === null ? "n/a" : ms(p.ackP99)}${saturated}, ${left} s left   `,
+    `\r${p.connected}/${p.target} bots connected, ${swarm.total("failed")} failed, ${p.stateUpdates} state updates/s, ack p99 ${p.ackP99 === null ? "n/a" : ms(p.ackP99)}${saturated}, ${left}   `,
   );
   if (swarm.saturatedSeconds > 0 && !warned) {
     warned = true;
@@ -126,21 +128,34 @@ async function peakOrHalfwayToEnd(): Promise<"slept" | "refused"> {
   return "slept";
 }
 
+/**
+ * Waits, past the run's end if need be, until every bot of the storm's cohort is back with state
+ * or has given up, or until `deadline`: a storm cut late in a run is measured whole.
+ */
+async function stormSettled(deadline: number): Promise<void> {
+  settlingStorm = true;
+  while (swarm.total("stormPending") > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+}
+
 let event: LoadReport["event"];
+let stormSettleBy: number | undefined;
 if (
   ["kill-node", "drain-node", "reconnect-storm"].includes(plan.scenario) &&
   (await sleep(runStart + strikeAtMs(stages) - performance.now())) === "slept" &&
   (await peakOrHalfwayToEnd()) === "slept"
 ) {
   const atS = () => elapsedMs() / 1000;
+  const struckAt = performance.now();
   const short = swarm.total("connected") < peakBots ? ` (only ${swarm.total("connected")} of ${peakBots} bots had joined)` : "";
   event = await strike().then(
     (what) => ({ atS: atS(), what: `${what}${short}` }),
     (err: Error) => ({ atS: atS(), what: `failed: ${err.message}` }),
   );
   process.stderr.write(`\n${event.what} at ${event.atS.toFixed(1)} s\n`);
+  if (plan.scenario === "reconnect-storm" && !event.what.startsWith("failed")) stormSettleBy = struckAt + STORM_SETTLE_MS;
 }
 await sleep(endAt - performance.now());
+if (stormSettleBy !== undefined) await stormSettled(stormSettleBy);
 clearInterval(progress);
 clearInterval(soakTimer);
 await ticking;

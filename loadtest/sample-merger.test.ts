@@ -15,6 +15,7 @@ function sample(latenciesMs: readonly number[], extra: Partial<SwarmSample> = {}
     droppedCodes: {},
     reconnected: 0,
     churned: 0,
+    stormPending: 0,
     stateFrames: 30,
     bytes: 100,
     ackHistogram: h.totalCount ? encode(h) : "",

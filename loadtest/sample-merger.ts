@@ -7,7 +7,7 @@
 import { addEncoded, encode, type Histogram, latencyHistogram } from "./latency-histogram.ts";
 import type { StormResult, SwarmSample } from "./swarm-protocol.ts";
 
-export const GAUGES = ["connected", "leanConnected", "joined", "failed", "dropped", "reconnected", "churned"] as const;
+export const GAUGES = ["connected", "leanConnected", "joined", "failed", "dropped", "reconnected", "churned", "stormPending"] as const;
 export type Gauge = (typeof GAUGES)[number];
 
 /** A bot process busier than this, or whose event loop runs this late, is measuring itself as much as the server. */
@@ -116,6 +116,7 @@ export class SampleMerger {
       droppedCodes: this.droppedCodes,
       reconnected: this.total("reconnected"),
       churned: this.total("churned"),
+      stormPending: this.total("stormPending"),
       stateFrames: w.stateFrames,
       bytes: w.bytes,
       ackHistogram: w.acks.totalCount > 0 ? encode(w.acks) : "",

@@ -45,6 +45,13 @@ export interface WorkerOrders extends SwarmPlan {
  */
 export type SwarmRequest = { readonly kind: "sample" } | { readonly kind: "stop" } | { readonly kind: "storm"; readonly cut: boolean };
 
+/**
+ * A reconnect storm is measured until every bot of its cohort is back with state or has given up:
+ * past the run's end if need be, for at most this long after the cut. A bot still on its way back
+ * then has outlasted any seat hold a server would keep for it, and counts as lost.
+ */
+export const STORM_SETTLE_MS = 45_000;
+
 /** Per bot of a reconnect storm's cohort: how long from its socket's drop until it had state again. */
 export interface StormResult {
   readonly backMs: number[];
@@ -70,6 +77,8 @@ export interface SwarmSample {
   reconnected: number;
   /** Bots that left and were replaced by a new one so far (a gauge). */
   churned: number;
+  /** Bots of a reconnect storm's cohort on their way back: neither with state again nor given up (a gauge). */
+  stormPending: number;
   /** State frames the lean bots received since the last sample. */
   stateFrames: number;
   /** Bytes the lean bots received since the last sample. */

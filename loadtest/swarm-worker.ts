@@ -13,7 +13,7 @@ import { encode, latencyHistogram, toMicros } from "./latency-histogram.ts";
 import { LoopDelay } from "./loop-delay.ts";
 import { NetemProxy } from "./netem/proxy.ts";
 import { holdingAt, peak, targetAt, totalMs } from "./schedule.ts";
-import type { SwarmRequest, SwarmSample, WorkerOrders } from "./swarm-protocol.ts";
+import { STORM_SETTLE_MS, type SwarmRequest, type SwarmSample, type WorkerOrders } from "./swarm-protocol.ts";
 
 if (typeof process.send !== "function") {
   process.stderr.write("swarm-worker: started without a parent; run `npm run loadtest` instead\n");
@@ -199,6 +199,13 @@ function control(): void {
   }
 }
 
+/** Cohort bots still on their way back: no state since the cut, and not given up. */
+function stormPending(): number {
+  let pending = 0;
+  for (const [bot, before] of cohort ?? []) if (bot.recoveries.length <= before && bot.leftWith === undefined) pending++;
+  return pending;
+}
+
 function startStorm(cut: boolean): void {
   cohort = new Map();
   for (const bot of loads) {
@@ -232,6 +239,7 @@ function sample(last: boolean): SwarmSample {
     droppedCodes: { ...droppedCodes },
     reconnected,
     churned: counts.churned,
+    stormPending: stormPending(),
     stateFrames: frames,
     bytes,
     ackHistogram: acks.totalCount > 0 ? encode(acks) : "",
@@ -275,5 +283,5 @@ process.on("message", (r: SwarmRequest) => {
     });
   }
 });
-// The swarm stops by itself even if its parent is gone: every load loop is bounded in time.
-setTimeout(() => process.exit(0), totalMs(orders.stages) + 60_000).unref();
+// The swarm stops by itself even if its parent is gone: every load loop is bounded in time, a storm's wait for its cohort included.
+setTimeout(() => process.exit(0), totalMs(orders.stages) + STORM_SETTLE_MS + 60_000).unref();
