@@ -27,7 +27,7 @@ import { type ClusterMode, startClusterMode } from "./cluster/cluster-mode.ts";
 import { DrainRefused } from "./cluster/drain.ts";
 import { REVERSI_ROOM_NAME } from "../shared/reversi/protocol.ts";
 import { REVERSI_FRAMES, reversiRoom } from "./games/reversi/reversi-room.ts";
-import { tokenHasher } from "./cluster/token-hash.ts";
+import { tokenHasher } from "./durable/token-hash.ts";
 import { createFrameGate } from "./edge/frame-gate.ts";
 import { installMatchmaking } from "./matchmaking.ts";
 import { ARENA_FRAMES, arenaRoom } from "./rooms/arena-room.ts";

@@ -26,7 +26,7 @@ import { Ownership } from "../server/cluster/ownership.ts";
 import { RecoveryFailures } from "../server/cluster/recovery-failures.ts";
 import { keys } from "../server/cluster/redis-keys.ts";
 import { withScripts } from "../server/cluster/redis-scripts.ts";
-import { tokenHasher } from "../server/cluster/token-hash.ts";
+import { tokenHasher } from "../server/durable/token-hash.ts";
 import { type CheckpointPolicy, type DurableDeps, DurableRoom } from "../server/durable/durable-room.ts";
 import { createDurableCounters } from "../server/durable/durable-metrics.ts";
 import { RefusalLog } from "../server/edge/refusal-log.ts";

@@ -37,6 +37,11 @@ const RULES: readonly Rule[] = [
     never: ["@colyseus/core", "server/cluster/cluster-mode.ts", "server/cluster/cluster-host.ts", "server/rooms/**"],
   },
   {
+    why: "the durable-room layer is game-agnostic: any game extends it, and it loads none",
+    from: "server/durable/**",
+    never: ["server/games/**", "server/game/**", "server/rooms/arena-room.ts", "shared/schema.ts", "shared/reversi/**", "ioredis", "server/cluster/**"],
+  },
+  {
     why: "a game needs no cluster code and no Redis: the host keeps it alive",
     from: "server/games/**",
     never: ["ioredis", "server/cluster/**"],

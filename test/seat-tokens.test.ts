@@ -12,7 +12,7 @@ import { WebSocket } from "ws";
 import { type ArenaSession, joinArena } from "../client/lib/node.ts";
 import { type NodeProcess, startNodeProcess, waitFor } from "../loadtest/processes.ts";
 import { keys } from "../server/cluster/redis-keys.ts";
-import { TOKEN_HASH_PATTERN } from "../server/cluster/token-hash.ts";
+import { TOKEN_HASH_PATTERN } from "../server/durable/token-hash.ts";
 import { startCluster, type TestCluster } from "./helpers/cluster.ts";
 import { joinHonestPlayers, underAttack } from "./helpers/honest-players.ts";
 

@@ -24,7 +24,7 @@ import type { RecoveryFailures } from "./recovery-failures.ts";
 import type { OwnershipChange } from "./redis-keys.ts";
 import { Rehydrator } from "./rehydrator.ts";
 import type { ClaimMode } from "./redis-scripts.ts";
-import type { TokenHash } from "./token-hash.ts";
+import type { TokenHash } from "../durable/token-hash.ts";
 
 export interface ClusterHostOptions {
   readonly ownership: Ownership;

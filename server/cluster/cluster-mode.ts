@@ -23,7 +23,7 @@ import { RecoveryFailures } from "./recovery-failures.ts";
 import { connectRedis } from "./redis-connection.ts";
 import { type AdoptRequest, channels, type OwnershipChange, type RehydrateRequest } from "./redis-keys.ts";
 import { withScripts } from "./redis-scripts.ts";
-import type { TokenHash } from "./token-hash.ts";
+import type { TokenHash } from "../durable/token-hash.ts";
 
 export const NODE_HEARTBEAT_MS = 250;
 export const NODE_TTL_MS = 1000;

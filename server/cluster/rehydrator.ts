@@ -11,7 +11,7 @@ import type { Claims } from "./claims.ts";
 import type { Lease, Ownership } from "./ownership.ts";
 import type { RecoveryFailures } from "./recovery-failures.ts";
 import type { ClaimMode } from "./redis-scripts.ts";
-import type { TokenHash } from "./token-hash.ts";
+import type { TokenHash } from "../durable/token-hash.ts";
 
 export interface RehydratorOptions {
   readonly ownership: Ownership;

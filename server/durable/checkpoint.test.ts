@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { tokenHasher } from "../cluster/token-hash.ts";
+import { tokenHasher } from "./token-hash.ts";
 import { type Checkpoint, CheckpointError, MAX_CHECKPOINT_BYTES, parseCheckpoint } from "./checkpoint.ts";
 
 const hash = tokenHasher("admin-token-for-tests-0123");

@@ -15,7 +15,7 @@
  * parseSnapshot before any state is built from it.
  */
 import type { Bounded } from "../cluster/redis-scripts.ts";
-import { TOKEN_HASH_PATTERN, type TokenHash } from "../cluster/token-hash.ts";
+import { TOKEN_HASH_PATTERN, type TokenHash } from "./token-hash.ts";
 import { isColyseusId } from "./colyseus-id.ts";
 
 export const CHECKPOINT_FORMAT = 3;

@@ -28,7 +28,7 @@ import { randomBytes } from "node:crypto";
 import { type Client, ClientState, CloseCode as ColyseusCloseCode, Room, type RoomOptions, ServerError } from "@colyseus/core";
 import type { Logger } from "pino";
 import { JoinErrorCode, parseRoomIdOption } from "../../shared/protocol.ts";
-import type { TokenHash } from "../cluster/token-hash.ts";
+import type { TokenHash } from "./token-hash.ts";
 import {
   admitToHeldSeat, countBytesSent, countCarriedOverClient, ghostClient, heldSeatFor, leaveListingToNewOwner, onEveryFrame,
   routeFullStates, schemaRefIds,
