@@ -69,12 +69,39 @@ function run(command: string, args: string[], env: Record<string, string>, port:
   };
 }
 
+/** A process that died before it was ready because a port it was given was taken meanwhile. */
+class PortTaken extends Error {}
+
+/**
+ * A port found free can be taken by another process (another test file's) before the child
+ * listens on it; the child then exits with EADDRINUSE, and is started again on fresh ports, unless
+ * the caller chose them.
+ */
+async function withFreshPorts<T>(start: () => Promise<T>, portsChosen: boolean): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (!(err instanceof PortTaken) || portsChosen || attempt === 3) throw err;
+    }
+  }
+}
+
 async function startScript(script: string, readyPath: string, env: Record<string, string>, options: StartOptions): Promise<RunningProcess> {
   const port = options.port ?? (await freePort());
   const proc = run(...pinned(options, process.execPath, [script]), { PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "info", ...env }, port);
   const url = `http://127.0.0.1:${port}`;
+  const ended = () => proc.child.exitCode !== null || proc.child.signalCode !== null;
   try {
-    await waitFor(async () => (await fetch(`${url}${readyPath}`).catch(() => undefined))?.ok === true, 20_000, () => `${script} did not become ready:\n${proc.output()}`);
+    await waitFor(
+      async () => ended() || (await fetch(`${url}${readyPath}`).catch(() => undefined))?.ok === true,
+      20_000,
+      () => `${script} did not become ready:\n${proc.output()}`,
+    );
+    if (ended()) {
+      const message = `${script} exited before it was ready:\n${proc.output()}`;
+      throw proc.output().includes("EADDRINUSE") ? new PortTaken(message) : new Error(message);
+    }
   } catch (err) {
     await proc.stop();
     throw err;
@@ -96,15 +123,17 @@ export function startGatewayProcess(env: Record<string, string>, options: StartO
 }
 
 /** The default ADMIN_PORT (PORT + 10000) may be taken on a busy machine: a free one is picked unless `env` names one. */
-async function startLocusScript(script: string, readyPath: string, env: Record<string, string>, options: StartOptions): Promise<LocusProcess> {
-  const adminPort = env.ADMIN_PORT ? Number(env.ADMIN_PORT) : await freePort();
-  const proc = await startScript(script, readyPath, { ADMIN_PORT: String(adminPort), ...env }, options);
-  return { ...proc, adminPort, adminUrl: `http://127.0.0.1:${adminPort}` };
+function startLocusScript(script: string, readyPath: string, env: Record<string, string>, options: StartOptions): Promise<LocusProcess> {
+  return withFreshPorts(async () => {
+    const adminPort = env.ADMIN_PORT ? Number(env.ADMIN_PORT) : await freePort();
+    const proc = await startScript(script, readyPath, { ADMIN_PORT: String(adminPort), ...env }, options);
+    return { ...proc, adminPort, adminUrl: `http://127.0.0.1:${adminPort}` };
+  }, options.port !== undefined || env.ADMIN_PORT !== undefined);
 }
 
 /** The plain Colyseus baseline server (`loadtest/baseline/plain-server.ts`), ready once its /healthz answers. */
 export function startBaselineProcess(env: Record<string, string>, options: StartOptions = {}): Promise<RunningProcess> {
-  return startScript(BASELINE_MAIN, "/healthz", env, options);
+  return withFreshPorts(() => startScript(BASELINE_MAIN, "/healthz", env, options), options.port !== undefined);
 }
 
 export interface RedisProcess extends RunningProcess {
