@@ -28,7 +28,15 @@ describe("browser game on a cluster", () => {
     await expect.poll(() => page.textContent("#hud-node"), { timeout: 5000 }).toBe(owner);
 
     cluster.node(owner).child.kill("SIGKILL");
-    await page.waitForFunction((dead) => window.locus?.session?.state?.nodeId !== dead, owner, { timeout: 15_000 });
+    // The session is briefly absent while the client reconnects: wait for a node, and another one.
+    await page.waitForFunction(
+      (dead) => {
+        const nodeId = window.locus?.session?.state?.nodeId;
+        return typeof nodeId === "string" && nodeId !== "" && nodeId !== dead;
+      },
+      owner,
+      { timeout: 15_000 },
+    );
     const successor = await page.evaluate(() => window.locus!.session!.state.nodeId);
     expect(successor).not.toBe(owner);
     expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
