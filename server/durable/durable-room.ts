@@ -30,7 +30,7 @@ import type { Logger } from "pino";
 import { JoinErrorCode, parseRoomIdOption } from "../../shared/protocol.ts";
 import type { TokenHash } from "./token-hash.ts";
 import {
-  admitToHeldSeat, countBytesSent, countCarriedOverClient, ghostClient, heldSeatFor, leaveListingToNewOwner, onEveryFrame,
+  admitToHeldSeat, countBytesSent, countCarriedOverClient, discardUnsentChanges, ghostClient, heldSeatFor, leaveListingToNewOwner, onEveryFrame,
   routeFullStates, schemaRefIds,
 } from "../colyseus-internals.ts";
 import { LogOnce } from "../log-once.ts";
@@ -245,6 +245,9 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
       }
     }
     await this.onCreateGame(options, checkpoint !== undefined);
+    // No client is here yet: what the restore and the game's setup changed reaches each returning
+    // player in its full state, and must not follow it as a patch too (applied twice, an array grows).
+    if (checkpoint) discardUnsentChanges(this);
     this.live = true;
     this.durable.metrics.rooms.inc();
     host.started(this);
