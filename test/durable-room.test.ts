@@ -297,4 +297,12 @@ describe("every-change policy: commit before reveal", () => {
     expect(entriesOf(player).slice(0, RESTORED.length + 1)).toEqual([...RESTORED, RESTORED.length + 1]);
     expect(added[0]).toBe(RESTORED.length + 1);
   });
+
+  it("takes the first action of the player whose return resumes the room", async () => {
+    const { player, refusals } = await rebuiltLedger("ledger-first");
+    player.send("append");
+    await waitFor(() => entriesOf(player).length > RESTORED.length || refusals() > 0, 5000, () => "the entry taken or refused");
+    expect(refusals()).toBe(0);
+    expect(entriesOf(player).at(-1)).toBe(RESTORED.length + 1);
+  });
 });

@@ -192,14 +192,14 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
   abstract get playerCount(): number;
 
   /**
-   * Whether the game may advance now; a loop asks once per step. False while a rebuilt room waits
-   * for its players (the call that finds them all back and synced resumes it, from the next
-   * step), and once the room is frozen for a hand-off or fenced off.
+   * Whether the game may advance now; a loop asks once per step, a handler before each action.
+   * False while a rebuilt room waits for its players (the call that finds them all back and
+   * synced resumes it, and answers true), and once the room is frozen for a hand-off or fenced off.
    */
   protected running(): boolean {
     if (this.simulating) return true;
     if (this.awaitedSeats.size > 0 && this.everyAwaitedSeatSynced()) this.resume();
-    return false;
+    return this.simulating;
   }
 
   /**
