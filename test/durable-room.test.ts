@@ -79,8 +79,12 @@ type LedgerSnapshot = { entries: number[] };
 /** The error a ledger sends for an entry while it waits for its players. */
 const LEDGER_PAUSED = 4409;
 
-/** A room whose whole game is a list: "append" adds the next number; an array, which a patch applied twice would grow. No loop of its own. */
-function ledgerRoom(deps: DurableDeps) {
+/**
+ * A room whose whole game is a list: "append" adds the next number; an array, which a patch
+ * applied twice would grow. No loop of its own; its patches go out as changes are stored
+ * (`patchRate` null) or on Colyseus's patch timer too.
+ */
+function ledgerRoom(deps: DurableDeps, patchRate: number | null) {
   return class LedgerRoom extends DurableRoom<{ state: InstanceType<typeof LedgerState> }, LedgerSnapshot> {
     override readonly checkpointPolicy = "every-change";
     readonly snapshotVersion = 1;
@@ -109,7 +113,7 @@ function ledgerRoom(deps: DurableDeps) {
     }
 
     protected onCreateGame(): void {
-      this.patchRate = null;
+      this.patchRate = patchRate;
       this.onMessage("append", (client) => {
         if (!this.running()) return client.error(LEDGER_PAUSED, "waiting for players");
         this.state.entries.push(this.state.entries.length + 1);
@@ -168,7 +172,8 @@ describe("every-change policy: commit before reveal", () => {
     server = new Server({ transport: new WebSocketTransport({ server: httpServer }), greet: false, gracefullyShutdown: false, logger: log });
     server.define("tally", tallyRoom(deps, "every-change"));
     server.define("tally-periodic", tallyRoom(deps, "periodic"));
-    server.define("ledger", ledgerRoom(deps));
+    server.define("ledger", ledgerRoom(deps, null));
+    server.define("ledger-timed", ledgerRoom(deps, 50));
     await server.listen(0, "127.0.0.1");
     url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
   });
@@ -304,5 +309,22 @@ describe("every-change policy: commit before reveal", () => {
     await waitFor(() => entriesOf(player).length > RESTORED.length || refusals() > 0, 5000, () => "the entry taken or refused");
     expect(refusals()).toBe(0);
     expect(entriesOf(player).at(-1)).toBe(RESTORED.length + 1);
+  });
+
+  it("resumes a rebuilt room with no loop a second after, without the player who is not back", async () => {
+    await orphaned("ledger-alone", { version: 1, data: { entries: RESTORED } }, "ledger-timed", ["tokenledger-alone"]);
+    expect(await host.rehydrate("ledger-alone", "orphan", 0, undefined)).toBe(true);
+    const room = matchMaker.getLocalRoomById("ledger-alone") as unknown as { state: InstanceType<typeof LedgerState>; changed(): Promise<void>; running(): boolean };
+    redisProcess.child.kill("SIGSTOP");
+    let resumed: boolean;
+    try {
+      // A change whose checkpoint cannot be stored now: the room's patches, and with them the ticks of its clock, are held back.
+      room.state.entries.push(0);
+      void room.changed();
+      resumed = await waitFor(() => room.running(), 3000, () => "resumed").then(() => true, () => false);
+    } finally {
+      redisProcess.child.kill("SIGCONT");
+    }
+    expect(resumed).toBe(true);
   });
 });

@@ -49,9 +49,6 @@ export function tallyRoom(deps: DurableDeps) {
     }
 
     protected onCreateGame(): void {
-      // A loop that only asks running(): a rebuilt room goes on as soon as its players are back
-      // (or a second without the missing ones), and the room's clock ticks for the layer's timers.
-      this.setTimestep(() => this.running(), 100);
       // Patches go out when a change's checkpoint is stored, not on a timer.
       this.patchRate = null;
       this.onMessage("add", (client) => {

@@ -133,6 +133,8 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
    * state: the client once it has reconnected, undefined before.
    */
   private readonly awaitedSeats = new Map<string, Client | undefined>();
+  /** Resumes a rebuilt room without the players not back in time. */
+  private resumeTimer: ReturnType<typeof setTimeout> | undefined;
   /** Frozen for a hand-off, fenced or disposed: no change is committed from now on. */
   private stopped = false;
   private fenced = false;
@@ -379,6 +381,7 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
   }
 
   override onDispose(): void {
+    clearTimeout(this.resumeTimer);
     this.stopped = true;
     this.releaseCommitWaiters();
     if (!this.live) return;
@@ -405,7 +408,9 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
     // one who does not come back in time does not hold up the others for long.
     if (this.awaitedSeats.size > 0) {
       this.simulating = false;
-      this.clock.setTimeout(() => this.resume(), RESUME_WITHOUT_ALL_MS);
+      // Not the room's clock: without a loop Colyseus may tick it only as it sends a patch, and an
+      // every-change room holds its patches back while a change is not yet stored.
+      this.resumeTimer = setTimeout(() => this.resume(), RESUME_WITHOUT_ALL_MS);
     }
   }
 
@@ -418,6 +423,7 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
   }
 
   private resume(): void {
+    clearTimeout(this.resumeTimer);
     if (this.fenced || this.simulating) return;
     this.awaitedSeats.clear();
     this.simulating = true;
