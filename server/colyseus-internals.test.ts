@@ -7,12 +7,12 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { type Client, matchMaker, Room } from "@colyseus/core";
+import { type Client, matchMaker, Room, SchemaSerializer } from "@colyseus/core";
 import { Encoder, schema, t } from "@colyseus/schema";
 import { WebSocketTransport } from "@colyseus/ws-transport";
 import { describe, expect, it } from "vitest";
 import { WebSocketServer } from "ws";
-import { ghostClient, schemaRefIds, socketServerOf } from "./colyseus-internals.ts";
+import { discardUnsentChanges, ghostClient, schemaRefIds, socketServerOf } from "./colyseus-internals.ts";
 
 const require = createRequire(import.meta.url);
 /** The package's own folder: its entry point's, up to the folder named as the package is. */
@@ -95,6 +95,25 @@ describe("Colyseus internals colyseus-internals.ts relies on", () => {
     new Encoder(state);
     expect(typeof schemaRefIds(state).nextUniqueId).toBe("number");
     expect(schemaRefIds(state).nextUniqueId).toBeGreaterThan(0);
+  });
+
+  it("a patch with no client drops the encoder's changes and marks the full state stale, as discardUnsentChanges does", () => {
+    expectCode("@colyseus/core", "serializer/SchemaSerializer.mjs", [
+      "if (numClients === 0) { if (this.encoder.hasChanges) { this.needFullEncode = true; } this.encoder.discardChanges(); return false; }",
+      "if (this.needFullEncode || this.encoder.root.changes.next !== void 0) {",
+    ]);
+    expectCode("@colyseus/core", "Room.mjs", ["this.setSerializer(new SchemaSerializer());", "this._serializer = serializer;"]);
+    const Tiny = schema({ n: t.number() }, "TinyDiscard");
+    const state = new Tiny();
+    const serializer = new SchemaSerializer() as unknown as { needFullEncode: boolean; encoder: { hasChanges: boolean }; reset(state: object): void };
+    serializer.reset(state);
+    const room = { _serializer: serializer } as unknown as Room;
+    state.n = 3;
+    expect(serializer.encoder.hasChanges).toBe(true);
+    serializer.needFullEncode = false;
+    discardUnsentChanges(room);
+    expect(serializer.encoder.hasChanges).toBe(false);
+    expect(serializer.needFullEncode).toBe(true);
   });
 
   it("the websocket transport keeps its ws server in wss", () => {

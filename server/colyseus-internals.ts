@@ -207,6 +207,19 @@ export function broadcastPatchStampedAt(room: Room, serverMs: number): void {
 }
 
 /**
+ * Drops the state changes no client has been sent, as a patch with no client in the room does.
+ * Read from @colyseus/core 0.18.17, serializer/SchemaSerializer.mjs `applyPatches`: with no
+ * clients it marks the full state for encoding afresh (`needFullEncode`) and empties the
+ * encoder's change list (@colyseus/schema 5.0.34 `Encoder.discardChanges`); the next full state
+ * then holds everything, and no later patch repeats it.
+ */
+export function discardUnsentChanges(room: Room): void {
+  const serializer = (room as unknown as { _serializer: { needFullEncode: boolean; encoder: { discardChanges(): void } } })._serializer;
+  serializer.needFullEncode = true;
+  serializer.encoder.discardChanges();
+}
+
+/**
  * Makes disposing `room` leave its matchmaking listing alone, for the process that owns the room
  * id now. Read from @colyseus/core 0.18.17, Room.mjs: disposing removes the listing that
  * `_listing.roomId` names; MatchMaker.mjs `recordRoom` clears it the same way when another

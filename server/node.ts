@@ -32,7 +32,6 @@ import { createFrameGate } from "./edge/frame-gate.ts";
 import { installMatchmaking } from "./matchmaking.ts";
 import { ARENA_FRAMES, arenaRoom } from "./rooms/arena-room.ts";
 import { reconnectGate } from "./rooms/reconnect-gate.ts";
-import { createDurableCounters } from "./durable/durable-metrics.ts";
 import { LocalRoomHost, type RoomHost } from "./durable/room-host.ts";
 import type { DurableDeps, DurableRoom } from "./durable/durable-room.ts";
 import type { FramePolicy } from "./edge/frame-policy.ts";
@@ -89,7 +88,6 @@ export async function startNode(config: NodeConfig, log: Logger, roomTypes: read
     : undefined;
   await cluster?.ready();
   const host: RoomHost = cluster?.host ?? new LocalRoomHost(roomCap);
-  const durableMetrics = { ...metrics, ...createDurableCounters(metrics.registry) };
   const status = (): AdminStatus => {
     const drain = cluster?.drain.status();
     return {
@@ -162,7 +160,7 @@ export async function startNode(config: NodeConfig, log: Logger, roomTypes: read
       seatHoldSeconds: config.seatHoldSeconds,
       seatReservationSeconds: config.seatReservationSeconds,
       pendingSeats: new PendingSeatLimit(config.maxPendingSeatsPerIp, config.edge.limitExemptIps, refusals),
-      metrics: durableMetrics,
+      metrics,
       log,
       host,
       tokenHash,
@@ -171,11 +169,11 @@ export async function startNode(config: NodeConfig, log: Logger, roomTypes: read
   frames.define(ROOM_NAME, ARENA_FRAMES);
   server.define(
     REVERSI_ROOM_NAME,
-    reversiRoom({ nodeId: config.nodeId, clockMs: config.reversiClockMs, seatHoldSeconds: config.seatHoldSeconds, metrics: durableMetrics, log, host, tokenHash }),
+    reversiRoom({ nodeId: config.nodeId, clockMs: config.reversiClockMs, seatHoldSeconds: config.seatHoldSeconds, metrics, log, host, tokenHash }),
   );
   frames.define(REVERSI_ROOM_NAME, REVERSI_FRAMES);
   for (const type of roomTypes) {
-    server.define(type.name, type.bind({ host, tokenHash, seatHoldSeconds: config.seatHoldSeconds, log, metrics: durableMetrics }));
+    server.define(type.name, type.bind({ host, tokenHash, seatHoldSeconds: config.seatHoldSeconds, log, metrics }));
     frames.define(type.name, type.frames);
   }
   installMatchmaking(log);

@@ -48,14 +48,9 @@ export function tallyRoom(deps: DurableDeps) {
       return this.state.counts.size;
     }
 
-    protected onCreateGame(_options: unknown, restored: boolean): void {
-      // A loop that only asks running(): a rebuilt room goes on as soon as its players are back
-      // (or a second without the missing ones), and the room's clock ticks for the layer's timers.
-      this.setTimestep(() => this.running(), 100);
+    protected onCreateGame(): void {
       // Patches go out when a change's checkpoint is stored, not on a timer.
       this.patchRate = null;
-      // A restored state's own changes are not sent on top of the returning players' full states.
-      if (restored) this.broadcastPatch();
       this.onMessage("add", (client) => {
         if (!this.running()) return client.error(PAUSED, "the room is moving to another node: try again in a moment");
         this.state.total++;

@@ -30,7 +30,7 @@ import type { Logger } from "pino";
 import { JoinErrorCode, parseRoomIdOption } from "../../shared/protocol.ts";
 import type { TokenHash } from "./token-hash.ts";
 import {
-  admitToHeldSeat, countBytesSent, countCarriedOverClient, ghostClient, heldSeatFor, leaveListingToNewOwner, onEveryFrame,
+  admitToHeldSeat, countBytesSent, countCarriedOverClient, discardUnsentChanges, ghostClient, heldSeatFor, leaveListingToNewOwner, onEveryFrame,
   routeFullStates, schemaRefIds,
 } from "../colyseus-internals.ts";
 import { LogOnce } from "../log-once.ts";
@@ -133,6 +133,8 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
    * state: the client once it has reconnected, undefined before.
    */
   private readonly awaitedSeats = new Map<string, Client | undefined>();
+  /** Resumes a rebuilt room without the players not back in time. */
+  private resumeTimer: ReturnType<typeof setTimeout> | undefined;
   /** Frozen for a hand-off, fenced or disposed: no change is committed from now on. */
   private stopped = false;
   private fenced = false;
@@ -192,14 +194,14 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
   abstract get playerCount(): number;
 
   /**
-   * Whether the game may advance now; a loop asks once per step. False while a rebuilt room waits
-   * for its players (the call that finds them all back and synced resumes it, from the next
-   * step), and once the room is frozen for a hand-off or fenced off.
+   * Whether the game may advance now; a loop asks once per step, a handler before each action.
+   * False while a rebuilt room waits for its players (the call that finds them all back and
+   * synced resumes it, and answers true), and once the room is frozen for a hand-off or fenced off.
    */
   protected running(): boolean {
     if (this.simulating) return true;
     if (this.awaitedSeats.size > 0 && this.everyAwaitedSeatSynced()) this.resume();
-    return false;
+    return this.simulating;
   }
 
   /**
@@ -245,6 +247,9 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
       }
     }
     await this.onCreateGame(options, checkpoint !== undefined);
+    // No client is here yet: what the restore and the game's setup changed reaches each returning
+    // player in its full state, and must not follow it as a patch too (applied twice, an array grows).
+    if (checkpoint) discardUnsentChanges(this);
     this.live = true;
     this.durable.metrics.rooms.inc();
     host.started(this);
@@ -376,6 +381,7 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
   }
 
   override onDispose(): void {
+    clearTimeout(this.resumeTimer);
     this.stopped = true;
     this.releaseCommitWaiters();
     if (!this.live) return;
@@ -402,7 +408,9 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
     // one who does not come back in time does not hold up the others for long.
     if (this.awaitedSeats.size > 0) {
       this.simulating = false;
-      this.clock.setTimeout(() => this.resume(), RESUME_WITHOUT_ALL_MS);
+      // Not the room's clock: without a loop Colyseus may tick it only as it sends a patch, and an
+      // every-change room holds its patches back while a change is not yet stored.
+      this.resumeTimer = setTimeout(() => this.resume(), RESUME_WITHOUT_ALL_MS);
     }
   }
 
@@ -415,6 +423,7 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
   }
 
   private resume(): void {
+    clearTimeout(this.resumeTimer);
     if (this.fenced || this.simulating) return;
     this.awaitedSeats.clear();
     this.simulating = true;
@@ -469,9 +478,8 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
         let stored: Checkpoint | undefined;
         try {
           stored = await this.durable.host.commit(this);
-        } catch (err) {
-          this.durable.metrics.checkpointCommitFailures.inc();
-          this.log.warn({ event: "checkpoint_commit_failed", err }, "a change's checkpoint could not be stored; it stays unrevealed, and is tried again");
+        } catch {
+          // The host, which talks to the store, has counted and logged the failure; the change stays unrevealed.
           // Not the room's clock: a room without a loop of its own ticks it only in the patches held back now.
           await new Promise<void>((resolve) => setTimeout(resolve, COMMIT_RETRY_MS));
           continue;

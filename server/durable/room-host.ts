@@ -34,7 +34,7 @@ export interface RoomHost {
   /**
    * Writes the room's checkpoint now, after any write of it still in flight, and resolves with the
    * checkpoint once it is stored; with undefined when it was not, because this node no longer owns
-   * the room. Rejects when the store could not be reached.
+   * the room. Rejects when the store could not be reached, having counted and logged the failure.
    */
   commit(room: HostedRoom): Promise<Checkpoint | undefined>;
   /** Why the node cannot take a join right now, or undefined when it can. */

@@ -85,10 +85,6 @@ export class ReversiRoom extends DurableRoom<{ state: ReversiState }, ReversiSna
     if (restored) {
       // Nobody else may take a seat in a game that started, not even one a leaver frees.
       if (this.game.running || this.game.over) void this.lock();
-      // The restore's changes (the board cleared and refilled) go to nobody: with no client here
-      // yet, this drops them. Left pending, they would follow each returning player's full state
-      // as a patch and be applied twice, 128 squares on its board.
-      this.broadcastPatch();
     } else {
       this.game = new ReversiGame(this.state, this.gameOptions());
       this.log.info({ event: "room_created", clockMs: this.deps.clockMs }, "room created");
