@@ -1,0 +1,119 @@
+/**
+ * What the arena's step consumed, as journal records, and their replay. A world's future is fully
+ * determined by its snapshot and these records: the stick every player's body ran each tick (or
+ * that it sat the tick out), and each seat change between ticks, in the order they happened.
+ *
+ * Records are plain JSON arrays, short because one goes to Redis per room per tick:
+ * - `["t", dt, sticks]`: one step of `dt` seconds; `sticks[i]` is the stick of the i-th player in
+ *   the world's visit order, `[x, y]`, or 0 when that body sat the step out;
+ * - `["j", sessionId, name]`: a player joined (its colour and spot are drawn from the world's RNG);
+ * - `["l", sessionId]`: a player's seat was freed;
+ * - `["c", sessionId, 0 | 1]`: a player's connection dropped (0) or came back (1).
+ *
+ * Replayed records come from Redis (untrusted): parseArenaRecord checks each before it is applied.
+ */
+import type { Stick } from "../../shared/physics.ts";
+import { parseJoinOptions } from "../../shared/protocol.ts";
+import { isColyseusId } from "../durable/colyseus-id.ts";
+import type { ArenaWorld } from "./arena-world.ts";
+
+export type ArenaRecord =
+  | readonly ["t", number, readonly (readonly [number, number] | 0)[]]
+  | readonly ["j", string, string]
+  | readonly ["l", string]
+  | readonly ["c", string, 0 | 1];
+
+/**
+ * Notes the sticks one step consumes, in visit order, and hands the step the very values it
+ * notes: -0 becomes 0 on the way, as JSON would make it, so a replayed step runs the same bits.
+ */
+export class StepRecorder {
+  private sticks: ([number, number] | 0)[] = [];
+  private readonly stick = { x: 0, y: 0 };
+
+  /** Wraps a step's stick source. */
+  note(stick: Stick | undefined): Stick | undefined {
+    if (!stick) {
+      this.sticks.push(0);
+      return undefined;
+    }
+    const x = stick.x + 0;
+    const y = stick.y + 0;
+    this.sticks.push([x, y]);
+    this.stick.x = x;
+    this.stick.y = y;
+    return this.stick;
+  }
+
+  /** The record of the step just taken; the recorder starts afresh for the next. */
+  take(dt: number): ArenaRecord {
+    const record: ArenaRecord = ["t", dt, this.sticks];
+    this.sticks = [];
+    return record;
+  }
+}
+
+/** Applies one record to the world, as the room applied what it records. Throws when the record does not fit the world (it was not this world's). */
+export function replayArenaRecord(world: ArenaWorld, record: ArenaRecord): void {
+  switch (record[0]) {
+    case "t": {
+      const sticks = record[2];
+      if (sticks.length !== world.playerCount) throw new Error(`a step of ${sticks.length} sticks for ${world.playerCount} players`);
+      let i = 0;
+      const stick = { x: 0, y: 0 };
+      world.step(record[1], () => {
+        const s = sticks[i++]!;
+        if (s === 0) return undefined;
+        stick.x = s[0];
+        stick.y = s[1];
+        return stick;
+      });
+      return;
+    }
+    case "j":
+      if (world.state.players.has(record[1])) throw new Error(`${record[1]} joined twice`);
+      world.addPlayer(record[1], record[2]);
+      return;
+    case "l":
+      world.removePlayer(record[1]);
+      return;
+    case "c": {
+      const player = world.state.players.get(record[1]);
+      if (!player) throw new Error(`${record[1]} is not in the world`);
+      player.connected = record[2] === 1;
+      return;
+    }
+  }
+}
+
+const isAxis = (v: unknown): v is number => typeof v === "number" && v >= -1 && v <= 1;
+const MAX_DT = 1;
+
+/** Checks a record read back from Redis; throws saying what is wrong. */
+export function parseArenaRecord(data: unknown): ArenaRecord {
+  if (!Array.isArray(data)) throw new Error("a record is not a list");
+  switch (data[0]) {
+    case "t": {
+      const [, dt, sticks] = data as unknown[];
+      if (!(typeof dt === "number" && dt > 0 && dt <= MAX_DT)) throw new Error("a step's dt is out of range");
+      if (!Array.isArray(sticks)) throw new Error("a step's sticks are not a list");
+      for (const s of sticks) {
+        if (s !== 0 && !(Array.isArray(s) && s.length === 2 && isAxis(s[0]) && isAxis(s[1]))) throw new Error("a stick is neither [x, y] within [-1, 1] nor 0");
+      }
+      return data as unknown as ArenaRecord;
+    }
+    case "j": {
+      const name = typeof data[2] === "string" ? parseJoinOptions({ name: data[2] }) : undefined;
+      if (!isColyseusId(data[1]) || !name?.ok || name.value.name !== data[2]) throw new Error("a join has no session id or no valid name");
+      return data as unknown as ArenaRecord;
+    }
+    case "l":
+      if (!isColyseusId(data[1])) throw new Error("a leave has no session id");
+      return data as unknown as ArenaRecord;
+    case "c":
+      if (!isColyseusId(data[1]) || (data[2] !== 0 && data[2] !== 1)) throw new Error("a connection change has no session id or state");
+      return data as unknown as ArenaRecord;
+    default:
+      throw new Error(`unknown record kind ${JSON.stringify(data[0])?.slice(0, 20)}`);
+  }
+}
