@@ -68,6 +68,7 @@ export async function startNode(config: NodeConfig, log: Logger): Promise<LocusN
         nodeId: config.nodeId,
         leaseMs: config.roomLeaseMs,
         checkpointMs: config.checkpointMs,
+        journalFlushMs: config.journal ? 1000 / config.tickHz : undefined,
         drainTimeoutMs: config.drainTimeoutMs,
         drainParallelism: config.drainParallelism,
         roomCap,

@@ -104,6 +104,7 @@ describe("every-change policy: commit before reveal", () => {
       }),
       // Rarely: the periodic schedule is not what is under test.
       checkpointMs: 60_000,
+      journalFlushMs: undefined,
       roomCap: new RoomCap(10, new RefusalLog(repeats, metrics.edgeRefusals), "t1"),
       metrics,
       log,
