@@ -199,7 +199,8 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
    * Applies journal records (untrusted: read back from Redis) in order to the state just restored
    * from the checkpoint, as the room applied them when it recorded them; returns how many it
    * applied. It may stop early at a record it cannot replay (the rest are dropped, as without a
-   * journal); it throws, having checked the records first, when they do not fit the state.
+   * journal). It checks every record it will apply before applying any, and throws, having
+   * changed nothing, when they do not fit the state.
    */
   protected replay(_records: readonly unknown[]): number {
     throw new Error(`${this.roomName} rooms keep no journal to replay`);
@@ -435,7 +436,7 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
     root.nextUniqueId = Math.max(root.nextUniqueId, checkpoint.nextRefId + REF_ID_MARGIN);
     this.restore(snapshot, context);
     const tail = checkpoint.journal && this.journaling ? this.durable.host.journalFor(this.roomId) : undefined;
-    if (tail) this.replayJournal(tail, () => this.restore(this.parseSnapshot(checkpoint.game.data, checkpoint.game.version, context), context));
+    if (tail) this.replayJournal(tail);
     for (const seat of checkpoint.seats) this.holdSeat(seat);
     // The room waits where the checkpoint left it for its players, so none of them misses a step;
     // one who does not come back in time does not hold up the others for long.
@@ -447,12 +448,12 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
 
   /**
    * Replays the journal's records on the state just restored, before any player can reconnect.
-   * A replay that fails part way restores the checkpoint again (`restoreCheckpoint`): the room
-   * resumes where it was checkpointed, as it would without a journal. The room's own records go
+   * A replay the game refuses (having applied nothing) leaves the room where it was
+   * checkpointed, as it would be without a journal. The room's own records go
    * to a new journal (the field initialiser drew its id), so none of the dead owner's records can
    * ever be read as this owner's.
    */
-  private replayJournal(tail: JournalTail, restoreCheckpoint: () => void): void {
+  private replayJournal(tail: JournalTail): void {
     const { metrics } = this.durable;
     const started = performance.now();
     const fromTick = this.progress();
@@ -465,7 +466,6 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
         applied = this.replay(tail.records);
       } catch (err) {
         this.log.warn({ event: "journal_replay_failed", err }, "the journal does not replay on the checkpoint; the room resumes from the checkpoint");
-        restoreCheckpoint();
       }
     }
     const replayed = this.progress() - fromTick;

@@ -86,6 +86,26 @@ export function replayArenaRecord(world: ArenaWorld, record: ArenaRecord): void 
   }
 }
 
+/**
+ * Replays a rebuilt room's journal (untrusted records) on its world, up to the first seat taken or
+ * freed: the node checkpoints on every seat change, so a crash between one and its checkpoint is
+ * rare, and replaying past it would leave a player without a seat or a seat without a player. The
+ * players are thus the same throughout, so every record is checked against them before any is
+ * applied: a journal that does not fit throws with the world unchanged. Returns how many records
+ * were applied.
+ */
+export function replayArenaJournal(world: ArenaWorld, records: readonly unknown[]): number {
+  const parsed = records.map(parseArenaRecord);
+  const seatChange = parsed.findIndex((r) => r[0] === "j" || r[0] === "l");
+  const replayable = seatChange < 0 ? parsed : parsed.slice(0, seatChange);
+  for (const record of replayable) {
+    if (record[0] === "t" && record[2].length !== world.playerCount) throw new Error(`a step of ${record[2].length} sticks for ${world.playerCount} players`);
+    if (record[0] === "c" && !world.state.players.has(record[1])) throw new Error(`${record[1]} is not in the world`);
+  }
+  for (const record of replayable) replayArenaRecord(world, record);
+  return replayable.length;
+}
+
 const isAxis = (v: unknown): v is number => typeof v === "number" && v >= -1 && v <= 1;
 const MAX_DT = 1;
 

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Stick } from "../../shared/physics.ts";
 import { ArenaState } from "../../shared/schema.ts";
-import { type ArenaRecord, parseArenaRecord, replayArenaRecord, StepRecorder } from "./arena-journal.ts";
+import { type ArenaRecord, parseArenaRecord, replayArenaJournal, replayArenaRecord, StepRecorder } from "./arena-journal.ts";
 import { ArenaWorld } from "./arena-world.ts";
 import { Rng } from "./rng.ts";
 import { restoreWorld, snapshotWorld } from "./snapshot.ts";
@@ -158,5 +158,31 @@ describe("the arena's step is deterministic", () => {
     };
     const run = play(() => new LeakyWorld(clock), 5);
     expect(divergentReplays(run, (json) => LeakyWorld.from(json, clock))).not.toEqual([]);
+  });
+});
+
+describe("replaying a rebuilt room's journal", () => {
+  const world = () => {
+    const w = new ArenaWorld(new ArenaState(), new Rng(9));
+    w.addPlayer("s-a", "a");
+    w.addPlayer("s-b", "b");
+    return w;
+  };
+  const step: ArenaRecord = ["t", DT, [[1, 0], 0]];
+
+  it("stops before the first seat taken or freed", () => {
+    const w = world();
+    expect(replayArenaJournal(w, [step, ["c", "s-b", 0], step, ["j", "s-c", "c"], step])).toBe(3);
+    expect(w.state.tick).toBe(2);
+    expect(w.playerCount).toBe(2);
+  });
+
+  it("refuses records that do not fit the world, or are not records, with the world unchanged", () => {
+    for (const bad of [[step, ["t", DT, [[1, 0]]]], [step, ["c", "s-z", 1]], [step, ["t", DT, [[2, 0], 0]]], [step, "junk"]]) {
+      const w = world();
+      const before = bits(w);
+      expect(() => replayArenaJournal(w, bad)).toThrow();
+      expect(bits(w)).toBe(before);
+    }
   });
 });

@@ -13,7 +13,7 @@ import { clientError } from "../client-errors.ts";
 import { broadcastPatchStampedAt, guardSeatReservations, mapJoinErrors, shiftInputAck } from "../colyseus-internals.ts";
 import { type DurableDeps, DurableRoom, refuseJoinWhenHostCannot, type RestoreContext } from "../durable/durable-room.ts";
 import type { PendingSeatLimit, SeatAuth } from "../edge/pending-seats.ts";
-import { parseArenaRecord, replayArenaRecord, StepRecorder } from "../game/arena-journal.ts";
+import { replayArenaJournal, StepRecorder } from "../game/arena-journal.ts";
 import { ArenaWorld } from "../game/arena-world.ts";
 import { Rng } from "../game/rng.ts";
 import { parseCheckpointWorld, restoreWorld, snapshotWorld, WORLD_SNAPSHOT_VERSION, type WorldSnapshot } from "../game/snapshot.ts";
@@ -149,20 +149,9 @@ export class ArenaRoom extends DurableRoom<{ state: ArenaState; input: MoveInput
     return parseCheckpointWorld(data, context.tick, context.seats);
   }
 
-  /**
-   * Replays the journal up to its first seat taken or freed: the node checkpoints on every seat
-   * change, so a crash between one and its checkpoint is rare, and replaying past it would leave
-   * a player without a seat or a seat without a player. Every player is away afterwards, as after
-   * restore. Checks every record before applying any.
-   */
+  /** Replays what replayArenaJournal takes of the journal; every player is away afterwards, as after restore. */
   protected override replay(records: readonly unknown[]): number {
-    const parsed = records.map(parseArenaRecord);
-    let applied = 0;
-    for (const record of parsed) {
-      if (record[0] === "j" || record[0] === "l") break;
-      replayArenaRecord(this.world, record);
-      applied++;
-    }
+    const applied = replayArenaJournal(this.world, records);
     this.state.players.forEach((player) => (player.connected = false));
     return applied;
   }
