@@ -136,15 +136,21 @@ export function checkpointSection(run: CheckpointCostRun, ctx: SectionContext, c
       perSecond,
     };
   });
-  const [off, on, often] = rows as [(typeof rows)[number], (typeof rows)[number], (typeof rows)[number]];
+  const [off, on, often, journaled] = rows as [(typeof rows)[number], (typeof rows)[number], (typeof rows)[number], (typeof rows)[number]];
+  const journalWindows = run.windows[3]!;
+  const journalWritesPerSecond = mean(journalWindows.map((w) => (w.server.journal?.writes ?? 0) / w.bots.seconds));
+  const journalBytesPerSecond = mean(journalWindows.map((w) => (w.server.journal?.bytes ?? 0) / w.bots.seconds));
+  const redisCpu = (i: number) => mean(run.windows[i]!.map((w) => w.extraCpuPercent.redis ?? 0));
   const perCheckpointUs = often.perSecond - off.perSecond > 0 ? (((often.cpu - off.cpu) / 100) * 1e6) / (often.perSecond - off.perSecond) : Number.NaN;
   const expectedAtDefault = (perCheckpointUs * on.perSecond) / 1e4;
   return {
     markdown: [
       header("Checkpoint overhead", ctx, command),
-      `One cluster node on one core with ${run.players} players in rooms of ${ROOM_SIZE}: checkpoints nearly off, at the default rate and ten times as often, alternated ${run.windows[0]!.length} times (the order reversed every other round; each window a fresh node and Redis). Redis shares the server core.`,
+      `One cluster node on one core with ${run.players} players in rooms of ${ROOM_SIZE}: checkpoints nearly off, at the default rate, ten times as often, and at the default rate with the input journal on, alternated ${run.windows[0]!.length} times (the order reversed every other round; each window a fresh node and Redis). Redis shares the server core.`,
       "",
       table(["checkpoints", "node CPU % (each round)", "node CPU % (mean)", "tick p99 (due → sent)", "checkpoints written/s", "mean checkpoint size", "Redis CPU %", "ack p99"], rows.map((r) => r.cells)),
+      "",
+      `**The input journal costs ${(journaled.cpu - on.cpu).toFixed(1)} points of node CPU (${ratio(journaled.cpu, on.cpu)} the default's) and ${(redisCpu(3) - redisCpu(1)).toFixed(1)} points of Redis CPU**, for ${journalWritesPerSecond.toFixed(1)} Redis calls per second from the node (one per tick at most, whatever the number of rooms) carrying ${(journalBytesPerSecond / 1024).toFixed(1)} KiB/s.`,
       "",
       `**Node CPU with checkpoints on / nearly off: ${ratio(on.cpu, off.cpu)}**, from this run. The tenfold rate puts a price on each one: ${Number.isFinite(perCheckpointUs) ? `${perCheckpointUs.toFixed(0)} µs` : "n/a"} of node CPU per checkpoint written (snapshot, serialisation and the Redis call), so the default rate should cost about ${Number.isFinite(expectedAtDefault) ? expectedAtDefault.toFixed(1) : "n/a"} % of a core here; where the measured ratio strays further from 1 than that, it is the noise between fresh nodes.`,
       "",
