@@ -67,7 +67,7 @@ export class ClusterRoomHost implements RoomHost, DrainableRooms, OrphanTaker {
     const journals = options.journalFlushMs !== undefined;
     this.rehydrator = new Rehydrator({ ownership, claims: this.claims, owns: (id) => this.owns(id), tokenHash: options.tokenHash, metrics, log, failures, journals });
     if (options.journalFlushMs !== undefined) {
-      this.journal = new JournalWriter({ ownership, flushMs: options.journalFlushMs, metrics, log, failures, ownedEntry: (room) => this.entryOf(room) });
+      this.journal = new JournalWriter({ ownership, flushMs: options.journalFlushMs, checkpointMs: options.checkpointMs, metrics, log, failures, ownedEntry: (room) => this.entryOf(room) });
     }
     this.handOffs = new RoomHandOff({ ownership, log, owned: (id) => this.owned.get(id) });
   }

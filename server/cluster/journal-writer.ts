@@ -15,13 +15,12 @@ import type { OwnedRoom } from "./owned-room.ts";
 import type { JournalAppend, Ownership } from "./ownership.ts";
 import type { RecoveryFailures } from "./recovery-failures.ts";
 
-/** A journal keeps at most this many batches: 40 s of ticks at 30 Hz, far past any checkpoint interval. */
-export const MAX_JOURNAL_BATCHES = 1200;
-
 export interface JournalWriterOptions {
   readonly ownership: Ownership;
   /** How often the node writes: one tick. */
   readonly flushMs: number;
+  /** How often rooms checkpoint, each checkpoint trimming the journal behind it. */
+  readonly checkpointMs: number;
   readonly metrics: NodeMetrics;
   readonly log: Logger;
   readonly failures: RecoveryFailures;
@@ -41,9 +40,15 @@ export class JournalWriter {
   private readonly o: JournalWriterOptions;
   private pending = new Map<HostedRoom, Pending>();
   private timer: NodeJS.Timeout | undefined;
+  /**
+   * A journal keeps at most this many batches: two checkpoint intervals of writes and a second,
+   * so a checkpoint that failed once costs nothing, while a journal no checkpoint trims stays bounded.
+   */
+  private readonly maxBatches: number;
 
   constructor(options: JournalWriterOptions) {
     this.o = options;
+    this.maxBatches = Math.ceil((2 * options.checkpointMs + 1000) / options.flushMs);
   }
 
   start(): void {
@@ -84,7 +89,7 @@ export class JournalWriter {
     metrics.journalWrites.inc();
     metrics.journalBatches.inc(batches.length);
     metrics.journalBytes.inc(bytes);
-    ownership.appendJournals(batches, MAX_JOURNAL_BATCHES).then(
+    ownership.appendJournals(batches, this.maxBatches).then(
       (taken) => {
         failures.recovered("journal_write");
         metrics.journalWriteSeconds.observe((performance.now() - started) / 1000);
