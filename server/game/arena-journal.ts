@@ -4,8 +4,10 @@
  * that it sat the tick out), and each seat change between ticks, in the order they happened.
  *
  * Records are plain JSON arrays, short because one goes to Redis per room per tick:
- * - `["t", dt, sticks]`: one step of `dt` seconds; `sticks[i]` is the stick of the i-th player in
- *   the world's visit order, `[x, y]`, or 0 when that body sat the step out;
+ * - `["t", dt, sticks]`: one step of `dt` seconds; `sticks` is base64 of two little-endian float32
+ *   per player in the world's visit order, its stick's x and y, or two NaN when that body sat the
+ *   step out. Sticks arrive as float32 on the wire, so this keeps every bit of them (-0 included)
+ *   in 8 bytes a player, a quarter of their JSON;
  * - `["j", sessionId, name]`: a player joined (its colour and spot are drawn from the world's RNG);
  * - `["l", sessionId]`: a player's seat was freed;
  * - `["c", sessionId, 0 | 1]`: a player's connection dropped (0) or came back (1).
@@ -14,41 +16,47 @@
  */
 import type { Stick } from "../../shared/physics.ts";
 import { parseJoinOptions } from "../../shared/protocol.ts";
+import { MAX_PLAYERS_LIMIT } from "../../shared/constants.ts";
 import { isColyseusId } from "../durable/colyseus-id.ts";
 import type { ArenaWorld } from "./arena-world.ts";
 
 export type ArenaRecord =
-  | readonly ["t", number, readonly (readonly [number, number] | 0)[]]
+  | readonly ["t", number, string]
   | readonly ["j", string, string]
   | readonly ["l", string]
   | readonly ["c", string, 0 | 1];
 
+const STICK_BYTES = 8;
+
 /**
  * Notes the sticks one step consumes, in visit order, and hands the step the very values it
- * notes: -0 becomes 0 on the way, as JSON would make it, so a replayed step runs the same bits.
+ * notes: each axis as the float32 it is recorded as (sticks come off the wire as float32, so this
+ * changes nothing in a room), so a replayed step runs the same bits.
  */
 export class StepRecorder {
-  private sticks: ([number, number] | 0)[] = [];
+  private readonly sticks = Buffer.alloc(MAX_PLAYERS_LIMIT * STICK_BYTES);
+  private count = 0;
   private readonly stick = { x: 0, y: 0 };
 
   /** Wraps a step's stick source. */
   note(stick: Stick | undefined): Stick | undefined {
+    const at = this.count++ * STICK_BYTES;
     if (!stick) {
-      this.sticks.push(0);
+      this.sticks.writeFloatLE(Number.NaN, at);
+      this.sticks.writeFloatLE(Number.NaN, at + 4);
       return undefined;
     }
-    const x = stick.x + 0;
-    const y = stick.y + 0;
-    this.sticks.push([x, y]);
-    this.stick.x = x;
-    this.stick.y = y;
+    this.stick.x = Math.fround(stick.x);
+    this.stick.y = Math.fround(stick.y);
+    this.sticks.writeFloatLE(this.stick.x, at);
+    this.sticks.writeFloatLE(this.stick.y, at + 4);
     return this.stick;
   }
 
   /** The record of the step just taken; the recorder starts afresh for the next. */
   take(dt: number): ArenaRecord {
-    const record: ArenaRecord = ["t", dt, this.sticks];
-    this.sticks = [];
+    const record: ArenaRecord = ["t", dt, this.sticks.toString("base64", 0, this.count * STICK_BYTES)];
+    this.count = 0;
     return record;
   }
 }
@@ -57,15 +65,16 @@ export class StepRecorder {
 export function replayArenaRecord(world: ArenaWorld, record: ArenaRecord): void {
   switch (record[0]) {
     case "t": {
-      const sticks = record[2];
-      if (sticks.length !== world.playerCount) throw new Error(`a step of ${sticks.length} sticks for ${world.playerCount} players`);
+      const sticks = Buffer.from(record[2], "base64");
+      const count = sticks.length / STICK_BYTES;
+      if (count !== world.playerCount) throw new Error(`a step of ${count} sticks for ${world.playerCount} players`);
       let i = 0;
       const stick = { x: 0, y: 0 };
       world.step(record[1], () => {
-        const s = sticks[i++]!;
-        if (s === 0) return undefined;
-        stick.x = s[0];
-        stick.y = s[1];
+        const at = i++ * STICK_BYTES;
+        stick.x = sticks.readFloatLE(at);
+        if (Number.isNaN(stick.x)) return undefined;
+        stick.y = sticks.readFloatLE(at + 4);
         return stick;
       });
       return;
@@ -99,14 +108,29 @@ export function replayArenaJournal(world: ArenaWorld, records: readonly unknown[
   const seatChange = parsed.findIndex((r) => r[0] === "j" || r[0] === "l");
   const replayable = seatChange < 0 ? parsed : parsed.slice(0, seatChange);
   for (const record of replayable) {
-    if (record[0] === "t" && record[2].length !== world.playerCount) throw new Error(`a step of ${record[2].length} sticks for ${world.playerCount} players`);
+    if (record[0] === "t" && stickCount(record[2]) !== world.playerCount) throw new Error(`a step of ${stickCount(record[2])} sticks for ${world.playerCount} players`);
     if (record[0] === "c" && !world.state.players.has(record[1])) throw new Error(`${record[1]} is not in the world`);
   }
   for (const record of replayable) replayArenaRecord(world, record);
   return replayable.length;
 }
 
-const isAxis = (v: unknown): v is number => typeof v === "number" && v >= -1 && v <= 1;
+const stickCount = (sticks: string) => Buffer.byteLength(sticks, "base64") / STICK_BYTES;
+const isAxis = (v: number) => v >= -1 && v <= 1;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Whether a step's sticks are whole pairs of float32, each within [-1, 1] or both NaN (sat out). */
+function validSticks(sticks: unknown): boolean {
+  if (typeof sticks !== "string" || sticks.length > Math.ceil((MAX_PLAYERS_LIMIT * STICK_BYTES) / 3) * 4 || !BASE64.test(sticks)) return false;
+  const bytes = Buffer.from(sticks, "base64");
+  if (bytes.length % STICK_BYTES !== 0 || bytes.toString("base64") !== sticks) return false;
+  for (let at = 0; at < bytes.length; at += STICK_BYTES) {
+    const x = bytes.readFloatLE(at);
+    const y = bytes.readFloatLE(at + 4);
+    if (!(Number.isNaN(x) && Number.isNaN(y)) && !(isAxis(x) && isAxis(y))) return false;
+  }
+  return true;
+}
 const MAX_DT = 1;
 
 /** Checks a record read back from Redis; throws saying what is wrong. */
@@ -116,10 +140,7 @@ export function parseArenaRecord(data: unknown): ArenaRecord {
     case "t": {
       const [, dt, sticks] = data as unknown[];
       if (!(typeof dt === "number" && dt > 0 && dt <= MAX_DT)) throw new Error("a step's dt is out of range");
-      if (!Array.isArray(sticks)) throw new Error("a step's sticks are not a list");
-      for (const s of sticks) {
-        if (s !== 0 && !(Array.isArray(s) && s.length === 2 && isAxis(s[0]) && isAxis(s[1]))) throw new Error("a stick is neither [x, y] within [-1, 1] nor 0");
-      }
+      if (!validSticks(sticks)) throw new Error("a step's sticks are not float32 pairs within [-1, 1] or NaN");
       return data as unknown as ArenaRecord;
     }
     case "j": {

@@ -63,7 +63,7 @@ function play(makeWorld: () => ArenaWorld, seed: number): Run {
     }
     const r = choose.next();
     if (r < 0.1) return recorder.note(undefined);
-    if (r < 0.15) return recorder.note({ x: -0, y: -0 });
+    if (r < 0.15) return recorder.note({ x: -0, y: r < 0.12 ? 0 : -0 });
     stick.x = Math.fround(choose.next() * 2.2 - 1.1);
     stick.y = r < 0.3 ? 1 : Math.fround(choose.next() * 2 - 1);
     return recorder.note({ x: Math.max(-1, Math.min(1, stick.x)), y: stick.y });
@@ -168,7 +168,17 @@ describe("replaying a rebuilt room's journal", () => {
     w.addPlayer("s-b", "b");
     return w;
   };
-  const step: ArenaRecord = ["t", DT, [[1, 0], 0]];
+  const sticks = (...each: (Stick | undefined)[]): ArenaRecord => {
+    const recorder = new StepRecorder();
+    for (const stick of each) recorder.note(stick);
+    return recorder.take(DT);
+  };
+  const step = sticks({ x: 1, y: 0 }, undefined);
+  const raw = (...axes: number[]) => {
+    const bytes = Buffer.alloc(axes.length * 4);
+    axes.forEach((v, i) => bytes.writeFloatLE(v, i * 4));
+    return bytes.toString("base64");
+  };
 
   it("stops before the first seat taken or freed", () => {
     const w = world();
@@ -178,7 +188,16 @@ describe("replaying a rebuilt room's journal", () => {
   });
 
   it("refuses records that do not fit the world, or are not records, with the world unchanged", () => {
-    for (const bad of [[step, ["t", DT, [[1, 0]]]], [step, ["c", "s-z", 1]], [step, ["t", DT, [[2, 0], 0]]], [step, "junk"]]) {
+    const bads = [
+      [step, sticks({ x: 1, y: 0 })],
+      [step, ["c", "s-z", 1]],
+      [step, ["t", DT, raw(2, 0, Number.NaN, Number.NaN)]],
+      [step, ["t", DT, raw(1, Number.NaN, 0, 0)]],
+      [step, ["t", DT, raw(1, 0, 0)]],
+      [step, ["t", DT, "not base64!"]],
+      [step, "junk"],
+    ];
+    for (const bad of bads) {
       const w = world();
       const before = bits(w);
       expect(() => replayArenaJournal(w, bad)).toThrow();
