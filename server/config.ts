@@ -26,6 +26,8 @@ export interface NodeConfig {
   readonly redisUrl: string | undefined;
   /** Cluster mode: how often each room writes a checkpoint. */
   readonly checkpointMs: number;
+  /** Cluster mode: whether periodic rooms keep an input journal beside their checkpoints (docs/durable-rooms.md). */
+  readonly journal: boolean;
   /** Cluster mode: how long a room's owner lease runs without renewal. */
   readonly roomLeaseMs: number;
   /** Cluster mode: the URL other nodes and gateways reach this node at; derived from the port when unset. */
@@ -87,6 +89,7 @@ export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeC
     redisUrl: readRedisUrl(read),
     // One tick is the shortest useful interval: a checkpoint is taken between two ticks.
     checkpointMs: read.int("CHECKPOINT_MS", 1000, Math.ceil(1000 / tickHz), 60_000),
+    journal: read.oneOf("JOURNAL", "on", ["on", "off"]) === "on",
     roomLeaseMs: read.int("ROOM_LEASE_MS", 5000, 1000, 60_000),
     nodeAddress: read.optional("NODE_ADDRESS", NODE_ADDRESS_PATTERN, "an http:// URL with no path, e.g. http://10.0.0.5:2567"),
     adminToken: read.secret("ADMIN_TOKEN", /^[\x21-\x7e]{16,256}$/, "16 to 256 printable ASCII characters, no spaces"),

@@ -20,6 +20,11 @@ export interface NodeMetrics {
   readonly recoverySeconds: Histogram;
   readonly checkpointBytes: Histogram;
   readonly checkpointWriteSeconds: Histogram;
+  readonly journalBytes: Counter;
+  readonly journalBatches: Counter;
+  readonly journalWrites: Counter;
+  readonly journalWriteSeconds: Histogram;
+  readonly journalRefused: Counter;
   readonly leaseRenewalFailures: Counter;
   readonly fencedWrites: Counter;
   readonly recoveryFailures: Counter<"kind">;
@@ -105,6 +110,32 @@ export function createNodeMetrics(labels: { node: string }): NodeMetrics {
       name: "locus_checkpoint_write_seconds",
       help: "Time to write one checkpoint to Redis, serialisation included.",
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5],
+      registers: [registry],
+    }),
+    journalBytes: new Counter({
+      name: "locus_journal_bytes_total",
+      help: "Bytes of input-journal batches sent to Redis.",
+      registers: [registry],
+    }),
+    journalBatches: new Counter({
+      name: "locus_journal_batches_total",
+      help: "Input-journal batches (one room's records since the node's last write) sent to Redis.",
+      registers: [registry],
+    }),
+    journalWrites: new Counter({
+      name: "locus_journal_writes_total",
+      help: "Redis calls carrying journal batches: at most one per tick per node, whatever the number of rooms.",
+      registers: [registry],
+    }),
+    journalWriteSeconds: new Histogram({
+      name: "locus_journal_write_seconds",
+      help: "Round trip of one journal write to Redis, encoding included.",
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5],
+      registers: [registry],
+    }),
+    journalRefused: new Counter({
+      name: "locus_journal_refused_total",
+      help: "Journal batches Redis refused because this node no longer holds the room's lease.",
       registers: [registry],
     }),
     leaseRenewalFailures: new Counter({

@@ -21,6 +21,7 @@ import { type AdminStatus, adminRouter } from "./http/admin.ts";
 import { AuthFailures } from "./http/auth-failures.ts";
 import { createOperatorApp, listenOperator, localUrl } from "./http/operator-server.ts";
 import { createHttpApp, probeRouter } from "./http/routes.ts";
+import { createDurableCounters } from "./durable/durable-metrics.ts";
 import { createNodeMetrics, type NodeMetrics } from "./metrics.ts";
 import { RepeatLog } from "./repeat-log.ts";
 import { type ClusterMode, startClusterMode } from "./cluster/cluster-mode.ts";
@@ -64,6 +65,7 @@ const NOT_CLUSTERED = "this node is not in a cluster (no REDIS_URL): there is no
 
 export async function startNode(config: NodeConfig, log: Logger, roomTypes: readonly RoomType[] = []): Promise<LocusNode> {
   const metrics = createNodeMetrics({ node: config.nodeId });
+  const durableMetrics = { ...metrics, ...createDurableCounters(metrics.registry) };
   // Refused requests, failed admin logins and refused or flooding sockets: logged once per offender and window.
   const abuse = new RepeatLog({ log });
   const refusals = new RefusalLog(abuse, metrics.edgeRefusals);
@@ -78,6 +80,7 @@ export async function startNode(config: NodeConfig, log: Logger, roomTypes: read
         nodeId: config.nodeId,
         leaseMs: config.roomLeaseMs,
         checkpointMs: config.checkpointMs,
+        journalFlushMs: config.journal ? 1000 / config.tickHz : undefined,
         drainTimeoutMs: config.drainTimeoutMs,
         drainParallelism: config.drainParallelism,
         roomCap,
@@ -160,7 +163,7 @@ export async function startNode(config: NodeConfig, log: Logger, roomTypes: read
       seatHoldSeconds: config.seatHoldSeconds,
       seatReservationSeconds: config.seatReservationSeconds,
       pendingSeats: new PendingSeatLimit(config.maxPendingSeatsPerIp, config.edge.limitExemptIps, refusals),
-      metrics,
+      metrics: durableMetrics,
       log,
       host,
       tokenHash,
@@ -169,11 +172,11 @@ export async function startNode(config: NodeConfig, log: Logger, roomTypes: read
   frames.define(ROOM_NAME, ARENA_FRAMES);
   server.define(
     REVERSI_ROOM_NAME,
-    reversiRoom({ nodeId: config.nodeId, clockMs: config.reversiClockMs, seatHoldSeconds: config.seatHoldSeconds, metrics, log, host, tokenHash }),
+    reversiRoom({ nodeId: config.nodeId, clockMs: config.reversiClockMs, seatHoldSeconds: config.seatHoldSeconds, metrics: durableMetrics, log, host, tokenHash }),
   );
   frames.define(REVERSI_ROOM_NAME, REVERSI_FRAMES);
   for (const type of roomTypes) {
-    server.define(type.name, type.bind({ host, tokenHash, seatHoldSeconds: config.seatHoldSeconds, log, metrics }));
+    server.define(type.name, type.bind({ host, tokenHash, seatHoldSeconds: config.seatHoldSeconds, log, metrics: durableMetrics }));
     frames.define(type.name, type.frames);
   }
   installMatchmaking(log);

@@ -29,6 +29,7 @@ import { RecoveryFailures } from "../server/cluster/recovery-failures.ts";
 import { keys } from "../server/cluster/redis-keys.ts";
 import { withScripts } from "../server/cluster/redis-scripts.ts";
 import { tokenHasher } from "../server/durable/token-hash.ts";
+import { createDurableCounters } from "../server/durable/durable-metrics.ts";
 import { type CheckpointPolicy, type DurableDeps, DurableRoom } from "../server/durable/durable-room.ts";
 import { RefusalLog } from "../server/edge/refusal-log.ts";
 import { RoomCap } from "../server/edge/room-cap.ts";
@@ -157,6 +158,7 @@ describe("every-change policy: commit before reveal", () => {
       }),
       // Rarely: the periodic schedule is not what is under test.
       checkpointMs: 60_000,
+      journalFlushMs: undefined,
       roomCap: new RoomCap(10, new RefusalLog(repeats, metrics.edgeRefusals), "t1"),
       metrics,
       log,
@@ -167,7 +169,7 @@ describe("every-change policy: commit before reveal", () => {
       onLoadChange() {},
     });
     host.start();
-    const deps: DurableDeps = { host, tokenHash, seatHoldSeconds: 5, log, metrics };
+    const deps: DurableDeps = { host, tokenHash, seatHoldSeconds: 5, log, metrics: { ...metrics, ...createDurableCounters(metrics.registry) } };
     const httpServer = createServer();
     server = new Server({ transport: new WebSocketTransport({ server: httpServer }), greet: false, gracefullyShutdown: false, logger: log });
     server.define("tally", tallyRoom(deps, "every-change"));

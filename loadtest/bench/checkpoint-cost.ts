@@ -2,7 +2,8 @@
  * What checkpoints cost: one cluster node under the same load with checkpoints nearly off
  * (CHECKPOINT_MS at its maximum: each room writes one a minute), at the default 1 s,
  * and ten times as often, alternated (the order reversed every other round) so drift in the
- * machine hits all alike, reported as a ratio from one run. At the default rate the cost hides in
+ * machine hits all alike, reported as a ratio from one run. The default rate with the input journal
+ * on is a fourth setting: the journal's cost is its difference from the default. At the default rate the cost hides in
  * the noise between two fresh nodes; the tenfold rate makes it big enough to divide per checkpoint.
  */
 import { startNodeProcess, startRedis, type RunningProcess } from "../processes.ts";
@@ -12,9 +13,10 @@ import { locusProbe } from "./server-probe.ts";
 import { BENCH_TOKEN, ROOM_SIZE } from "./capacity.ts";
 
 export const CHECKPOINT_SETTINGS = [
-  { label: "nearly off (CHECKPOINT_MS 60000, one a minute per room)", ms: 60_000 },
-  { label: "on (CHECKPOINT_MS 1000, the default)", ms: 1000 },
-  { label: "ten times as often (CHECKPOINT_MS 100)", ms: 100 },
+  { label: "nearly off (CHECKPOINT_MS 60000, one a minute per room)", ms: 60_000, journal: false },
+  { label: "on (CHECKPOINT_MS 1000, the default)", ms: 1000, journal: false },
+  { label: "ten times as often (CHECKPOINT_MS 100)", ms: 100, journal: false },
+  { label: "on, with the input journal (CHECKPOINT_MS 1000, JOURNAL=on)", ms: 1000, journal: true },
 ] as const;
 
 export interface CheckpointCostRun {
@@ -40,7 +42,7 @@ export async function measureCheckpointCost(
       const running: RunningProcess[] = [redis];
       try {
         const node = await startNodeProcess(
-          { REDIS_URL: redis.redisUrl, NODE_ID: "ckpt-bench", ADMIN_TOKEN: BENCH_TOKEN, MAX_PLAYERS: String(ROOM_SIZE), CHECKPOINT_MS: String(setting.ms), LOG_LEVEL: "warn" },
+          { REDIS_URL: redis.redisUrl, NODE_ID: "ckpt-bench", ADMIN_TOKEN: BENCH_TOKEN, MAX_PLAYERS: String(ROOM_SIZE), CHECKPOINT_MS: String(setting.ms), JOURNAL: setting.journal ? "on" : "off", LOG_LEVEL: "warn" },
           { cpus: cpus.server },
         );
         running.push(node);

@@ -18,6 +18,22 @@ export interface KillResult {
   readonly recoveredMs: number[];
   readonly lostTicks: number[];
   readonly failed: number;
+  /** From the surviving nodes' metrics: rooms rebuilt with a journal, the ticks they replayed and the time it took. */
+  readonly replays: number;
+  readonly replayedTicks: number;
+  readonly replaySeconds: number;
+}
+
+/** The sums of the journal's replay histograms on one node, 0 when it has none. */
+async function replayTotals(node: NodeProcess): Promise<{ replays: number; ticks: number; seconds: number }> {
+  const text = await (await fetch(`${node.adminUrl}/metrics`)).text().catch(() => "");
+  const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text)?.[1] ?? 0);
+  return { replays: value("locus_journal_replay_seconds_count"), ticks: value("locus_journal_replayed_ticks_sum"), seconds: value("locus_journal_replay_seconds_sum") };
+}
+
+async function replayTotalsOf(nodes: Iterable<NodeProcess>): Promise<{ replays: number; ticks: number; seconds: number }> {
+  const all = await Promise.all([...nodes].map(replayTotals));
+  return all.reduce((a, b) => ({ replays: a.replays + b.replays, ticks: a.ticks + b.ticks, seconds: a.seconds + b.seconds }), { replays: 0, ticks: 0, seconds: 0 });
 }
 
 export interface FailoverOptions {
@@ -26,13 +42,15 @@ export interface FailoverOptions {
   readonly nodes: number;
   readonly roomSize: number;
   readonly cpus: string | undefined;
+  /** Whether the nodes keep an input journal (JOURNAL=on). */
+  readonly journal: boolean;
 }
 
 export async function measureFailover(o: FailoverOptions, progress: (line: string) => void): Promise<KillResult[]> {
   const redis = await startRedis({ cpus: o.cpus });
   const nodes = new Map<string, NodeProcess>();
   const everything: RunningProcess[] = [redis];
-  const env = (nodeId: string) => ({ REDIS_URL: redis.redisUrl, NODE_ID: nodeId, ADMIN_TOKEN: BENCH_TOKEN, MAX_PLAYERS: String(o.roomSize), LOG_LEVEL: "warn" });
+  const env = (nodeId: string) => ({ REDIS_URL: redis.redisUrl, NODE_ID: nodeId, ADMIN_TOKEN: BENCH_TOKEN, MAX_PLAYERS: String(o.roomSize), LOG_LEVEL: "warn", JOURNAL: o.journal ? "on" : "off" });
   const bots: FullBot[] = [];
   const results: KillResult[] = [];
   try {
@@ -65,10 +83,13 @@ export async function measureFailover(o: FailoverOptions, progress: (line: strin
         b.session.room.onStateChange(listener);
         return () => b.session.room.onStateChange.remove(listener);
       });
+      const survivors = [...nodes].filter(([id]) => id !== victimId).map(([, n]) => n);
+      const replayedBefore = await replayTotalsOf(survivors);
       const killedAt = performance.now();
       victim.child.kill("SIGKILL");
       await waitFor(() => pending.size === 0, RECOVERY_LIMIT_MS).catch(() => undefined);
       for (const off of listeners) off();
+      const replayedAfter = await replayTotalsOf(survivors);
       const result: KillResult = {
         node: victimId,
         rooms: new Set(victims.map((b) => b.session.room.roomId)).size,
@@ -76,6 +97,9 @@ export async function measureFailover(o: FailoverOptions, progress: (line: strin
         recoveredMs,
         lostTicks,
         failed: pending.size,
+        replays: replayedAfter.replays - replayedBefore.replays,
+        replayedTicks: replayedAfter.ticks - replayedBefore.ticks,
+        replaySeconds: replayedAfter.seconds - replayedBefore.seconds,
       };
       results.push(result);
       progress(

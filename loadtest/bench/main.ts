@@ -162,8 +162,10 @@ await attempt("gateway", async () => {
   parts.set("gateway", gatewaySection(result, ctx, command(`--only gateway --players ${players} --seconds ${seconds} --rounds ${rounds}`)).markdown);
 });
 await attempt("failover", async () => {
-  const result = await measureFailover({ kills, bots: failoverBots, nodes: 3, roomSize: 6, cpus: machine.allCpus }, progress);
-  const section = failoverSection(result, clusterCtx, command(`--only failover --kills ${kills} --failover-bots ${failoverBots}`));
+  const options = { kills, bots: failoverBots, nodes: 3, roomSize: 6, cpus: machine.allCpus };
+  const withoutJournal = await measureFailover({ ...options, journal: false }, (line) => progress(`journal off: ${line}`));
+  const withJournal = await measureFailover({ ...options, journal: true }, (line) => progress(`journal on: ${line}`));
+  const section = failoverSection({ withoutJournal, withJournal }, clusterCtx, command(`--only failover --kills ${kills} --failover-bots ${failoverBots}`));
   parts.set("failover", section.markdown);
   plots.push(...section.plots);
 });

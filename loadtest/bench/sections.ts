@@ -136,15 +136,21 @@ export function checkpointSection(run: CheckpointCostRun, ctx: SectionContext, c
       perSecond,
     };
   });
-  const [off, on, often] = rows as [(typeof rows)[number], (typeof rows)[number], (typeof rows)[number]];
+  const [off, on, often, journaled] = rows as [(typeof rows)[number], (typeof rows)[number], (typeof rows)[number], (typeof rows)[number]];
+  const journalWindows = run.windows[3]!;
+  const journalWritesPerSecond = mean(journalWindows.map((w) => (w.server.journal?.writes ?? 0) / w.bots.seconds));
+  const journalBytesPerSecond = mean(journalWindows.map((w) => (w.server.journal?.bytes ?? 0) / w.bots.seconds));
+  const redisCpu = (i: number) => mean(run.windows[i]!.map((w) => w.extraCpuPercent.redis ?? 0));
   const perCheckpointUs = often.perSecond - off.perSecond > 0 ? (((often.cpu - off.cpu) / 100) * 1e6) / (often.perSecond - off.perSecond) : Number.NaN;
   const expectedAtDefault = (perCheckpointUs * on.perSecond) / 1e4;
   return {
     markdown: [
       header("Checkpoint overhead", ctx, command),
-      `One cluster node on one core with ${run.players} players in rooms of ${ROOM_SIZE}: checkpoints nearly off, at the default rate and ten times as often, alternated ${run.windows[0]!.length} times (the order reversed every other round; each window a fresh node and Redis). Redis shares the server core.`,
+      `One cluster node on one core with ${run.players} players in rooms of ${ROOM_SIZE}: checkpoints nearly off, at the default rate, ten times as often, and at the default rate with the input journal on, alternated ${run.windows[0]!.length} times (the order reversed every other round; each window a fresh node and Redis). Redis shares the server core.`,
       "",
       table(["checkpoints", "node CPU % (each round)", "node CPU % (mean)", "tick p99 (due → sent)", "checkpoints written/s", "mean checkpoint size", "Redis CPU %", "ack p99"], rows.map((r) => r.cells)),
+      "",
+      `**The input journal costs ${(journaled.cpu - on.cpu).toFixed(1)} points of node CPU (${ratio(journaled.cpu, on.cpu)} the default's) and ${(redisCpu(3) - redisCpu(1)).toFixed(1)} points of Redis CPU**, for ${journalWritesPerSecond.toFixed(1)} Redis calls per second from the node (one per tick at most, whatever the number of rooms) carrying ${(journalBytesPerSecond / 1024).toFixed(1)} KiB/s.`,
       "",
       `**Node CPU with checkpoints on / nearly off: ${ratio(on.cpu, off.cpu)}**, from this run. The tenfold rate puts a price on each one: ${Number.isFinite(perCheckpointUs) ? `${perCheckpointUs.toFixed(0)} µs` : "n/a"} of node CPU per checkpoint written (snapshot, serialisation and the Redis call), so the default rate should cost about ${Number.isFinite(expectedAtDefault) ? expectedAtDefault.toFixed(1) : "n/a"} % of a core here; where the measured ratio strays further from 1 than that, it is the noise between fresh nodes.`,
       "",
@@ -184,44 +190,63 @@ export function gatewaySection(run: GatewayCostRun, ctx: SectionContext, command
   };
 }
 
-export function failoverSection(results: readonly KillResult[], ctx: SectionContext, command: string): Section {
-  const all = results.flatMap((r) => r.recoveredMs);
-  const lost = results.flatMap((r) => r.lostTicks);
-  const failed = results.reduce((n, r) => n + r.failed, 0);
+/** The same kills, run once with each setting of the journal, side by side. */
+export interface FailoverRuns {
+  readonly withoutJournal: readonly KillResult[];
+  readonly withJournal: readonly KillResult[];
+}
+
+export function failoverSection(runs: FailoverRuns, ctx: SectionContext, command: string): Section {
+  const both = [runs.withoutJournal, runs.withJournal] as const;
+  const recovered = both.map((results) => results.flatMap((r) => r.recoveredMs));
+  const lost = both.map((results) => results.flatMap((r) => r.lostTicks));
+  const failed = both.map((results) => results.reduce((n, r) => n + r.failed, 0));
+  const lostTicks = (xs: readonly number[], at: number) => `${percentile(xs, at)} ticks (${ms(percentile(xs, at) * TICK_MS)})`;
+  const row = (name: string, cell: (i: 0 | 1) => string) => [name, cell(0), cell(1)];
+  const journaled = runs.withJournal.filter((r) => r.replays > 0);
+  const replays = journaled.reduce((n, r) => n + r.replays, 0);
+  const replaySeconds = journaled.reduce((n, r) => n + r.replaySeconds, 0);
+  const replayedTicks = journaled.reduce((n, r) => n + r.replayedTicks, 0);
   return {
     markdown: [
-      header("Crash recovery (SIGKILL)", ctx, command),
-      "Three nodes (rooms of 6) and a gateway with full bots (the game's client library) spread over them; again and again the node holding the most bots is SIGKILLed and restarted empty under its name. Recovery: from the SIGKILL to the bot receiving state from the room's new node, in the same client Room object, without reloading. State lost: ticks between the last state the bot saw from the dead node and the first from the new one. CHECKPOINT_MS 1000, ROOM_LEASE_MS 5000, heartbeat 250 ms.",
+      header("Crash recovery (SIGKILL), without and with the input journal", ctx, command),
+      "Three nodes (rooms of 6) and a gateway with full bots (the game's client library) spread over them; again and again the node holding the most bots is SIGKILLed and restarted empty under its name. The whole run is done twice in one command, first with `JOURNAL=off`, then with `JOURNAL=on`. Recovery: from the SIGKILL to the bot receiving state from the room's new node, in the same client Room object, without reloading. State lost: ticks between the last state the bot saw from the dead node and the first from the new one. CHECKPOINT_MS 1000, ROOM_LEASE_MS 5000, heartbeat 250 ms.",
       "",
       table(
-        ["measure", "value"],
+        ["measure", "without journal", "with journal"],
         [
-          ["kills", String(results.length)],
-          ["bot recoveries measured", `${all.length} (not recovered within ${RECOVERY_LIMIT_MS / 1000} s: ${failed})`],
-          ["**recovery p50**", `**${ms(percentile(all, 0.5))}**`],
-          ["recovery p95", ms(percentile(all, 0.95))],
-          ["**recovery p99**", `**${ms(percentile(all, 0.99))}**`],
-          ["recovery max", ms(Math.max(...all))],
-          ["state lost p50", `${percentile(lost, 0.5)} ticks (${ms(percentile(lost, 0.5) * TICK_MS)})`],
-          ["state lost max", `${Math.max(...lost)} ticks (${ms(Math.max(...lost) * TICK_MS)})`],
+          row("kills", (i) => String(both[i].length)),
+          row("bot recoveries measured", (i) => `${recovered[i]!.length} (not recovered within ${RECOVERY_LIMIT_MS / 1000} s: ${failed[i]})`),
+          row("**state lost p50**", (i) => `**${lostTicks(lost[i]!, 0.5)}**`),
+          row("**state lost p99**", (i) => `**${lostTicks(lost[i]!, 0.99)}**`),
+          row("**state lost max**", (i) => `**${Math.max(0, ...lost[i]!)} ticks (${ms(Math.max(0, ...lost[i]!) * TICK_MS)})**`),
+          row("recovery p50", (i) => ms(percentile(recovered[i]!, 0.5))),
+          row("**recovery p99**", (i) => `**${ms(percentile(recovered[i]!, 0.99))}**`),
+          row("recovery max", (i) => ms(Math.max(...recovered[i]!))),
         ],
       ),
+      "",
+      `With the journal, ${replays} rooms were rebuilt by replaying ${replayedTicks} ticks in all on their checkpoints, in ${(replaySeconds * 1000).toFixed(1)} ms in all (${replays > 0 ? ((replaySeconds * 1000) / replays).toFixed(2) : "n/a"} ms per room), read from the successors' \`locus_journal_replay_seconds\`.`,
       "",
       "![recovery per kill](bench-plots/failover-recovery.svg)",
       "",
       "<details><summary>every kill</summary>",
       "",
       table(
-        ["kill", "node", "rooms", "bots", "recovery p50", "recovery max", "state lost max"],
-        results.map((r, i) => [
-          String(i + 1),
-          r.node,
-          String(r.rooms),
-          String(r.bots),
-          ms(percentile(r.recoveredMs, 0.5)),
-          ms(Math.max(...r.recoveredMs)),
-          `${Math.max(0, ...r.lostTicks)} ticks${r.failed ? ` (${r.failed} not recovered)` : ""}`,
-        ]),
+        ["journal", "kill", "node", "rooms", "bots", "recovery p50", "recovery max", "state lost max", "ticks replayed"],
+        both.flatMap((results, j) =>
+          results.map((r, i) => [
+            j === 0 ? "off" : "on",
+            String(i + 1),
+            r.node,
+            String(r.rooms),
+            String(r.bots),
+            ms(percentile(r.recoveredMs, 0.5)),
+            ms(Math.max(...r.recoveredMs)),
+            `${Math.max(0, ...r.lostTicks)} ticks${r.failed ? ` (${r.failed} not recovered)` : ""}`,
+            String(r.replayedTicks),
+          ]),
+        ),
       ),
       "",
       "</details>",
@@ -235,8 +260,8 @@ export function failoverSection(results: readonly KillResult[], ctx: SectionCont
           xLabel: "kill",
           yLabel: "ms",
           series: [
-            { name: "p50 of the kill's bots", points: results.map((r, i) => [i + 1, percentile(r.recoveredMs, 0.5)] as const) },
-            { name: "max of the kill's bots", points: results.map((r, i) => [i + 1, Math.max(...r.recoveredMs)] as const) },
+            { name: "max of the kill's bots, without journal", points: runs.withoutJournal.map((r, i) => [i + 1, Math.max(...r.recoveredMs)] as const) },
+            { name: "max of the kill's bots, with journal", points: runs.withJournal.map((r, i) => [i + 1, Math.max(...r.recoveredMs)] as const) },
           ],
           threshold: { y: 1000, label: "1 s" },
         },

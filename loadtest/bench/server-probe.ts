@@ -21,6 +21,8 @@ export interface ServerWindow {
   readonly cpuSeconds: number;
   /** Locus nodes only: checkpoints written in the window, and their bytes. */
   readonly checkpoints?: { readonly count: number; readonly bytes: number };
+  /** Locus nodes only: input-journal Redis calls and bytes sent in the window. */
+  readonly journal?: { readonly writes: number; readonly bytes: number };
 }
 
 export interface ServerProbe {
@@ -49,6 +51,7 @@ export function locusProbe(adminUrl: string, pid: number): ServerProbe {
         loopDelayP99Ms: loopDelay(sampleValue(after, "locus_nodejs_eventloop_lag_p99_seconds") * 1000),
         cpuSeconds: cpuSeconds(pid) - cpu0,
         checkpoints: { count: delta("locus_checkpoint_bytes_count") || 0, bytes: delta("locus_checkpoint_bytes_sum") || 0 },
+        journal: { writes: delta("locus_journal_writes_total") || 0, bytes: delta("locus_journal_bytes_total") || 0 },
       };
     },
   };

@@ -95,7 +95,9 @@ export class CheckpointWriter {
     const started = performance.now();
     const checkpoint = room.checkpoint(ownership.nodeId, lease.epoch);
     const data = JSON.stringify(checkpoint);
-    const writing = ownership.writeCheckpoint(lease, data);
+    const writing = checkpoint.journal
+      ? ownership.writeCheckpointTrim(lease, data, checkpoint.journal.id, checkpoint.journal.seq)
+      : ownership.writeCheckpoint(lease, data);
     schedule.writing = writing;
     try {
       const written = await writing;

@@ -4,6 +4,7 @@
  * started or failed, so a second create or rebuild of the same id here cannot slip in meanwhile.
  */
 import type { Checkpoint } from "../durable/checkpoint.ts";
+import type { JournalTail } from "../durable/journal.ts";
 import type { Lease } from "./ownership.ts";
 
 export interface Claim {
@@ -11,6 +12,8 @@ export interface Claim {
   lease: Lease | undefined;
   /** Set when the room is a rebuild: what it is rebuilt from. */
   checkpoint: Checkpoint | undefined;
+  /** Set when the checkpoint names a journal and the node replays journals: the records after it. */
+  journal?: JournalTail;
   /** Set when the room could not be rebuilt from the checkpoint: why. */
   unusable?: string;
 }

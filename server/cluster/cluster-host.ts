@@ -11,11 +11,13 @@ import { JoinErrorCode } from "../../shared/protocol.ts";
 import type { RoomCap } from "../edge/room-cap.ts";
 import type { NodeMetrics } from "../metrics.ts";
 import type { Checkpoint } from "../durable/checkpoint.ts";
+import type { JournalTail } from "../durable/journal.ts";
 import type { HostedRoom, RoomHost } from "../durable/room-host.ts";
 import { CheckpointWriter } from "./checkpoint-writer.ts";
 import { Claims } from "./claims.ts";
 import type { DrainableRooms } from "./drain.ts";
 import { RoomHandOff } from "./hand-off.ts";
+import { JournalWriter } from "./journal-writer.ts";
 import { LeaseKeeper } from "./lease-keeper.ts";
 import type { OrphanTaker } from "./orphan-watch.ts";
 import { OwnedRoom } from "./owned-room.ts";
@@ -29,6 +31,8 @@ import type { TokenHash } from "../durable/token-hash.ts";
 export interface ClusterHostOptions {
   readonly ownership: Ownership;
   readonly checkpointMs: number;
+  /** How often the node writes its rooms' input journals (one tick), or undefined when the journal is switched off. */
+  readonly journalFlushMs: number | undefined;
   /** New rooms past it are refused; rooms rebuilt from a checkpoint are not. */
   readonly roomCap: RoomCap;
   readonly metrics: NodeMetrics;
@@ -52,6 +56,7 @@ export class ClusterRoomHost implements RoomHost, DrainableRooms, OrphanTaker {
   private readonly checkpoints: CheckpointWriter;
   private readonly rehydrator: Rehydrator;
   private readonly handOffs: RoomHandOff;
+  private readonly journal: JournalWriter | undefined;
 
   constructor(options: ClusterHostOptions) {
     this.o = options;
@@ -59,18 +64,36 @@ export class ClusterRoomHost implements RoomHost, DrainableRooms, OrphanTaker {
     const rooms = () => this.owned.values();
     this.leases = new LeaseKeeper({ ownership, metrics, rooms });
     this.checkpoints = new CheckpointWriter({ ownership, checkpointMs: options.checkpointMs, metrics, log, failures, rooms });
-    this.rehydrator = new Rehydrator({ ownership, claims: this.claims, owns: (id) => this.owns(id), tokenHash: options.tokenHash, metrics, log, failures });
+    const journals = options.journalFlushMs !== undefined;
+    this.rehydrator = new Rehydrator({ ownership, claims: this.claims, owns: (id) => this.owns(id), tokenHash: options.tokenHash, metrics, log, failures, journals });
+    if (options.journalFlushMs !== undefined) {
+      this.journal = new JournalWriter({ ownership, flushMs: options.journalFlushMs, checkpointMs: options.checkpointMs, metrics, log, failures, ownedEntry: (room) => this.entryOf(room) });
+    }
     this.handOffs = new RoomHandOff({ ownership, log, owned: (id) => this.owned.get(id) });
   }
 
   start(): void {
     this.leases.start();
     this.checkpoints.start();
+    this.journal?.start();
   }
 
   stop(): void {
     this.leases.stop();
     this.checkpoints.stop();
+    this.journal?.stop();
+  }
+
+  get journals(): boolean {
+    return this.journal !== undefined;
+  }
+
+  record(room: HostedRoom, journalId: string, seq: number, tick: number, record: unknown): void {
+    this.journal?.record(room, journalId, seq, tick, record);
+  }
+
+  journalFor(roomId: string): JournalTail | undefined {
+    return this.claims.get(roomId)?.journal;
   }
 
   /** Rooms running here and being started here: placement must see a burst of creates as it lands. */
@@ -151,9 +174,14 @@ export class ClusterRoomHost implements RoomHost, DrainableRooms, OrphanTaker {
   }
 
   commit(room: HostedRoom): Promise<Checkpoint | undefined> {
-    const entry = this.owned.get(room.roomId);
-    if (!entry || entry.room !== room) return Promise.resolve(undefined);
+    const entry = this.entryOf(room);
+    if (!entry) return Promise.resolve(undefined);
     return this.checkpoints.commit(entry, () => this.owned.get(room.roomId) === entry);
+  }
+
+  private entryOf(room: HostedRoom): OwnedRoom | undefined {
+    const entry = this.owned.get(room.roomId);
+    return entry?.room === room ? entry : undefined;
   }
 
   /** Ids of the rooms this node owns and still runs. */

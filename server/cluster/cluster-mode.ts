@@ -39,6 +39,8 @@ export interface ClusterModeOptions {
   readonly nodeId: string;
   readonly leaseMs: number;
   readonly checkpointMs: number;
+  /** How often the node writes its rooms' input journals (one tick), or undefined when the journal is off. */
+  readonly journalFlushMs: number | undefined;
   readonly drainTimeoutMs: number;
   readonly drainParallelism: number;
   readonly roomCap: RoomCap;
@@ -59,6 +61,7 @@ export function startClusterMode(options: ClusterModeOptions) {
   const host = new ClusterRoomHost({
     ownership,
     checkpointMs: options.checkpointMs,
+    journalFlushMs: options.journalFlushMs,
     roomCap: options.roomCap,
     metrics: options.metrics,
     log,

@@ -9,7 +9,7 @@
  */
 import type { BadRecordSink } from "./bad-records.ts";
 import { MAX_NODE_RECORD_BYTES } from "./node-registry.ts";
-import { channels, keys, type OwnershipChange, QUARANTINE_TTL_MS } from "./redis-keys.ts";
+import { channels, JOURNAL_TTL_MS, keys, type OwnershipChange, QUARANTINE_TTL_MS } from "./redis-keys.ts";
 import { type Bounded, type ClaimMode, readBounded, RENEWED_OVER_BAD_VALUE, type ScriptedRedis } from "./redis-scripts.ts";
 
 export interface Owner {
@@ -82,6 +82,13 @@ export class OwnershipView {
   }
 }
 
+/** One room's journal batch for `appendJournals`. */
+export interface JournalAppend {
+  readonly lease: Lease;
+  readonly journalId: string;
+  readonly batch: string;
+}
+
 export interface OwnershipOptions {
   readonly redis: ScriptedRedis;
   readonly bad: BadRecordSink;
@@ -130,6 +137,45 @@ export class Ownership extends OwnershipView {
   /** Stores the room's checkpoint; false when the lease is no longer this node's (fenced off). */
   async writeCheckpoint(lease: Lease, data: string): Promise<boolean> {
     return (await this.redis.locusWriteCheckpoint(keys.owner(lease.roomId), keys.checkpoint(lease.roomId), this.nodeId, lease.epoch, data)) === 1;
+  }
+
+  /**
+   * Stores the room's checkpoint and trims its journal up to the last record the checkpoint holds;
+   * false when the lease is no longer this node's.
+   */
+  async writeCheckpointTrim(lease: Lease, data: string, journalId: string, seq: number): Promise<boolean> {
+    const { roomId, epoch } = lease;
+    return (await this.redis.locusWriteCheckpointTrim(keys.owner(roomId), keys.checkpoint(roomId), keys.journal(roomId, journalId), this.nodeId, epoch, data, seq)) === 1;
+  }
+
+  /**
+   * Appends one journal batch for each room in one call, each under its lease; resolves with
+   * whether each was taken (false: the room is no longer this node's). Rejects when Redis was not reached.
+   */
+  async appendJournals(batches: readonly JournalAppend[], maxBatches: number): Promise<boolean[]> {
+    const keyList: string[] = [];
+    const args: (string | number)[] = [this.nodeId, maxBatches, JOURNAL_TTL_MS];
+    for (const { lease, journalId, batch } of batches) {
+      keyList.push(keys.owner(lease.roomId), keys.journal(lease.roomId, journalId));
+      args.push(lease.epoch, batch);
+    }
+    const taken = await this.redis.locusAppendJournals(keyList.length, ...keyList, ...args);
+    return taken.map((t) => t === 1);
+  }
+
+  /** A room's journal batches in the order they were stored; none when it has none, or one over `maxBytes` (said by `problem`). */
+  async readJournal(roomId: string, journalId: string, maxBytes: number): Promise<{ batches: string[]; problem?: string }> {
+    const read = await this.redis.locusReadJournal(keys.journal(roomId, journalId), maxBytes);
+    switch (read[0]) {
+      case "ok":
+        return { batches: read.slice(1) as string[] };
+      case "none":
+        return { batches: [] };
+      case "type":
+        return { batches: [], problem: `the journal key holds a ${read[1]}, not a list` };
+      default:
+        return { batches: [], problem: `the journal is ${read[1]} bytes, over ${maxBytes}` };
+    }
   }
 
   /** Gives up the lease, keeping the checkpoint, so the next claim rebuilds the room from it; false when not ours. */

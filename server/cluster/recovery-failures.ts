@@ -6,10 +6,11 @@
  */
 import type { Logger } from "pino";
 
-export type RecoveryFailureKind = "checkpoint_write" | "subscribe" | "heartbeat" | "ownership_publish";
+export type RecoveryFailureKind = "checkpoint_write" | "journal_write" | "subscribe" | "heartbeat" | "ownership_publish";
 
 const REPORTS: Record<RecoveryFailureKind, { readonly event: string; readonly message: string }> = {
   checkpoint_write: { event: "checkpoint_write_failed", message: "a checkpoint did not reach Redis; a crash now would rebuild the room from an older one" },
+  journal_write: { event: "journal_write_failed", message: "journal records did not reach Redis; a crash now would rebuild rooms from their checkpoints, without the ticks since" },
   subscribe: { event: "subscribe_failed", message: "could not subscribe to the cluster's channels; hand-offs, adoptions and rebuild requests will go unheard" },
   heartbeat: { event: "heartbeat_failed", message: "could not publish this node's record; peers may take it for dead and take its rooms" },
   ownership_publish: { event: "ownership_publish_failed", message: "could not announce a room's new owner; gateways find it by their slower poll" },

@@ -10,6 +10,7 @@
  * | `locus:room:{roomId}:owner` | string `"{nodeId} {epoch}"` | the room's owner lease | PX = room lease, renewed by the owner |
  * | `locus:room:{roomId}:epoch` | string (integer) | the fencing epoch, +1 on every claim and hand-off | while the room lives, and a minute after |
  * | `locus:room:{roomId}:checkpoint` | string (JSON Checkpoint) | the room's last checkpoint | while the room lives |
+ * | `locus:room:{roomId}:journal:{journalId}` | list (JSON batches, journal.ts) | what the room's step consumed since its last checkpoint, one batch per room per node write | trimmed by each checkpoint; PX = JOURNAL_TTL_MS after the last append |
  * | `locus:quarantine:{roomId}` | whatever the checkpoint key held | a checkpoint no node could rebuild the room from, kept for inspection | PX = QUARANTINE_TTL_MS (a day) |
  *
  * | channel | message |
@@ -28,11 +29,18 @@ export const keys = {
   owner: (roomId: string) => `${PREFIX}room:${roomId}:owner`,
   epoch: (roomId: string) => `${PREFIX}room:${roomId}:epoch`,
   checkpoint: (roomId: string) => `${PREFIX}room:${roomId}:checkpoint`,
+  journal: (roomId: string, journalId: string) => `${PREFIX}room:${roomId}:journal:${journalId}`,
   quarantine: (roomId: string) => `${PREFIX}quarantine:${roomId}`,
 } as const;
 
 /** How long a quarantined checkpoint is kept for an operator to look at. */
 export const QUARANTINE_TTL_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * A journal outlives its last append this long: past any rehydration, which claims an orphan
+ * within seconds, and short enough that one left by an ended room goes soon.
+ */
+export const JOURNAL_TTL_MS = 10 * 60 * 1000;
 
 export const channels = {
   ownership: `${PREFIX}ownership`,

@@ -102,6 +102,68 @@ return 1
 `;
 
 /**
+ * writeCheckpointTrim(owner, checkpoint, journal; nodeId, epoch, data, seq) -> 1 written, 0 not
+ * the owner. A checkpoint write that also trims the room's journal (journal.ts) behind it: batches
+ * whose last record (the list item's second number) the checkpoint's state holds are dropped from
+ * the head. Batches are pushed in order, so the first one past `seq` ends the trim.
+ */
+const WRITE_CHECKPOINT_TRIM = `${OWNER_OF}
+if ownerOf(KEYS[1]) ~= ARGV[1] .. ' ' .. ARGV[2] then return 0 end
+redis.call('SET', KEYS[2], ARGV[3])
+if redis.call('TYPE', KEYS[3]).ok ~= 'list' then return 1 end
+local seq = tonumber(ARGV[4])
+while true do
+  local head = redis.call('LINDEX', KEYS[3], 0)
+  if not head then break end
+  local last = tonumber(string.match(head, '^%[%d+,(%d+),'))
+  if last and last > seq then break end
+  redis.call('LPOP', KEYS[3])
+end
+return 1
+`;
+
+/**
+ * appendJournals(owner1, journal1, owner2, journal2, ...; nodeId, maxBatches, ttlMs, epoch1,
+ * batch1, epoch2, batch2, ...) -> per room, 1 appended or 0 refused. One node's journal batches
+ * for every room it recorded since its last write, in one call: each is appended only while the
+ * node holds the room's lease under that epoch, so a zombie's records are refused. A journal is
+ * capped at `maxBatches` (its oldest dropped, which a replay sees as a gap) and lapses `ttlMs`
+ * after its last append.
+ */
+const APPEND_JOURNALS = `${OWNER_OF}
+local out = {}
+local max = tonumber(ARGV[2])
+for i = 1, #KEYS / 2 do
+  local journal = KEYS[2 * i]
+  local t = redis.call('TYPE', journal).ok
+  if ownerOf(KEYS[2 * i - 1]) == ARGV[1] .. ' ' .. ARGV[2 + 2 * i] and (t == 'none' or t == 'list') then
+    if redis.call('RPUSH', journal, ARGV[3 + 2 * i]) > max then redis.call('LTRIM', journal, -max, -1) end
+    redis.call('PEXPIRE', journal, ARGV[3])
+    out[i] = 1
+  else
+    out[i] = 0
+  end
+end
+return out
+`;
+
+/**
+ * readJournal(journal; maxBytes) -> {'ok', batch...}, {'none'}, {'type', type} or {'size', bytes}:
+ * a room's journal, transferred only when its batches add up to at most `maxBytes`.
+ */
+const READ_JOURNAL = `
+local t = redis.call('TYPE', KEYS[1]).ok
+if t == 'none' then return {'none'} end
+if t ~= 'list' then return {'type', t} end
+local items = redis.call('LRANGE', KEYS[1], 0, -1)
+local n = 0
+for _, item in ipairs(items) do n = n + #item end
+if n > tonumber(ARGV[1]) then return {'size', n} end
+table.insert(items, 1, 'ok')
+return items
+`;
+
+/**
  * yield(owner, epoch; nodeId, epoch) -> 1 when the lease was given up, 0 when not ours. Keeps the
  * checkpoint and the room's membership, so the next claim (mode "orphan") rebuilds the room from
  * exactly the checkpoint the owner wrote last: how a draining node hands a room on. The epoch
@@ -208,6 +270,9 @@ export interface LocusScripts {
   ): Promise<number>;
   locusRenew(owner: string, epoch: string, rooms: string, roomId: string, nodeId: string, ownEpoch: number, leaseMs: number): Promise<number>;
   locusWriteCheckpoint(owner: string, checkpoint: string, nodeId: string, ownEpoch: number, data: string): Promise<number>;
+  locusWriteCheckpointTrim(owner: string, checkpoint: string, journal: string, nodeId: string, ownEpoch: number, data: string, seq: number): Promise<number>;
+  locusAppendJournals(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<number[]>;
+  locusReadJournal(journal: string, maxBytes: number): Promise<["ok", ...string[]] | ["none"] | ["type", string] | ["size", number]>;
   locusRelease(owner: string, epoch: string, checkpoint: string, rooms: string, roomId: string, nodeId: string, ownEpoch: number): Promise<number>;
   locusYield(owner: string, epoch: string, nodeId: string, ownEpoch: number): Promise<number>;
   locusQuarantine(
@@ -272,6 +337,9 @@ export function withScripts(redis: Redis): ScriptedRedis {
   redis.defineCommand("locusClaim", { numberOfKeys: 3, lua: CLAIM });
   redis.defineCommand("locusRenew", { numberOfKeys: 3, lua: RENEW });
   redis.defineCommand("locusWriteCheckpoint", { numberOfKeys: 2, lua: WRITE_CHECKPOINT });
+  redis.defineCommand("locusWriteCheckpointTrim", { numberOfKeys: 3, lua: WRITE_CHECKPOINT_TRIM });
+  redis.defineCommand("locusAppendJournals", { lua: APPEND_JOURNALS });
+  redis.defineCommand("locusReadJournal", { numberOfKeys: 1, lua: READ_JOURNAL });
   redis.defineCommand("locusRelease", { numberOfKeys: 4, lua: RELEASE });
   redis.defineCommand("locusYield", { numberOfKeys: 2, lua: YIELD });
   redis.defineCommand("locusQuarantine", { numberOfKeys: 5, lua: QUARANTINE });

@@ -17,6 +17,7 @@
 import type { Bounded } from "../cluster/redis-scripts.ts";
 import { TOKEN_HASH_PATTERN, type TokenHash } from "./token-hash.ts";
 import { isColyseusId } from "./colyseus-id.ts";
+import { type JournalPosition, parseJournalPosition } from "./journal.ts";
 
 export const CHECKPOINT_FORMAT = 3;
 const READABLE_FORMATS: ReadonlySet<number> = new Set([1, 2, 3]);
@@ -60,6 +61,11 @@ export interface Checkpoint {
   readonly nextRefId: number;
   readonly seats: readonly SeatCheckpoint[];
   readonly game: GameSection;
+  /**
+   * Where the room's input journal stands (journal.ts), when it keeps one: a new owner replays
+   * the records after this one. Optional within format 3: a node that does not know it ignores it.
+   */
+  readonly journal?: JournalPosition;
 }
 
 export class CheckpointError extends Error {
@@ -115,7 +121,14 @@ export function parseCheckpoint(read: Bounded, expectedRoomId: string, hashToken
     nextRefId: data.nextRefId as number,
     seats: parseSeats(data.seats, data.format === 1, hashToken),
     game: { version: game.version, data: game.data },
+    ...journalOf(data.journal),
   };
+}
+
+/** A journal position that is not one is left out: the room is rebuilt from the checkpoint alone. */
+function journalOf(raw: unknown): { journal?: JournalPosition } {
+  const journal = parseJournalPosition(raw);
+  return journal ? { journal } : {};
 }
 
 /** Formats 1 and 2 kept the arena's world, stamped with its own version, where the game section is now. */

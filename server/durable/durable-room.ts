@@ -38,6 +38,7 @@ import { SEAT_FREEING_CODES } from "../rooms/seat-freeing-codes.ts";
 import { logUncaught } from "../rooms/uncaught.ts";
 import { CHECKPOINT_FORMAT, type Checkpoint, type SeatCheckpoint } from "./checkpoint.ts";
 import { isColyseusId } from "./colyseus-id.ts";
+import { type JournalTail, newJournalId } from "./journal.ts";
 import type { DurableMetrics } from "./durable-metrics.ts";
 import type { HostedRoom, RoomHost } from "./room-host.ts";
 
@@ -109,6 +110,12 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
   /** The version of what snapshot() returns, stored beside it. */
   abstract readonly snapshotVersion: number;
   readonly checkpointPolicy: CheckpointPolicy = "periodic";
+  /**
+   * Whether a periodic room keeps an input journal, so a crash loses at most a tick rather than
+   * the ticks since its checkpoint: the game calls `record()` for everything its step consumes and
+   * implements `replay()`. False for a game whose step is not deterministic (docs/durable-rooms.md).
+   */
+  readonly journal: boolean = true;
 
   /** The room's logger, with its room id; set at the start of onCreate. */
   protected log!: Logger;
@@ -151,6 +158,10 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
   /** Clients whose full state waits for the pending changes' checkpoint. */
   private readonly owedFullStates: (() => void)[] = [];
 
+  /** The journal this room writes (a rebuilt room starts a new one) and the number of its last record. */
+  private journalId = newJournalId();
+  private journalSeq = 0;
+
   /**
    * Sets up the game: its timers, loop and message handlers, and for a new room (`restored`
    * false) its starting state. A rebuilt room's state is restored before this runs.
@@ -184,6 +195,32 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
   /** Puts a checked snapshot into the room's state; by default the schema state's own restore. */
   protected restore(snapshot: Snapshot, _context: RestoreContext): void {
     (this.state as { restore(json: Snapshot): unknown }).restore(snapshot);
+  }
+
+  /**
+   * Applies journal records (untrusted: read back from Redis) in order to the state just restored
+   * from the checkpoint, as the room applied them when it recorded them; returns how many it
+   * applied. It may stop early at a record it cannot replay (the rest are dropped, as without a
+   * journal). It checks every record it will apply before applying any, and throws, having
+   * changed nothing, when they do not fit the state.
+   */
+  protected replay(_records: readonly unknown[]): number {
+    throw new Error(`${this.roomName} rooms keep no journal to replay`);
+  }
+
+  /** Whether this room records its step's inputs now: the game may skip building records when not. */
+  protected get journaling(): boolean {
+    return this.journal && this.checkpointPolicy === "periodic" && this.durable.host.journals;
+  }
+
+  /**
+   * Something the game's state consumed: a step's inputs, a seat change. Goes into the room's
+   * journal in the order of the calls, to be replayed by `replay()`; the record must not be
+   * changed afterwards. Recorded only while the room may change (not once frozen or fenced).
+   */
+  protected record(record: unknown): void {
+    if (this.stopped || !this.journaling) return;
+    this.durable.host.record(this, this.journalId, ++this.journalSeq, this.progress(), record);
   }
 
   /** How far the game has got (a tick, a move count), stored as the checkpoint's tick for operators and hand-off reports. */
@@ -275,6 +312,7 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
       nextRefId: schemaRefIds(this.state).nextUniqueId,
       seats,
       game: { version: this.snapshotVersion, data: this.snapshot() },
+      ...(this.journaling ? { journal: { id: this.journalId, seq: this.journalSeq } } : {}),
     };
     this.changesIn.set(checkpoint, this.changes);
     return checkpoint;
@@ -403,6 +441,8 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
     const root = schemaRefIds(this.state);
     root.nextUniqueId = Math.max(root.nextUniqueId, checkpoint.nextRefId + REF_ID_MARGIN);
     this.restore(snapshot, context);
+    const tail = checkpoint.journal && this.journaling ? this.durable.host.journalFor(this.roomId) : undefined;
+    if (tail) this.replayJournal(tail);
     for (const seat of checkpoint.seats) this.holdSeat(seat);
     // The room waits where the checkpoint left it for its players, so none of them misses a step;
     // one who does not come back in time does not hold up the others for long.
@@ -412,6 +452,36 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
       // every-change room holds its patches back while a change is not yet stored.
       this.resumeTimer = setTimeout(() => this.resume(), RESUME_WITHOUT_ALL_MS);
     }
+  }
+
+  /**
+   * Replays the journal's records on the state just restored, before any player can reconnect.
+   * A replay the game refuses (having applied nothing) leaves the room where it was
+   * checkpointed, as it would be without a journal. The room's own records go
+   * to a new journal (the field initialiser drew its id), so none of the dead owner's records can
+   * ever be read as this owner's.
+   */
+  private replayJournal(tail: JournalTail): void {
+    const { metrics } = this.durable;
+    const started = performance.now();
+    const fromTick = this.progress();
+    if (tail.refused) {
+      this.log.warn({ event: "journal_replay_refused", reason: tail.refused, replayable: tail.records.length }, `journal replay stops short: ${tail.refused}`);
+    }
+    let applied = 0;
+    if (tail.records.length > 0) {
+      try {
+        applied = this.replay(tail.records);
+      } catch (err) {
+        this.log.warn({ event: "journal_replay_failed", err }, "the journal does not replay on the checkpoint; the room resumes from the checkpoint");
+      }
+    }
+    const replayed = this.progress() - fromTick;
+    const lost = tail.lastTick < 0 ? 0 : Math.max(0, tail.lastTick - this.progress());
+    metrics.journalTicksReplayed.observe(replayed);
+    metrics.journalReplaySeconds.observe((performance.now() - started) / 1000);
+    metrics.journalTicksLost.observe(lost);
+    this.log.info({ event: "journal_replayed", records: applied, fromTick, toTick: this.progress(), ticksLost: lost }, "journal replayed on the checkpoint");
   }
 
   /** True once every carried-over player has reconnected and been sent the state of the checkpoint. */

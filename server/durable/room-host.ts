@@ -6,6 +6,7 @@
 import { ServerError } from "@colyseus/core";
 import { JoinErrorCode } from "../../shared/protocol.ts";
 import type { Checkpoint } from "./checkpoint.ts";
+import type { JournalTail } from "./journal.ts";
 import type { RoomCap } from "../edge/room-cap.ts";
 
 export interface HostedRoom {
@@ -37,6 +38,15 @@ export interface RoomHost {
    * the room. Rejects when the store could not be reached, having counted and logged the failure.
    */
   commit(room: HostedRoom): Promise<Checkpoint | undefined>;
+  /** Whether periodic rooms here keep an input journal (journal.ts): never on a lone node, and not when switched off. */
+  readonly journals: boolean;
+  /**
+   * Adds one record to the room's next journal batch; the node writes every room's batch in one
+   * call per tick, beside the loop. Never waits.
+   */
+  record(room: HostedRoom, journalId: string, seq: number, tick: number, record: unknown): void;
+  /** For a room being rebuilt (between `admit` and `started`): its journal after the checkpoint, read with it. */
+  journalFor(roomId: string): JournalTail | undefined;
   /** Why the node cannot take a join right now, or undefined when it can. */
   joinRefusal(): string | undefined;
   /** The rooms this node runs. */
@@ -78,6 +88,14 @@ export class LocalRoomHost implements RoomHost {
   }
 
   seatsChanged(): void {}
+
+  readonly journals = false;
+
+  record(): void {}
+
+  journalFor(): undefined {
+    return undefined;
+  }
 
   /** Nothing outlives a lone node: the checkpoint is taken, and kept nowhere. */
   async commit(room: HostedRoom): Promise<Checkpoint> {

@@ -13,6 +13,7 @@ import { clientError } from "../client-errors.ts";
 import { broadcastPatchStampedAt, guardSeatReservations, mapJoinErrors, shiftInputAck } from "../colyseus-internals.ts";
 import { type DurableDeps, DurableRoom, refuseJoinWhenHostCannot, type RestoreContext } from "../durable/durable-room.ts";
 import type { PendingSeatLimit, SeatAuth } from "../edge/pending-seats.ts";
+import { replayArenaJournal, StepRecorder } from "../game/arena-journal.ts";
 import { ArenaWorld } from "../game/arena-world.ts";
 import { Rng } from "../game/rng.ts";
 import { parseCheckpointWorld, restoreWorld, snapshotWorld, WORLD_SNAPSHOT_VERSION, type WorldSnapshot } from "../game/snapshot.ts";
@@ -64,6 +65,9 @@ export class ArenaRoom extends DurableRoom<{ state: ArenaState; input: MoveInput
   /** Keyed by each client's decoded input instance, the one object the sanitizer is handed. */
   private readonly guards = new WeakMap<object, InputGuard>();
   private readonly stickOf = (sessionId: string): Stick | undefined => this.nextStick(sessionId);
+  /** What each step consumed, for the journal: the step runs the sticks as the recorder notes them. */
+  private readonly recorder = new StepRecorder();
+  private readonly recordedStickOf = (sessionId: string): Stick | undefined => this.recorder.note(this.nextStick(sessionId));
   private readonly cadences = new Map<string, InputCadence>();
   private tickClock!: TickClock;
 
@@ -102,7 +106,12 @@ export class ArenaRoom extends DurableRoom<{ state: ArenaState; input: MoveInput
     this.setFixedTimestep((ctx) => {
       if (!this.running()) return;
       const started = performance.now();
-      this.world.step(ctx.dt, this.stickOf);
+      if (this.journaling) {
+        this.world.step(ctx.dt, this.recordedStickOf);
+        this.record(this.recorder.take(ctx.dt));
+      } else {
+        this.world.step(ctx.dt, this.stickOf);
+      }
       broadcastPatchStampedAt(this, this.tickClock.next(this.clock.elapsedTime));
       const tookMs = performance.now() - started;
       tickDuration.observe(tookMs / 1000);
@@ -140,6 +149,13 @@ export class ArenaRoom extends DurableRoom<{ state: ArenaState; input: MoveInput
     return parseCheckpointWorld(data, context.tick, context.seats);
   }
 
+  /** Replays what replayArenaJournal takes of the journal; every player is away afterwards, as after restore. */
+  protected override replay(records: readonly unknown[]): number {
+    const applied = replayArenaJournal(this.world, records);
+    this.state.players.forEach((player) => (player.connected = false));
+    return applied;
+  }
+
   /** Rebuilds the world; every player is away until its SDK reconnects. */
   protected override restore(snapshot: WorldSnapshot): void {
     this.world = restoreWorld(snapshot, this.state);
@@ -150,18 +166,24 @@ export class ArenaRoom extends DurableRoom<{ state: ArenaState; input: MoveInput
     const parsed = parseJoinOptions(options);
     if (!parsed.ok) throw new ServerError(JoinErrorCode.INVALID_OPTIONS, parsed.error);
     this.world.addPlayer(client.sessionId, parsed.value.name);
+    this.record(["j", client.sessionId, parsed.value.name]);
     this.guardInputs(client);
     this.log.info({ event: "client_joined", session: client.sessionId, name: parsed.value.name, players: this.world.playerCount }, "client joined");
   }
 
   protected override onSeatDropped(client: Client): void {
     const player = this.state.players.get(client.sessionId);
-    if (player) player.connected = false;
+    if (!player) return;
+    player.connected = false;
+    this.record(["c", client.sessionId, 0]);
   }
 
   protected override onSeatReturned(client: Client): void {
     const player = this.state.players.get(client.sessionId);
-    if (player) player.connected = true;
+    if (player) {
+      player.connected = true;
+      this.record(["c", client.sessionId, 1]);
+    }
     // The reconnected socket counts its inputs afresh, so no guess from before is owed any more.
     this.cadences.delete(client.sessionId);
     this.guardInputs(client);
@@ -170,6 +192,7 @@ export class ArenaRoom extends DurableRoom<{ state: ArenaState; input: MoveInput
   protected override onSeatFreed(sessionId: string): void {
     this.cadences.delete(sessionId);
     this.world.removePlayer(sessionId);
+    this.record(["l", sessionId]);
   }
 
   /** Every socket a seat gets, the first and each reconnect, has its inputs guarded afresh. */
