@@ -312,7 +312,9 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
       nextRefId: schemaRefIds(this.state).nextUniqueId,
       seats,
       game: { version: this.snapshotVersion, data: this.snapshot() },
-      ...(this.journaling ? { journal: { id: this.journalId, seq: this.journalSeq } } : {}),
+      // A stopped room (frozen for a hand-off) records nothing more: its checkpoint holds every
+      // record, so it names no journal and the next owner rebuilds it without reading one.
+      ...(this.journaling && !this.stopped ? { journal: { id: this.journalId, seq: this.journalSeq } } : {}),
     };
     this.changesIn.set(checkpoint, this.changes);
     return checkpoint;
