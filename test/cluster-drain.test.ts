@@ -98,6 +98,10 @@ describe("drain", () => {
       redis.disconnect();
     }
     expect((await admin(c.node("n1"), "GET", "/status")).body.rooms).toEqual([]);
+    // A frozen room's checkpoint holds every record of its journal: the takers rebuild without reading one.
+    const takers = c.node("n2").output() + c.node("n3").output();
+    expect(takers).toContain('"event":"room_rehydrated"');
+    expect(takers).not.toContain('"event":"journal_replayed"');
 
     // An idle drained node returns to service on request.
     const undrained = await admin(c.node("n1"), "POST", "/undrain");

@@ -63,7 +63,8 @@ export interface Checkpoint {
   readonly game: GameSection;
   /**
    * Where the room's input journal stands (journal.ts), when it keeps one: a new owner replays
-   * the records after this one. Optional within format 3: a node that does not know it ignores it.
+   * the records after this one. Absent from a room frozen for a hand-off, which records nothing
+   * after its checkpoint. Optional within format 3: a node that does not know it ignores it.
    */
   readonly journal?: JournalPosition;
 }
