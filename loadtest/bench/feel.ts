@@ -43,24 +43,28 @@ export interface FeelServerRun {
   readonly rounds: FeelRound[][];
 }
 
-const SERVERS: readonly [string, (cpus: string | undefined) => Promise<RunningProcess>, boolean][] = [
-  ["plain Colyseus 0.18 (baseline)", (cpus) => startBaselineProcess({ TICK_HZ: String(TICK_HZ), MAX_PLAYERS: String(ROOM_SIZE) }, { cpus }), false],
-  ["Locus", (cpus) => startNodeProcess({ LOG_LEVEL: "warn" }, { cpus }), true],
+/** Each server, started, with the address of its input counters' /metrics (none for the baseline). */
+const SERVERS: readonly [string, (cpus: string | undefined) => Promise<{ proc: RunningProcess; metricsUrl?: string }>][] = [
+  ["plain Colyseus 0.18 (baseline)", async (cpus) => ({ proc: await startBaselineProcess({ TICK_HZ: String(TICK_HZ), MAX_PLAYERS: String(ROOM_SIZE) }, { cpus }) })],
+  ["Locus", async (cpus) => {
+    const proc = await startNodeProcess({ LOG_LEVEL: "warn" }, { cpus });
+    return { proc, metricsUrl: proc.adminUrl };
+  }],
 ];
 
 export async function measureFeel(o: { seconds: number; rounds: number; cpus: string | undefined }, progress: (line: string) => void): Promise<FeelServerRun[]> {
   const runs: FeelServerRun[] = [];
-  for (const [server, start, counts] of SERVERS) {
-    const proc = await start(o.cpus);
+  for (const [server, start] of SERVERS) {
+    const { proc, metricsUrl } = await start(o.cpus);
     try {
       const rounds: FeelRound[][] = [];
       for (const condition of FEEL_CONDITIONS) {
         const perRound: FeelRound[] = [];
         for (let round = 1; round <= o.rounds; round++) {
           progress(`feel: ${server}, ${condition.label}, round ${round} of ${o.rounds} (${o.seconds} s)`);
-          const before = counts ? await inputCounters(proc.url) : undefined;
+          const before = metricsUrl ? await inputCounters(metricsUrl) : undefined;
           const record = await playThrough(proc, condition, round, o.seconds);
-          const after = counts ? await inputCounters(proc.url) : undefined;
+          const after = metricsUrl ? await inputCounters(metricsUrl) : undefined;
           perRound.push({
             record,
             metrics: feelMetrics(record),
@@ -87,9 +91,11 @@ async function playThrough(proc: RunningProcess, condition: FeelCondition, seed:
   }
 }
 
-/** The node's counters of late inputs and of inputs dropped unrun, summed over their labels. */
-async function inputCounters(url: string): Promise<InputTicks> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+/** The node's counters of late inputs and of inputs dropped unrun, summed over their labels, from its operator listener. */
+async function inputCounters(adminUrl: string): Promise<InputTicks> {
+  const res = await fetch(`${adminUrl}/metrics`);
+  if (!res.ok) throw new Error(`${adminUrl}/metrics answered ${res.status}: the input counters cannot be read`);
+  const text = await res.text();
   const sum = (name: string, label?: string) => {
     let total = 0;
     for (const line of text.split("\n")) {
