@@ -114,6 +114,20 @@ export function capacitySection(runs: readonly CapacityRun[], ctx: SectionContex
   };
 }
 
+/**
+ * The profiled window's reading: a share of one node's own time, free of the noise between fresh
+ * nodes that the A/B above carries, turned into points of a core at the unprofiled default's CPU.
+ */
+function profiledLines(profiled: CheckpointCostRun["profiled"], defaultCpu: number): string[] {
+  if (!profiled) return ["The profiled window gave no profile (the node did not exit on SIGTERM).", ""];
+  const pct = (share: number) => (share * 100).toFixed(1);
+  const points = (share: number) => ((share * defaultCpu) / (1 - share)).toFixed(1);
+  return [
+    `**From a CPU profile of one more node at the default rate with the journal on** (its CPU ${profiled.cpuPercent.toFixed(1)} % of a core, profiling included): the journal took ${pct(profiled.shares.journal)} % of the node's busy time (recording each step's sticks, encoding the batches, the Redis call), about ${points(profiled.shares.journal)} points of a core on top of the default's ${defaultCpu.toFixed(1)} %, and checkpoints ${pct(profiled.shares.checkpoints)} %. Garbage collection of what they allocate is not in these shares.`,
+    "",
+  ];
+}
+
 export function checkpointSection(run: CheckpointCostRun, ctx: SectionContext, command: string): Section {
   const rows = CHECKPOINT_SETTINGS.map((setting, i) => {
     const ws = run.windows[i]!;
@@ -152,6 +166,7 @@ export function checkpointSection(run: CheckpointCostRun, ctx: SectionContext, c
       "",
       `**The input journal costs ${(journaled.cpu - on.cpu).toFixed(1)} points of node CPU (${ratio(journaled.cpu, on.cpu)} the default's) and ${(redisCpu(3) - redisCpu(1)).toFixed(1)} points of Redis CPU**, for ${journalWritesPerSecond.toFixed(1)} Redis calls per second from the node (one per tick at most, whatever the number of rooms) carrying ${(journalBytesPerSecond / 1024).toFixed(1)} KiB/s.`,
       "",
+      ...profiledLines(run.profiled, on.cpu),
       `**Node CPU with checkpoints on / nearly off: ${ratio(on.cpu, off.cpu)}**, from this run. The tenfold rate puts a price on each one: ${Number.isFinite(perCheckpointUs) ? `${perCheckpointUs.toFixed(0)} µs` : "n/a"} of node CPU per checkpoint written (snapshot, serialisation and the Redis call), so the default rate should cost about ${Number.isFinite(expectedAtDefault) ? expectedAtDefault.toFixed(1) : "n/a"} % of a core here; where the measured ratio strays further from 1 than that, it is the noise between fresh nodes.`,
       "",
     ].join("\n"),
