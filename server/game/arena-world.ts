@@ -30,10 +30,21 @@ export class ArenaWorld {
   private readonly bodies: Player[] = [];
   private readonly collected: string[] = [];
 
-  constructor(state: ArenaState, rng: Rng, nextCoinId = 0) {
+  /** `order`: the players' visit order, when the state's own order may differ from it (a state restored from JSON). */
+  constructor(state: ArenaState, rng: Rng, nextCoinId = 0, order?: readonly string[]) {
     this.state = state;
     this.rng = rng;
     this.nextCoinId = nextCoinId;
+    if (order) {
+      for (const id of order) {
+        const player = state.players.get(id);
+        if (!player) throw new Error(`player ${id} of the visit order is not in the state`);
+        this.ids.push(id);
+        this.bodies.push(player);
+      }
+      if (this.ids.length !== state.players.size) throw new Error(`a visit order of ${this.ids.length} for ${state.players.size} players`);
+      return;
+    }
     state.players.forEach((player, id) => {
       this.ids.push(id);
       this.bodies.push(player);
@@ -42,6 +53,11 @@ export class ArenaWorld {
 
   get playerCount(): number {
     return this.ids.length;
+  }
+
+  /** The players in the order the step visits them. */
+  get visitOrder(): readonly string[] {
+    return this.ids;
   }
 
   addPlayer(sessionId: string, name: string): Player {

@@ -72,7 +72,8 @@ function play(makeWorld: () => ArenaWorld, seed: number): Run {
     if (snapshotTicks.has(t)) snapshots.push({ at: records.length, json: JSON.stringify(snapshotWorld(world)) });
     const r = choose.next();
     if (seated.length < 2 || (r < 0.01 && seated.length < 12)) {
-      const id = `s-${nextId++}`;
+      // Every third id all digits, as a session id can be: JSON puts such a key first.
+      const id = nextId % 3 === 2 ? String(300_000_000 + nextId++) : `s-${nextId++}`;
       seated.push(id);
       apply(["j", id, `p${nextId}`]);
     } else if (r < 0.015 && seated.length > 2) {
@@ -102,15 +103,15 @@ function divergentReplays(run: Run, restore: (json: string) => ArenaWorld): numb
 class LeakyWorld extends ArenaWorld {
   private readonly leak: () => number;
 
-  constructor(leak: () => number, state = new ArenaState(), rng = new Rng(7), nextCoinId = 0) {
-    super(state, rng, nextCoinId);
+  constructor(leak: () => number, state = new ArenaState(), rng = new Rng(7), nextCoinId = 0, order?: readonly string[]) {
+    super(state, rng, nextCoinId, order);
     this.leak = leak;
   }
 
   /** Restores a snapshot as restoreWorld does, into a leaky world. */
   static from(json: string, leak: () => number): LeakyWorld {
     const s = JSON.parse(json) as ReturnType<typeof snapshotWorld>;
-    return new LeakyWorld(leak, new ArenaState().restore(s.state), new Rng(s.rng), s.nextCoinId);
+    return new LeakyWorld(leak, new ArenaState().restore(s.state), new Rng(s.rng), s.nextCoinId, s.order);
   }
 
   override step(dt: number, stickOf: (sessionId: string) => Stick | undefined): void {

@@ -18,6 +18,12 @@ export interface WorldSnapshot {
   readonly state: ReturnType<ArenaState["toJSON"]>;
   readonly rng: number;
   readonly nextCoinId: number;
+  /**
+   * The players in the order the step visits them (join order). The state's own players object
+   * cannot keep it: JSON puts an all-digit key first, and a session id can be all digits. Absent
+   * from checkpoints written before it was kept, whose key order is taken.
+   */
+  readonly order?: readonly string[];
 }
 
 export function snapshotWorld(world: ArenaWorld): WorldSnapshot {
@@ -26,12 +32,13 @@ export function snapshotWorld(world: ArenaWorld): WorldSnapshot {
     state: world.state.toJSON(),
     rng: world.rng.state,
     nextCoinId: world.nextCoinId,
+    order: [...world.visitOrder],
   };
 }
 
 /** Rebuilds a world into `state` (a fresh one by default; a room passes the state it already serves). */
 export function restoreWorld(snapshot: WorldSnapshot, state: ArenaState = new ArenaState()): ArenaWorld {
-  return new ArenaWorld(state.restore(snapshot.state), new Rng(snapshot.rng), snapshot.nextCoinId);
+  return new ArenaWorld(state.restore(snapshot.state), new Rng(snapshot.rng), snapshot.nextCoinId, snapshot.order);
 }
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -65,6 +72,7 @@ export function parseWorldSnapshot(data: unknown, tick: number): Parsed<WorldSna
     const problem = playerProblem(state.players[id]);
     if (problem) return { ok: false, error: `player ${id}: ${problem}` };
   }
+  if (data.order !== undefined && !isVisitOrder(data.order, state.players)) return { ok: false, error: "order does not list each player once" };
   const coinKeys = Object.keys(state.coins);
   if (coinKeys.length > MAX_COINS) return { ok: false, error: `${coinKeys.length} coins, more than ${MAX_COINS}` };
   for (const key of coinKeys) {
@@ -74,6 +82,16 @@ export function parseWorldSnapshot(data: unknown, tick: number): Parsed<WorldSna
     if (!isObject(coin) || !isFiniteNumber(coin.x) || !isFiniteNumber(coin.y)) return { ok: false, error: `coin ${key} has no finite position` };
   }
   return { ok: true, value: data as unknown as WorldSnapshot };
+}
+
+function isVisitOrder(order: unknown, players: Record<string, unknown>): boolean {
+  if (!Array.isArray(order) || order.length !== Object.keys(players).length) return false;
+  const seen = new Set<string>();
+  for (const id of order) {
+    if (typeof id !== "string" || !Object.hasOwn(players, id) || seen.has(id)) return false;
+    seen.add(id);
+  }
+  return true;
 }
 
 function playerProblem(p: unknown): string | undefined {
