@@ -53,7 +53,8 @@ export class LeaseKeeper {
     this.renewing = true;
     const { ownership, metrics } = this.o;
     const { leaseMs } = ownership;
-    const entries = rooms.filter((e) => !e.fenced);
+    // A room already past its proof is fenced, not renewed: it may have been claimed meanwhile.
+    const entries = rooms.filter((e) => this.proven(e));
     const sentAt = Date.now();
     try {
       const renewals = await ownership.renew(entries.map((e) => e.lease));

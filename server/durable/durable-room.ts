@@ -332,7 +332,7 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
     this.stopped = true;
     this.simulating = false;
     this.releaseCommitWaiters();
-    this.log.info({ event: "room_fenced", reason }, "room closed here: another node owns it now");
+    this.log.info({ event: "room_fenced", reason, tick: this.progress() }, "room closed here: another node owns it now");
     // The matchmaking listing under this id is the new owner's now; disposing must not delete it.
     leaveListingToNewOwner(this);
     // 4010 makes every SDK reconnect, and the gateway leads it to the new owner.
