@@ -1,13 +1,13 @@
 /**
  * A node that goes silent without dying, and a node that only stalls. A local cluster (Redis,
- * three nodes, a gateway) with full bots spread over its rooms, at the default ROOM_LEASE_MS.
+ * three nodes, a gateway) with full bots spread over its rooms, at a given ROOM_LEASE_MS.
  * First the node holding the most bots is frozen with SIGSTOP (its port still accepts, so no probe
  * finds it dead), again and again: how long until its rooms are claimed elsewhere (the ownership
  * announcement) and until each of its bots has state from the new node; then it is woken, and
  * what it wrote under the leases it lost (nothing, or its writes would be refused) and whether any
- * room ran on two nodes are counted. Then the busiest node's event loop is blocked for 500 ms
- * (STALL_ON_SIGUSR2_MS), again and again, and every room that changed hands or bot that moved is
- * a false takeover.
+ * room ran on two nodes are counted. Then the busiest node's event loop is blocked (500 ms by
+ * default, STALL_ON_SIGUSR2_MS), again and again, and every room that changed hands is a false
+ * takeover.
  */
 import { loadavg } from "node:os";
 import { Redis } from "ioredis";
@@ -18,7 +18,6 @@ import { channels, keys, type OwnershipChange } from "../../server/cluster/redis
 import { BENCH_TOKEN } from "./capacity.ts";
 
 export const SILENT_RECOVERY_LIMIT_MS = 15_000;
-export const STALL_MS = 500;
 /** After a stall, long enough for every lease to have lapsed had its renewal been lost. */
 export const AFTER_STALL_MS = 2000;
 
@@ -51,6 +50,8 @@ export interface StallResult {
 }
 
 export interface SilentNodeRun {
+  readonly leaseMs: number;
+  readonly stallMs: number;
   readonly stops: StopResult[];
   readonly stalls: StallResult[];
   /** The machine's 1-minute load average at the start and at the end. */
@@ -63,6 +64,10 @@ export interface SilentNodeOptions {
   readonly bots: number;
   readonly roomSize: number;
   readonly cpus: string | undefined;
+  /** ROOM_LEASE_MS of every node. */
+  readonly leaseMs: number;
+  /** How long each stall blocks the event loop. */
+  readonly stallMs: number;
 }
 
 async function metric(node: NodeProcess, name: string): Promise<number> {
@@ -102,7 +107,7 @@ export async function measureSilentNode(o: SilentNodeOptions, progress: (line: s
   const stalls: StallResult[] = [];
   try {
     for (let i = 1; i <= 3; i++) {
-      const env = { REDIS_URL: redisProcess.redisUrl, NODE_ID: `n${i}`, ADMIN_TOKEN: BENCH_TOKEN, MAX_PLAYERS: String(o.roomSize), LOG_LEVEL: "warn", STALL_ON_SIGUSR2_MS: String(STALL_MS) };
+      const env = { REDIS_URL: redisProcess.redisUrl, NODE_ID: `n${i}`, ADMIN_TOKEN: BENCH_TOKEN, MAX_PLAYERS: String(o.roomSize), LOG_LEVEL: "warn", ROOM_LEASE_MS: String(o.leaseMs), STALL_ON_SIGUSR2_MS: String(o.stallMs) };
       const node = await startNodeProcess(env, { cpus: o.cpus });
       nodes.set(`n${i}`, node);
       everything.push(node);
@@ -200,5 +205,5 @@ export async function measureSilentNode(o: SilentNodeOptions, progress: (line: s
     redis.disconnect();
     await Promise.all(everything.map((p) => p.stop()));
   }
-  return { stops, stalls, load: [loadBefore, loadavg()[0]!] };
+  return { leaseMs: o.leaseMs, stallMs: o.stallMs, stops, stalls, load: [loadBefore, loadavg()[0]!] };
 }

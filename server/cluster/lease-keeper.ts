@@ -16,13 +16,17 @@ export interface LeaseKeeperOptions {
   readonly rooms: () => Iterable<OwnedRoom>;
 }
 
+/**
+ * How often every lease is renewed: six times per lease, so a renewal delayed by an event-loop
+ * stall of up to a lease less two intervals (1000 ms at the default 1500) still lands before the
+ * local deadline (the last renewal sent, plus a lease, less an interval).
+ */
+export function renewEveryMs(leaseMs: number): number {
+  return Math.max(100, Math.floor(leaseMs / 6));
+}
+
 export class LeaseKeeper {
   private readonly o: LeaseKeeperOptions;
-  /**
-   * How often every lease is renewed: six times per lease, so a renewal delayed by an event-loop
-   * stall of up to a lease less two intervals (1000 ms at the default 1500) still lands before
-   * the local deadline below.
-   */
   readonly renewEveryMs: number;
   /** Local time after which this node can no longer be sure it still owns the room. */
   private readonly deadlines = new WeakMap<OwnedRoom, number>();
@@ -31,7 +35,7 @@ export class LeaseKeeper {
 
   constructor(options: LeaseKeeperOptions) {
     this.o = options;
-    this.renewEveryMs = Math.max(100, Math.floor(options.ownership.leaseMs / 6));
+    this.renewEveryMs = renewEveryMs(options.ownership.leaseMs);
   }
 
   start(): void {
