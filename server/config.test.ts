@@ -22,6 +22,13 @@ describe("node config", () => {
     expect(() => loadNodeConfig({ REVERSI_CLOCK_MS: "5m" }, defaults)).toThrow(ConfigError);
   });
 
+  it("reads ROOM_LEASE_MS, 1.5 s by default, and leaves the loop-stall test hook off unless STALL_ON_SIGUSR2_MS is set", () => {
+    expect(loadNodeConfig({}, defaults)).toMatchObject({ roomLeaseMs: 1500, stallOnSigusr2Ms: 0 });
+    expect(loadNodeConfig({ ROOM_LEASE_MS: "5000", STALL_ON_SIGUSR2_MS: "500" }, defaults)).toMatchObject({ roomLeaseMs: 5000, stallOnSigusr2Ms: 500 });
+    expect(() => loadNodeConfig({ ROOM_LEASE_MS: "999" }, defaults)).toThrow('ROOM_LEASE_MS="999": expected a whole number from 1000 to 60000');
+    expect(() => loadNodeConfig({ STALL_ON_SIGUSR2_MS: "-1" }, defaults)).toThrow('STALL_ON_SIGUSR2_MS="-1": expected a whole number from 0 to 60000');
+  });
+
   it("names every bad variable at once, with what it expects", () => {
     let error: unknown;
     try {

@@ -30,6 +30,11 @@ export interface NodeConfig {
   readonly journal: boolean;
   /** Cluster mode: how long a room's owner lease runs without renewal. */
   readonly roomLeaseMs: number;
+  /**
+   * A test hook, 0 (off) unless set: each SIGUSR2 blocks the node's event loop this long, as a
+   * long garbage collection would (server/loop-stall.ts).
+   */
+  readonly stallOnSigusr2Ms: number;
   /** Cluster mode: the URL other nodes and gateways reach this node at; derived from the port when unset. */
   readonly nodeAddress: string | undefined;
   /** Bearer token for /admin; required in cluster mode, where operators drain nodes with it. */
@@ -65,6 +70,9 @@ export const NODE_ADDRESS_PATTERN = /^https?:\/\/[^/\s]+$/;
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** A stalled or cut-off node's rooms move about this long after its last renewal (docs/architecture.md has the trade-off). */
+export const DEFAULT_ROOM_LEASE_MS = 1500;
+
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
@@ -90,7 +98,8 @@ export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeC
     // One tick is the shortest useful interval: a checkpoint is taken between two ticks.
     checkpointMs: read.int("CHECKPOINT_MS", 1000, Math.ceil(1000 / tickHz), 60_000),
     journal: read.oneOf("JOURNAL", "on", ["on", "off"]) === "on",
-    roomLeaseMs: read.int("ROOM_LEASE_MS", 5000, 1000, 60_000),
+    roomLeaseMs: read.int("ROOM_LEASE_MS", DEFAULT_ROOM_LEASE_MS, 1000, 60_000),
+    stallOnSigusr2Ms: read.int("STALL_ON_SIGUSR2_MS", 0, 0, 60_000),
     nodeAddress: read.optional("NODE_ADDRESS", NODE_ADDRESS_PATTERN, "an http:// URL with no path, e.g. http://10.0.0.5:2567"),
     adminToken: read.secret("ADMIN_TOKEN", /^[\x21-\x7e]{16,256}$/, "16 to 256 printable ASCII characters, no spaces"),
     drainTimeoutMs: read.int("DRAIN_TIMEOUT_MS", 30_000, 1000, 600_000),

@@ -4,6 +4,7 @@
 import { fileURLToPath } from "node:url";
 import { ConfigError, loadNodeConfig } from "./config.ts";
 import { createLogger } from "./log.ts";
+import { stallOnSigusr2 } from "./loop-stall.ts";
 import { startNode } from "./node.ts";
 
 let config;
@@ -19,6 +20,7 @@ const log = createLogger(config.logLevel, config.nodeId);
 // Colyseus's Redis presence can reject a promise nobody awaits while Redis is away; that must
 // not take the node and its rooms down with it.
 process.on("unhandledRejection", (err) => log.warn({ event: "unhandled_rejection", err }, "unhandled rejection (ignored)"));
+if (config.stallOnSigusr2Ms > 0) stallOnSigusr2(config.stallOnSigusr2Ms, log);
 const node = await startNode(config, log).catch((err: unknown) => {
   log.fatal({ event: "node_failed", err }, `could not start: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);

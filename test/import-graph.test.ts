@@ -46,6 +46,11 @@ const RULES: readonly Rule[] = [
     from: "server/games/**",
     never: ["ioredis", "server/cluster/**"],
   },
+  {
+    why: "the loop-stall test hook is installed by the node's entry point alone, from its settings: nothing a node serves can reach it",
+    from: "server/node.ts",
+    never: ["server/loop-stall.ts"],
+  },
 ];
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseFlags } from "../../server/cli.ts";
+import { DEFAULT_ROOM_LEASE_MS } from "../../server/config.ts";
 import { LOAD_GENERATOR_ADDRESSES, startBaselineProcess, startNodeProcess, startRedis, type RunningProcess } from "../processes.ts";
 import { renderHtmlReport } from "../html-report.ts";
 import { svgLineChart } from "../svg-plot.ts";
@@ -15,6 +16,8 @@ import { measureChaosTimeline } from "./chaos-timeline.ts";
 import { measureCheckpointCost } from "./checkpoint-cost.ts";
 import { measureDrain } from "./drain.ts";
 import { measureFailover } from "./failover.ts";
+import { measureSilentNode } from "./silent-node.ts";
+import { silentNodeSection } from "./silent-node-section.ts";
 import { measureFeel } from "./feel.ts";
 import { measureSdkHitch } from "./sdk-hitch.ts";
 import { sdkHitchSection } from "./sdk-hitch-section.ts";
@@ -33,7 +36,7 @@ console.warn = () => undefined;
 // Every node and gateway the bench starts inherits it: the bots are hundreds of players on one address.
 process.env.LIMIT_EXEMPT_IPS ??= LOAD_GENERATOR_ADDRESSES;
 
-const SECTIONS = ["capacity", "checkpoints", "gateway", "failover", "drain", "sdk-hitch", "reversi-survival", "chaos", "feel"] as const;
+const SECTIONS = ["capacity", "checkpoints", "gateway", "failover", "silent", "drain", "sdk-hitch", "reversi-survival", "chaos", "feel"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const spec = {
@@ -43,7 +46,11 @@ const spec = {
   players: { type: "string", help: "checkpoints, gateway and chaos: the fixed load, in players (10 to 2000, default 200)" },
   rounds: { type: "string", help: "checkpoints and gateway: rounds of the alternated settings (1 to 10, default 3)" },
   kills: { type: "string", help: "failover: nodes to SIGKILL one after another (1 to 200, default 20)" },
-  "failover-bots": { type: "string", help: "failover: full bots playing throughout (1 to 200, default 24)" },
+  "failover-bots": { type: "string", help: "failover and silent: full bots playing throughout (1 to 200, default 24)" },
+  stops: { type: "string", help: "silent: nodes to freeze with SIGSTOP one after another (1 to 200, default 20)" },
+  stalls: { type: "string", help: "silent: event-loop stalls of a healthy node (0 to 200, default 20)" },
+  "stall-ms": { type: "string", help: "silent: how long each stall blocks the node's event loop (50 to 10000, default 500)" },
+  "lease-ms": { type: "string", help: `silent: the nodes' ROOM_LEASE_MS (1000 to 60000, default ${DEFAULT_ROOM_LEASE_MS})` },
   "drain-rooms": { type: "string", help: "drain: rooms on the drained node, 2 bots each (1 to 500, default 50)" },
   "sdk-drains": { type: "string", help: "sdk-hitch: drains of the room the stock SDK clients play in (1 to 100, default 8)" },
   "reversi-kills": { type: "string", help: "reversi-survival: SIGKILLs of the node running the Reversi match (1 to 200, default 20)" },
@@ -63,6 +70,10 @@ const players = flags.int("players", 200, 10, 2000);
 const rounds = flags.int("rounds", 3, 1, 10);
 const kills = flags.int("kills", 20, 1, 200);
 const failoverBots = flags.int("failover-bots", 24, 1, 200);
+const stops = flags.int("stops", 20, 1, 200);
+const stalls = flags.int("stalls", 20, 0, 200);
+const stallMs = flags.int("stall-ms", 500, 50, 10_000);
+const leaseMs = flags.int("lease-ms", DEFAULT_ROOM_LEASE_MS, 1000, 60_000);
 const drainRooms = flags.int("drain-rooms", 50, 1, 500);
 const sdkDrains = flags.int("sdk-drains", 8, 1, 100);
 const reversiKills = flags.int("reversi-kills", 20, 1, 200);
@@ -168,6 +179,11 @@ await attempt("failover", async () => {
   const section = failoverSection({ withoutJournal, withJournal }, clusterCtx, command(`--only failover --kills ${kills} --failover-bots ${failoverBots}`));
   parts.set("failover", section.markdown);
   plots.push(...section.plots);
+});
+await attempt("silent", async () => {
+  const result = await measureSilentNode({ stops, stalls, stallMs, leaseMs, bots: failoverBots, roomSize: 6, cpus: machine.allCpus }, progress);
+  const settings = `${stallMs === 500 ? "" : ` --stall-ms ${stallMs}`}${leaseMs === DEFAULT_ROOM_LEASE_MS ? "" : ` --lease-ms ${leaseMs}`}`;
+  parts.set("silent", silentNodeSection(result, clusterCtx, command(`--only silent --stops ${stops} --stalls ${stalls} --failover-bots ${failoverBots}${settings}`)).markdown);
 });
 await attempt("drain", async () => {
   const result = await measureDrain({ rooms: drainRooms, botsPerRoom: 2, takers: 2, cpus: machine.allCpus }, progress);

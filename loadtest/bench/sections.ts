@@ -225,7 +225,7 @@ export function failoverSection(runs: FailoverRuns, ctx: SectionContext, command
   return {
     markdown: [
       header("Crash recovery (SIGKILL), without and with the input journal", ctx, command),
-      "Three nodes (rooms of 6) and a gateway with full bots (the game's client library) spread over them; again and again the node holding the most bots is SIGKILLed and restarted empty under its name. The whole run is done twice in one command, first with `JOURNAL=off`, then with `JOURNAL=on`. Recovery: from the SIGKILL to the bot receiving state from the room's new node, in the same client Room object, without reloading. State lost: ticks between the last state the bot saw from the dead node and the first from the new one. CHECKPOINT_MS 1000, ROOM_LEASE_MS 5000, heartbeat 250 ms.",
+      "Three nodes (rooms of 6) and a gateway with full bots (the game's client library) spread over them; again and again the node holding the most bots is SIGKILLed and restarted empty under its name. The whole run is done twice in one command, first with `JOURNAL=off`, then with `JOURNAL=on`. Recovery: from the SIGKILL to the bot receiving state from the room's new node, in the same client Room object, without reloading. State lost: ticks between the last state the bot saw from the dead node and the first from the new one. CHECKPOINT_MS 1000, ROOM_LEASE_MS 1500, heartbeat 250 ms.",
       "",
       table(
         ["measure", "without journal", "with journal"],

@@ -19,6 +19,8 @@ export interface CheckpointWriterOptions {
   readonly failures: RecoveryFailures;
   /** The rooms this node owns now. */
   readonly rooms: () => Iterable<OwnedRoom>;
+  /** Whether the node can still prove the room's lease (lease-keeper.ts): a room past it is not written, and is fenced. */
+  readonly proven: (entry: OwnedRoom) => boolean;
 }
 
 /**
@@ -68,7 +70,7 @@ export class CheckpointWriter {
   /** Writes the room's checkpoint now, unless one is in flight already. */
   write(entry: OwnedRoom): void {
     const schedule = this.schedules.get(entry);
-    if (!schedule || schedule.writing || entry.fenced) return;
+    if (!schedule || schedule.writing || !this.o.proven(entry)) return;
     // A failure was reported where it happened; the next write is the retry.
     this.store(entry, schedule).catch(() => undefined);
   }
@@ -82,7 +84,7 @@ export class CheckpointWriter {
     const schedule = this.schedules.get(entry);
     if (!schedule) return undefined;
     while (schedule.writing) await schedule.writing.catch(() => undefined);
-    return entry.fenced || !stillOwned() ? undefined : this.store(entry, schedule);
+    return !this.o.proven(entry) || !stillOwned() ? undefined : this.store(entry, schedule);
   }
 
   /**
@@ -123,7 +125,7 @@ export class CheckpointWriter {
     const { checkpointMs } = this.o;
     for (const e of this.o.rooms()) {
       const schedule = this.schedules.get(e);
-      if (!schedule || schedule.dueAt > now || schedule.writing || e.fenced) continue;
+      if (!schedule || schedule.dueAt > now || schedule.writing || !this.o.proven(e)) continue;
       schedule.dueAt += checkpointMs;
       // A node that fell a whole interval behind starts afresh rather than writing a backlog.
       if (schedule.dueAt <= now) schedule.dueAt = now + checkpointMs;

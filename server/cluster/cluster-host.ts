@@ -63,11 +63,12 @@ export class ClusterRoomHost implements RoomHost, DrainableRooms, OrphanTaker {
     const { ownership, metrics, log, failures } = options;
     const rooms = () => this.owned.values();
     this.leases = new LeaseKeeper({ ownership, metrics, rooms });
-    this.checkpoints = new CheckpointWriter({ ownership, checkpointMs: options.checkpointMs, metrics, log, failures, rooms });
+    const proven = (entry: OwnedRoom) => this.leases.proven(entry);
+    this.checkpoints = new CheckpointWriter({ ownership, checkpointMs: options.checkpointMs, metrics, log, failures, rooms, proven });
     const journals = options.journalFlushMs !== undefined;
     this.rehydrator = new Rehydrator({ ownership, claims: this.claims, owns: (id) => this.owns(id), tokenHash: options.tokenHash, metrics, log, failures, journals });
     if (options.journalFlushMs !== undefined) {
-      this.journal = new JournalWriter({ ownership, flushMs: options.journalFlushMs, checkpointMs: options.checkpointMs, metrics, log, failures, ownedEntry: (room) => this.entryOf(room) });
+      this.journal = new JournalWriter({ ownership, flushMs: options.journalFlushMs, checkpointMs: options.checkpointMs, metrics, log, failures, ownedEntry: (room) => this.provenEntryOf(room) });
     }
     this.handOffs = new RoomHandOff({ ownership, log, owned: (id) => this.owned.get(id) });
   }
@@ -182,6 +183,16 @@ export class ClusterRoomHost implements RoomHost, DrainableRooms, OrphanTaker {
   private entryOf(room: HostedRoom): OwnedRoom | undefined {
     const entry = this.owned.get(room.roomId);
     return entry?.room === room ? entry : undefined;
+  }
+
+  /** The room's entry while this node can prove its lease; a room past its proof is fenced. */
+  private provenEntryOf(room: HostedRoom): OwnedRoom | undefined {
+    const entry = this.entryOf(room);
+    return entry && this.leases.proven(entry) ? entry : undefined;
+  }
+
+  mayRun(room: HostedRoom): boolean {
+    return this.provenEntryOf(room) !== undefined;
   }
 
   /** Ids of the rooms this node owns and still runs. */

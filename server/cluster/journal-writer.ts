@@ -24,7 +24,7 @@ export interface JournalWriterOptions {
   readonly metrics: NodeMetrics;
   readonly log: Logger;
   readonly failures: RecoveryFailures;
-  /** The room's entry while this node owns it. */
+  /** The room's entry while this node owns it and can prove its lease: the records of any other room are dropped. */
   readonly ownedEntry: (room: HostedRoom) => OwnedRoom | undefined;
 }
 
@@ -78,7 +78,7 @@ export class JournalWriter {
     let bytes = 0;
     for (const [room, p] of this.pending) {
       const entry = this.o.ownedEntry(room);
-      if (!entry || entry.fenced) continue;
+      if (!entry) continue;
       const batch = encodeBatch(p.first, p.last, p.tick, p.records.map((r) => JSON.stringify(r)).join(","));
       bytes += batch.length;
       batches.push({ lease: entry.lease, journalId: p.journalId, batch });

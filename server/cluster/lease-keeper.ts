@@ -1,7 +1,9 @@
 /**
  * Keeps this node's leases: renews them all in one batch a few times per lease, beside the tick
  * loops, and fences a room the moment this node can no longer prove it holds the lease, before
- * the lease can lapse in Redis and another node claim the room.
+ * the lease can lapse in Redis and another node claim the room. The proof is asked for before
+ * every step and every write (`proven`), not only after a renewal: a node woken from a freeze
+ * runs whatever timer fell due first, and must not step or write a room it no longer owns.
  */
 import type { NodeMetrics } from "../metrics.ts";
 import type { OwnedRoom } from "./owned-room.ts";
@@ -14,9 +16,17 @@ export interface LeaseKeeperOptions {
   readonly rooms: () => Iterable<OwnedRoom>;
 }
 
+/**
+ * How often every lease is renewed: six times per lease, so a renewal delayed by an event-loop
+ * stall of up to a lease less two intervals (1000 ms at the default 1500) still lands before the
+ * local deadline (the last renewal sent, plus a lease, less an interval).
+ */
+export function renewEveryMs(leaseMs: number): number {
+  return Math.max(100, Math.floor(leaseMs / 6));
+}
+
 export class LeaseKeeper {
   private readonly o: LeaseKeeperOptions;
-  /** How often every lease is renewed: several renewals fit in one lease, so one lost round trip never costs a room. */
   readonly renewEveryMs: number;
   /** Local time after which this node can no longer be sure it still owns the room. */
   private readonly deadlines = new WeakMap<OwnedRoom, number>();
@@ -25,7 +35,7 @@ export class LeaseKeeper {
 
   constructor(options: LeaseKeeperOptions) {
     this.o = options;
-    this.renewEveryMs = Math.max(100, Math.floor(options.ownership.leaseMs / 5));
+    this.renewEveryMs = renewEveryMs(options.ownership.leaseMs);
   }
 
   start(): void {
@@ -47,7 +57,8 @@ export class LeaseKeeper {
     this.renewing = true;
     const { ownership, metrics } = this.o;
     const { leaseMs } = ownership;
-    const entries = rooms.filter((e) => !e.fenced);
+    // A room already past its proof is fenced, not renewed: it may have been claimed meanwhile.
+    const entries = rooms.filter((e) => this.proven(e));
     const sentAt = Date.now();
     try {
       const renewals = await ownership.renew(entries.map((e) => e.lease));
@@ -69,8 +80,17 @@ export class LeaseKeeper {
     }
     // Checked after every attempt, reached or not: a node that cannot prove its lease stops.
     const now = Date.now();
-    for (const e of this.o.rooms()) {
-      if (!e.fenced && now > (this.deadlines.get(e) ?? 0)) e.fence(`lease not renewed for ${leaseMs} ms`);
-    }
+    for (const e of this.o.rooms()) this.proven(e, now);
+  }
+
+  /**
+   * Whether this node can still prove it holds the room's lease; a room past its proof is fenced
+   * here and now, before it can step or write again.
+   */
+  proven(entry: OwnedRoom, now = Date.now()): boolean {
+    if (entry.fenced) return false;
+    if (now <= (this.deadlines.get(entry) ?? 0)) return true;
+    entry.fence(`lease not renewed for ${this.o.ownership.leaseMs} ms`);
+    return false;
   }
 }

@@ -4,7 +4,9 @@
  * refuses connections (a process that is gone, not one that is merely slow). The first is safe by
  * the lease; the second because a refused connection means no process listens there, and it
  * saves waiting out the whole lease. A late heartbeat only triggers the probe, so clock skew
- * between machines can cost a probe, never a room. Less loaded nodes try first.
+ * between machines can cost a probe, never a room. The rooms of a node that is late but still
+ * accepts connections (frozen, cut off, or only slow) are scanned again the moment their leases
+ * lapse, not at the next scan. Less loaded nodes try first.
  */
 import { connect } from "node:net";
 import type { Logger } from "pino";
@@ -35,12 +37,16 @@ export interface OrphanWatchOptions {
 /** Each rank down the load order waits this much longer before claiming, so claims spread out. */
 const RANK_STAGGER_MS = 60;
 const PROBE_TIMEOUT_MS = 300;
+/** A lease's expiry is read from Redis, the scan timed here: a scan this much after it finds the key gone. */
+const AFTER_LAPSE_MS = 5;
 
 export class OrphanWatch {
   private readonly o: OrphanWatchOptions;
   /** Last record seen of every node, kept after it lapses: its address is what the probe needs. */
   private readonly lastSeen = new Map<string, NodeRecord>();
   private timer: NodeJS.Timeout | undefined;
+  /** The scan due when the lease of a late node's room lapses, sooner than the next periodic one. */
+  private lapseTimer: NodeJS.Timeout | undefined;
   private scanning = false;
   /** A room that fails to rebuild, or a scan that fails, the same way every time is logged once, not four times a second. */
   private readonly failures = new LogOnce();
@@ -55,6 +61,8 @@ export class OrphanWatch {
 
   stop(): void {
     clearInterval(this.timer);
+    clearTimeout(this.lapseTimer);
+    this.lapseTimer = undefined;
   }
 
   /** One pass over the cluster's rooms; also run at once when a gateway asks for a room no node holds. */
@@ -71,6 +79,23 @@ export class OrphanWatch {
     }
   }
 
+  /** Times a scan for the first of these leases to lapse, when that comes before the next periodic scan. */
+  private async scanWhenLapsed(roomIds: readonly string[]): Promise<void> {
+    const remaining = (await this.o.ownership.leaseRemainingMs(roomIds)).filter((ms) => ms >= 0);
+    if (remaining.length === 0 || this.lapseTimer) return;
+    const inMs = Math.min(...remaining) + AFTER_LAPSE_MS;
+    if (inMs < this.o.scanMs) this.scanIn(inMs);
+  }
+
+  /** One scan in `ms`; one still running then (this one, waiting its turn to claim) is waited for. */
+  private scanIn(ms: number): void {
+    this.lapseTimer = setTimeout(() => {
+      this.lapseTimer = undefined;
+      if (this.scanning) this.scanIn(AFTER_LAPSE_MS);
+      else void this.scan();
+    }, ms);
+  }
+
   private async scanOnce(): Promise<void> {
     const { ownership, host, nodeId } = this.o;
     const nodes = await this.o.readNodes();
@@ -85,6 +110,8 @@ export class OrphanWatch {
     const now = Date.now();
 
     const orphans: { roomId: string; mode: "orphan" | "dead"; seenHeartbeat: number; lastAliveAt: number | undefined }[] = [];
+    /** Rooms of late owners that still accept connections: they move when their leases lapse. */
+    const lapsing: string[] = [];
     const probes = new Map<string, Promise<boolean>>();
     for (let i = 0; i < roomIds.length; i++) {
       const roomId = roomIds[i]!;
@@ -102,8 +129,11 @@ export class OrphanWatch {
       if (!probes.has(ownerNode)) probes.set(ownerNode, refusesConnections(record.address));
       if (await probes.get(ownerNode)) {
         orphans.push({ roomId, mode: "dead", seenHeartbeat: alive.has(ownerNode) ? record.heartbeatAt : 0, lastAliveAt: record.heartbeatAt });
+      } else {
+        lapsing.push(roomId);
       }
     }
+    if (lapsing.length > 0) await this.scanWhenLapsed(lapsing);
     if (orphans.length === 0) return;
 
     const rank = loadRank(nodes, nodeId);

@@ -76,6 +76,17 @@ export class OwnershipView {
     });
   }
 
+  /** How long each room's owner lease has to run, in milliseconds; negative for a room with none. */
+  async leaseRemainingMs(roomIds: readonly string[]): Promise<number[]> {
+    const pipeline = this.redis.pipeline();
+    for (const id of roomIds) pipeline.pttl(keys.owner(id));
+    const results = (await pipeline.exec()) ?? [];
+    return roomIds.map((_, i) => {
+      const [err, ttl] = results[i] ?? [new Error("no reply"), -2];
+      return err || typeof ttl !== "number" ? -2 : ttl;
+    });
+  }
+
   /** The rooms' last checkpoints, each read only when it is at most `maxBytes` long. */
   readCheckpoints(roomIds: readonly string[], maxBytes: number): Promise<Bounded[]> {
     return readBounded(this.redis, roomIds.map(keys.checkpoint), maxBytes);

@@ -233,12 +233,12 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
   /**
    * Whether the game may advance now; a loop asks once per step, a handler before each action.
    * False while a rebuilt room waits for its players (the call that finds them all back and
-   * synced resumes it, and answers true), and once the room is frozen for a hand-off or fenced off.
+   * synced resumes it, and answers true), once the room is frozen for a hand-off or fenced off,
+   * and when the host can no longer vouch for the room (a node woken from a freeze past its lease).
    */
   protected running(): boolean {
-    if (this.simulating) return true;
-    if (this.awaitedSeats.size > 0 && this.everyAwaitedSeatSynced()) this.resume();
-    return this.simulating;
+    if (!this.simulating && this.awaitedSeats.size > 0 && this.everyAwaitedSeatSynced()) this.resume();
+    return this.simulating && this.durable.host.mayRun(this);
   }
 
   /**
@@ -332,7 +332,7 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
     this.stopped = true;
     this.simulating = false;
     this.releaseCommitWaiters();
-    this.log.info({ event: "room_fenced", reason }, "room closed here: another node owns it now");
+    this.log.info({ event: "room_fenced", reason, tick: this.progress() }, "room closed here: another node owns it now");
     // The matchmaking listing under this id is the new owner's now; disposing must not delete it.
     leaveListingToNewOwner(this);
     // 4010 makes every SDK reconnect, and the gateway leads it to the new owner.

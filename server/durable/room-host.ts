@@ -49,6 +49,11 @@ export interface RoomHost {
   journalFor(roomId: string): JournalTail | undefined;
   /** Why the node cannot take a join right now, or undefined when it can. */
   joinRefusal(): string | undefined;
+  /**
+   * Whether the room may step now; asked before every step, so it never waits. In cluster mode,
+   * while the node can prove it holds the room's lease: a room past its proof is fenced first.
+   */
+  mayRun(room: HostedRoom): boolean;
   /** The rooms this node runs. */
   list(): HostedRoom[];
 }
@@ -104,6 +109,11 @@ export class LocalRoomHost implements RoomHost {
 
   joinRefusal(): undefined {
     return undefined;
+  }
+
+  /** A lone node's rooms answer to nobody else. */
+  mayRun(): boolean {
+    return true;
   }
 
   list(): HostedRoom[] {

@@ -11,8 +11,9 @@ import { CreditBucket } from "./credit-bucket.ts";
 
 /**
  * The longest silence whose credit a connection may spend at once. It covers the backlog of any
- * stall a node survives: in cluster mode a stall past ROOM_LEASE_MS (5 s by default) moves the
- * room, and its players reconnect with a fresh budget.
+ * stall a node survives: in cluster mode a stall past ROOM_LEASE_MS (1.5 s by default; a lone
+ * node's stalls are only as long as its own work) moves the room, and its players reconnect with a
+ * fresh budget.
  */
 export const BURST_SECONDS = 10;
 /** From the warning to the close, for a sender that stays over budget. */
