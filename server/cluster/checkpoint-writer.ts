@@ -68,7 +68,7 @@ export class CheckpointWriter {
   /** Writes the room's checkpoint now, unless one is in flight already. */
   write(entry: OwnedRoom): void {
     const schedule = this.schedules.get(entry);
-    if (!schedule || schedule.writing || entry.fenced) return;
+    if (!schedule || schedule.writing || entry.fenced || entry.paused) return;
     // A failure was reported where it happened; the next write is the retry.
     this.store(entry, schedule).catch(() => undefined);
   }
@@ -123,7 +123,7 @@ export class CheckpointWriter {
     const { checkpointMs } = this.o;
     for (const e of this.o.rooms()) {
       const schedule = this.schedules.get(e);
-      if (!schedule || schedule.dueAt > now || schedule.writing || e.fenced) continue;
+      if (!schedule || schedule.dueAt > now || schedule.writing || e.fenced || e.paused) continue;
       schedule.dueAt += checkpointMs;
       // A node that fell a whole interval behind starts afresh rather than writing a backlog.
       if (schedule.dueAt <= now) schedule.dueAt = now + checkpointMs;

@@ -1,15 +1,18 @@
 /**
  * Keeps this node's leases: renews them all in one batch a few times per lease, beside the tick
- * loops, and fences a room the moment this node can no longer prove it holds the lease, before
- * the lease can lapse in Redis and another node claim the room.
+ * loops, and pauses a room the moment this node can no longer prove it holds the lease, before
+ * the lease can lapse in Redis and another node claim the room (lease-lapse.ts: a renewal later
+ * resumes it, or finds it claimed and fences it).
  */
 import type { NodeMetrics } from "../metrics.ts";
+import type { LeaseLapses } from "./lease-lapse.ts";
 import type { OwnedRoom } from "./owned-room.ts";
 import type { Ownership } from "./ownership.ts";
 
 export interface LeaseKeeperOptions {
   readonly ownership: Ownership;
   readonly metrics: NodeMetrics;
+  readonly lapses: LeaseLapses;
   /** The rooms this node owns now. */
   readonly rooms: () => Iterable<OwnedRoom>;
 }
@@ -55,6 +58,7 @@ export class LeaseKeeper {
         const renewal = renewals[i];
         if (renewal === "renewed") {
           this.deadlines.set(e, sentAt + leaseMs - this.renewEveryMs);
+          this.o.lapses.renewed(e);
         } else if (renewal === "fenced") {
           metrics.fencedWrites.inc();
           e.fence("lease renewal refused: another node claimed the room");
@@ -67,10 +71,10 @@ export class LeaseKeeper {
     } finally {
       this.renewing = false;
     }
-    // Checked after every attempt, reached or not: a node that cannot prove its lease stops.
+    // Checked after every attempt, reached or not: a node that cannot prove its lease stops the room.
     const now = Date.now();
     for (const e of this.o.rooms()) {
-      if (!e.fenced && now > (this.deadlines.get(e) ?? 0)) e.fence(`lease not renewed for ${leaseMs} ms`);
+      if (!e.fenced && now > (this.deadlines.get(e) ?? 0)) this.o.lapses.lapsed(e, leaseMs);
     }
   }
 }
