@@ -9,9 +9,17 @@
  *
  * While a room is paused nothing of it is written (no step, so no journal; no checkpoint), so a
  * paused room can never write under an epoch that is no longer its own.
+ *
+ * A pause is bounded: a room still unproven after MAX_PAUSE_MS is fenced as before this module
+ * existed. A renewal can tell "nobody claimed the room" only while the room's epoch counter is in
+ * Redis, and a room that ended elsewhere keeps its counter for one minute only (redis-scripts.ts,
+ * `release`); past that, a renewal would bring back a room that has ended.
  */
 import type { Logger } from "pino";
 import type { OwnedRoom } from "./owned-room.ts";
+
+/** Well inside the minute an ended room's epoch outlives it. */
+export const MAX_PAUSE_MS = 30_000;
 
 export class LeaseLapses {
   private readonly log: Logger;
@@ -20,9 +28,13 @@ export class LeaseLapses {
     this.log = log;
   }
 
-  /** The room's local lease deadline passed without a renewal that reached Redis. */
+  /** The room's local lease deadline has passed without a renewal that reached Redis: asked after every renewal attempt. */
   lapsed(entry: OwnedRoom, leaseMs: number): void {
-    if (entry.paused || entry.fenced) return;
+    if (entry.fenced) return;
+    if (entry.paused) {
+      if (entry.pausedFor > MAX_PAUSE_MS) entry.fence(`lease not renewed for ${MAX_PAUSE_MS} ms of pause`);
+      return;
+    }
     entry.pause();
     this.log.warn({ event: "room_paused", room: entry.lease.roomId, epoch: entry.lease.epoch }, `lease not renewed for ${leaseMs} ms: room paused until its lease is renewed or claimed elsewhere`);
   }

@@ -26,6 +26,11 @@ export class OwnedRoom {
     return this.pausedSince !== undefined;
   }
 
+  /** How long the room has been paused (ms), 0 while it runs. */
+  get pausedFor(): number {
+    return this.pausedSince === undefined ? 0 : Date.now() - this.pausedSince;
+  }
+
   /** The room stops simulating and sends its players off to reconnect to whoever owns it now. */
   fence(reason: string): void {
     if (this.isFenced) return;
