@@ -7,6 +7,7 @@
 import { matchMaker } from "@colyseus/core";
 import { RedisDriver } from "@colyseus/redis-driver";
 import { RedisPresence } from "@colyseus/redis-presence";
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { JoinErrorCode } from "../../shared/protocol.ts";
 import type { RoomCap } from "../edge/room-cap.ts";
@@ -122,15 +123,9 @@ export function startClusterMode(options: ClusterModeOptions) {
       await Promise.all(host.liveRoomIds().map((id) => host.abandon(id).catch(() => undefined)));
     },
     /** Resolves once Redis answers; a node that cannot reach it at start does not start. */
-    ready: () =>
-      new Promise<void>((resolve, reject) => {
-        if (redis.status === "ready") return resolve();
-        const timer = setTimeout(() => reject(new Error(`cannot reach Redis at ${describeRedis(endpoint)}`)), REDIS_START_TIMEOUT_MS);
-        redis.once("ready", () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      }),
+    ready: async () => {
+      await Promise.all([redis, ...(claimsRedis ? [claimsRedis] : [])].map((connection) => readyOrTimeout(connection, endpoint)));
+    },
     serverOptions: {
       // Given connections, not a URL: through Sentinel they follow a failover as Locus's own do.
       presence: new RedisPresence(newRedis(endpoint, { connectionName: `locus-node-${nodeId}-presence` })),
@@ -197,6 +192,18 @@ export function startClusterMode(options: ClusterModeOptions) {
 }
 
 export type ClusterMode = ReturnType<typeof startClusterMode>;
+
+/** Resolves once the connection answers; rejects, naming the Redis but no password, after REDIS_START_TIMEOUT_MS. */
+function readyOrTimeout(connection: Redis, endpoint: RedisEndpoint): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (connection.status === "ready") return resolve();
+    const timer = setTimeout(() => reject(new Error(`cannot reach Redis at ${describeRedis(endpoint)}`)), REDIS_START_TIMEOUT_MS);
+    connection.once("ready", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
 
 function safeParse<T>(text: string): T | undefined {
   try {
