@@ -5,7 +5,7 @@
  * package adds), each with a config file of its own in a temporary directory, since a sentinel
  * rewrites its config as it learns.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
@@ -26,6 +26,8 @@ export interface SentinelGroupOptions {
   readonly downAfterMs?: number;
   /** Fixed ports: the master's, then each replica's; the sentinels' follow (`npm run cluster`). */
   readonly basePort?: number;
+  /** Every server and sentinel speaks TLS only, with these PEM files, and replicates and gossips over it. */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly ca: string };
 }
 
 export interface SentinelGroup {
@@ -57,7 +59,8 @@ export async function startSentinelGroup(options: SentinelGroupOptions = {}): Pr
     await Promise.all(started.map((p) => p.stop()));
     rmSync(dir, { recursive: true, force: true });
   };
-  const auth = options.password === undefined ? {} : { password: options.password };
+  const auth = { ...(options.password === undefined ? {} : { password: options.password }), ...(options.tls ? { tls: options.tls } : {}) };
+  const clientTls = options.tls ? { tls: { ca: readFileSync(options.tls.ca, "utf8") } } : {};
   try {
     const master = await startRedis({ port: await portAt(0), ...auth });
     started.push(master);
@@ -66,7 +69,7 @@ export async function startSentinelGroup(options: SentinelGroupOptions = {}): Pr
       const replica = await startRedis({ port: await portAt(i), replicaOf: master.port, ...auth });
       started.push(replica);
       servers.push(replica);
-      await waitFor(() => linkUp(replica.port, options.password), 10_000, () => `replica ${replica.port} in sync\n${replica.output()}`);
+      await waitFor(() => linkUp(replica.port, options.password, clientTls), 10_000, () => `replica ${replica.port} in sync\n${replica.output()}`);
     }
     for (let i = 0; i < 3; i++) {
       const port = await portAt(replicas + 1 + i);
@@ -74,7 +77,9 @@ export async function startSentinelGroup(options: SentinelGroupOptions = {}): Pr
       writeFileSync(
         conf,
         [
-          `port ${port}`,
+          ...(options.tls
+            ? ["port 0", `tls-port ${port}`, `tls-cert-file ${options.tls.cert}`, `tls-key-file ${options.tls.key}`, `tls-ca-cert-file ${options.tls.ca}`, "tls-auth-clients no", "tls-replication yes"]
+            : [`port ${port}`]),
           "bind 127.0.0.1",
           `dir ${dir}`,
           `sentinel monitor ${masterName} 127.0.0.1 ${master.port} 2`,
@@ -89,9 +94,12 @@ export async function startSentinelGroup(options: SentinelGroupOptions = {}): Pr
       const sentinel = { ...spawnProcess("redis-server", [conf, "--sentinel"], {}, port), url: `redis://127.0.0.1:${port}` };
       started.push(sentinel);
       sentinels.push(sentinel);
-      await waitFor(() => answersPing(port), 10_000, () => `sentinel ${port} did not start:\n${sentinel.output()}`);
+      // Over TLS nothing here speaks to it; its log says when it watches the master.
+      const ready = options.tls ? async () => sentinel.output().includes("+monitor") : () => answersPing(port);
+      await waitFor(ready, 10_000, () => `sentinel ${port} did not start:\n${sentinel.output()}`);
     }
-    const ask = (port: number) => new Redis({ host: "127.0.0.1", port, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, ...(options.sentinelPassword ? { password: options.sentinelPassword } : {}) });
+    const ask = (port: number) =>
+      new Redis({ host: "127.0.0.1", port, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, ...clientTls, ...(options.sentinelPassword ? { password: options.sentinelPassword } : {}) });
     // A failover needs every sentinel to know the replica and a quorum of the others.
     await waitFor(
       async () => {
@@ -140,6 +148,7 @@ export async function startSentinelGroup(options: SentinelGroupOptions = {}): Pr
         REDIS_SENTINEL_MASTER: masterName,
         ...(options.password === undefined ? {} : { REDIS_PASSWORD: options.password }),
         ...(options.sentinelPassword === undefined ? {} : { REDIS_SENTINEL_PASSWORD: options.sentinelPassword }),
+        ...(options.tls ? { REDIS_TLS: "1", REDIS_CA_FILE: options.tls.ca } : {}),
       },
       master: master_,
       async failedOver(old, timeoutMs) {
@@ -147,7 +156,7 @@ export async function startSentinelGroup(options: SentinelGroupOptions = {}): Pr
         await waitFor(
           async () => {
             now = await master_().catch(() => undefined);
-            return now !== undefined && now !== old && (await isWritableMaster(now.port, options.password));
+            return now !== undefined && now !== old && (await isWritableMaster(now.port, options.password, clientTls));
           },
           timeoutMs,
           () => `a failover away from ${old.port}\n${sentinels.map((s) => s.output()).join("\n")}`,
@@ -163,8 +172,10 @@ export async function startSentinelGroup(options: SentinelGroupOptions = {}): Pr
   }
 }
 
-async function infoOf(port: number, password: string | undefined): Promise<string> {
-  const client = new Redis({ host: "127.0.0.1", port, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, ...(password ? { password } : {}) });
+type ClientTls = { readonly tls?: { readonly ca: string } };
+
+async function infoOf(port: number, password: string | undefined, tls: ClientTls): Promise<string> {
+  const client = new Redis({ host: "127.0.0.1", port, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, ...tls, ...(password ? { password } : {}) });
   client.on("error", () => undefined);
   try {
     await client.connect();
@@ -176,10 +187,10 @@ async function infoOf(port: number, password: string | undefined): Promise<strin
   }
 }
 
-async function linkUp(port: number, password: string | undefined): Promise<boolean> {
-  return (await infoOf(port, password)).includes("master_link_status:up");
+async function linkUp(port: number, password: string | undefined, tls: ClientTls): Promise<boolean> {
+  return (await infoOf(port, password, tls)).includes("master_link_status:up");
 }
 
-async function isWritableMaster(port: number, password: string | undefined): Promise<boolean> {
-  return (await infoOf(port, password)).includes("role:master");
+async function isWritableMaster(port: number, password: string | undefined, tls: ClientTls): Promise<boolean> {
+  return (await infoOf(port, password, tls)).includes("role:master");
 }

@@ -1,8 +1,8 @@
 /**
  * A Redis that wants a password and speaks only TLS, under a private CA the test makes with
  * openssl: a node, a gateway and the ops CLI reach it by REDIS_URL, REDIS_PASSWORD and
- * REDIS_CA_FILE; a client without the CA or with the wrong password is refused, and no message
- * shows a password.
+ * REDIS_CA_FILE, or through sentinels that speak TLS too; a client without the CA or with the
+ * wrong password is refused, and no message shows a password.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocusProcess, type RedisProcess, startGatewayProcess, startNodeProcess, startRedis, waitFor } from "../loadtest/processes.ts";
+import { startSentinelGroup } from "../loadtest/sentinel-group.ts";
 import { newRedis, type RedisEndpoint } from "../server/cluster/redis-endpoint.ts";
 import { loadRedisEndpoint } from "../server/config.ts";
 import { ADMIN_TOKEN } from "./helpers/cluster.ts";
@@ -19,6 +20,7 @@ const PASSWORD = "tls-redis-pass-0123456789";
 const OPS = fileURLToPath(new URL("../server/ops/ops.ts", import.meta.url));
 
 let dir: string;
+let files: { ca: string; cert: string; key: string };
 let redis: RedisProcess;
 let env: Record<string, string>;
 const started: { stop(): Promise<void> }[] = [];
@@ -36,7 +38,7 @@ function makeCertificates(dir: string): { ca: string; cert: string; key: string 
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "locus-tls-"));
-  const files = makeCertificates(dir);
+  files = makeCertificates(dir);
   redis = await startRedis({ password: PASSWORD, tls: files });
   started.push(redis);
   env = { REDIS_URL: redis.redisUrl, REDIS_PASSWORD: PASSWORD, REDIS_CA_FILE: files.ca };
@@ -48,8 +50,12 @@ afterAll(async () => {
 });
 
 function ops(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return opsWith(env, ...args);
+}
+
+function opsWith(redisEnv: Record<string, string>, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [OPS, ...args], { env: { ...process.env, ...env, ADMIN_TOKEN }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [OPS, ...args], { env: { ...process.env, ...redisEnv, ADMIN_TOKEN }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
@@ -99,4 +105,16 @@ describe("a password-protected Redis over TLS, by REDIS_URL", () => {
     expect(bad.stderr).toContain("REDIS_PASSWORD and a password in REDIS_URL are both set");
     expect(bad.stderr).not.toContain(PASSWORD);
   }, 30_000);
+
+  it("serves a node and the ops CLI through sentinels that speak TLS too", async () => {
+    const group = await startSentinelGroup({ password: PASSWORD, tls: files });
+    started.push(group);
+    expect(group.env).toMatchObject({ REDIS_TLS: "1", REDIS_CA_FILE: files.ca, REDIS_PASSWORD: PASSWORD });
+    const node = await startNodeProcess({ ...group.env, NODE_ID: "tls2", ADMIN_TOKEN });
+    started.push(node);
+    const listed = await opsWith(group.env, "nodes");
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain("tls2");
+    expect(node.output()).not.toContain(PASSWORD);
+  }, 90_000);
 });
