@@ -12,6 +12,9 @@ export class OwnedRoom {
   private isFenced = false;
   /** When the room was paused (Date.now()), or undefined while it runs. */
   private pausedSince: number | undefined;
+  /** Called when the pause ends, resumed or fenced: what `paused()` waiters wait on. */
+  private pauseEnded: (() => void) | undefined;
+  private pauseOver: Promise<void> = Promise.resolve();
 
   constructor(room: HostedRoom, lease: Lease) {
     this.room = room;
@@ -31,11 +34,16 @@ export class OwnedRoom {
     return this.pausedSince === undefined ? 0 : Date.now() - this.pausedSince;
   }
 
+  /** Resolves once the room is not paused (at once while it runs): resumed, or fenced. */
+  unpaused(): Promise<void> {
+    return this.pauseOver;
+  }
+
   /** The room stops simulating and sends its players off to reconnect to whoever owns it now. */
   fence(reason: string): void {
     if (this.isFenced) return;
     this.isFenced = true;
-    this.pausedSince = undefined;
+    this.endPause();
     this.room.fence(reason);
   }
 
@@ -43,15 +51,22 @@ export class OwnedRoom {
   pause(): void {
     if (this.isFenced || this.pausedSince !== undefined) return;
     this.pausedSince = Date.now();
+    this.pauseOver = new Promise((resolve) => (this.pauseEnded = resolve));
     this.room.pause();
   }
 
-  /** The lease is proven again under the same epoch: the room steps on. Resolves with how long it was paused (ms). */
+  /** The lease is proven again under the same epoch: the room steps on. Returns how long it was paused (ms). */
   unpause(): number {
     if (this.pausedSince === undefined) return 0;
     const pausedMs = Date.now() - this.pausedSince;
-    this.pausedSince = undefined;
+    this.endPause();
     this.room.unpause();
     return pausedMs;
+  }
+
+  private endPause(): void {
+    this.pausedSince = undefined;
+    this.pauseEnded?.();
+    this.pauseEnded = undefined;
   }
 }
