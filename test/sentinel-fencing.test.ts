@@ -61,7 +61,7 @@ async function once<T>(op: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
 
 describe("fencing across a Sentinel failover", () => {
   it("refuses a client without the password, and names no password in its error", async () => {
-    const anonymous = new Redis({ host: "127.0.0.1", port: (await group.master()).port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const anonymous = new Redis({ host: "127.0.0.1", port: (await group.master()).port, lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
     anonymous.on("error", () => undefined);
     connections.push(anonymous);
     await anonymous.connect();
