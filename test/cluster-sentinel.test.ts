@@ -249,13 +249,13 @@ describe("the master dies right after a claim", () => {
       await new Promise((r) => setTimeout(r, 3000));
       const { doubles, samples } = await owners.stop();
       const owner = await after.get(keys.owner(roomId));
-      const [claimer, claimedEpoch] = claimed!.split(" ");
       const takeovers = events(cluster, "room_taken_over").filter((e) => e.room === roomId);
       console.log(`claim then failover: claimed "${claimed}", owner on the new master "${owner}", takeovers ${takeovers.length}, two live owners in ${doubles} of ${samples} samples`);
       expect(doubles).toBe(0);
       expect(owner?.split(" ")[0]).toBe(ida.session.state.nodeId);
-      // The claim a node acted on survived the failover: its owner is the claimer under the claimed epoch.
-      if (owner?.split(" ")[0] === claimer) expect(owner?.split(" ")[1]).toBe(claimedEpoch);
+      // One node ever ran the room after the victim: a claim a node acted on survived the failover,
+      // and one that did not reach a replica in time was given up, not run (its room claimed afresh).
+      expect(takeovers.length).toBe(1);
       expect(await after.sismember(keys.rooms, roomId)).toBe(1);
       expect(events(cluster, "room_fenced")).toEqual([]);
     } finally {

@@ -129,7 +129,7 @@ export function startClusterMode(options: ClusterModeOptions) {
     serverOptions: {
       // Given connections, not a URL: through Sentinel they follow a failover as Locus's own do.
       presence: new RedisPresence(newRedis(endpoint, { connectionName: `locus-node-${nodeId}-presence` })),
-      driver: new RedisDriver(newRedis(endpoint, { connectionName: `locus-node-${nodeId}-driver` })),
+      driver: new RedisDriver(quiet(newRedis(endpoint, { connectionName: `locus-node-${nodeId}-driver` }))),
       // The gateway sent the request to the node with the fewest rooms: the room is made here, where
       // MAX_ROOMS_PER_NODE is checked against this node's own exact count (not another's,
       // a heartbeat old) and its refusal stays a 503 (Colyseus drops the status of a refusal
@@ -192,6 +192,12 @@ export function startClusterMode(options: ClusterModeOptions) {
 }
 
 export type ClusterMode = ReturnType<typeof startClusterMode>;
+
+/** A connection whose outages the node's own connections already log: RedisDriver listens for none of its errors. */
+function quiet(connection: Redis): Redis {
+  connection.on("error", () => undefined);
+  return connection;
+}
 
 /** Resolves once the connection answers; rejects, naming the Redis but no password, after REDIS_START_TIMEOUT_MS. */
 function readyOrTimeout(connection: Redis, endpoint: RedisEndpoint): Promise<void> {

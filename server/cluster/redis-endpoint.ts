@@ -42,9 +42,12 @@ export function describeRedis(endpoint: RedisEndpoint): string {
 
 /**
  * A new connection to the endpoint's master, `extra` on top of the endpoint's own options. In
- * Sentinel mode the client asks the sentinels for the master on every (re)connect, and also
- * listens for their `+switch-master`, so it moves to a promoted replica even when the old master
- * still answers (a partition, or a failover by hand).
+ * Sentinel mode the client asks the sentinels for the master on every (re)connect; a former
+ * master it still reaches (a partition healed, a failover by hand) has its clients killed by the
+ * sentinels when they turn it into a replica, and answers a write with READONLY, which makes the
+ * client reconnect through the sentinels too. (ioredis's `failoverDetector` is not used: a
+ * `+switch-master` that arrives while the client is reconnecting after its master died ends the
+ * client for good, ioredis 5.11.)
  */
 export function newRedis(endpoint: RedisEndpoint, extra: RedisOptions = {}): Redis {
   const tls = endpoint.tls ? (endpoint.ca ? { ca: endpoint.ca } : {}) : undefined;
@@ -59,7 +62,7 @@ export function newRedis(endpoint: RedisEndpoint, extra: RedisOptions = {}): Red
     name: endpoint.masterName,
     ...(endpoint.sentinelPassword !== undefined ? { sentinelPassword: endpoint.sentinelPassword } : {}),
     ...(tls ? { enableTLSForSentinelMode: true, sentinelTLS: tls } : {}),
-    failoverDetector: true,
+    reconnectOnError: (err) => err.message.startsWith("READONLY"),
     ...extra,
   });
 }
