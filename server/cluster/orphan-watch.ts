@@ -30,9 +30,9 @@ export interface OrphanWatchOptions {
   readonly suspectAfterMs: number;
   readonly isReady: () => boolean;
   /**
-   * True while rooms without a lease are left alone: just after this node's Redis came back from an
-   * outage (reconnect-grace.ts), when a lapsed lease more likely belongs to a live owner that has
-   * not renewed yet than to a dead one.
+   * True while rooms without a lease are left alone: just after this node connected to Redis (at
+   * its start, or back from an outage: reconnect-grace.ts), when a lapsed lease more likely belongs
+   * to a live owner that has not renewed yet than to a dead one.
    */
   readonly holdOrphanClaims: () => boolean;
   readonly log: Logger;
