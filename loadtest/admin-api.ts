@@ -3,16 +3,16 @@
  * and a node's memory, each through the node's operator listener (its admin address). Nodes on
  * other machines are reached the same way as local ones, given the address and the token.
  */
-import { Redis } from "ioredis";
 import { type NodeRecord, readNodes } from "../server/cluster/node-registry.ts";
+import { newRedis, type RedisEndpoint } from "../server/cluster/redis-endpoint.ts";
 import { withScripts } from "../server/cluster/redis-scripts.ts";
 import { sampleValue } from "./prometheus.ts";
 
 const TIMEOUT_MS = 10_000;
 
 /** The live nodes' records in the cluster's Redis; a record that is not a valid one is no node to load, strike or watch. */
-export async function clusterNodes(redisAddress: string): Promise<NodeRecord[]> {
-  const redis = withScripts(new Redis(redisAddress, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null }));
+export async function clusterNodes(endpoint: RedisEndpoint): Promise<NodeRecord[]> {
+  const redis = withScripts(newRedis(endpoint, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null }));
   redis.on("error", () => undefined);
   try {
     await redis.connect();

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { adminAddress, type NodeRecord } from "../server/cluster/node-registry.ts";
+import type { RedisEndpoint } from "../server/cluster/redis-endpoint.ts";
 import { clusterNodes, drainAt } from "./admin-api.ts";
 import { percentile } from "./report.ts";
 
@@ -24,8 +25,8 @@ export function recovery(gaps: readonly number[]): Recovery {
 }
 
 /** SIGKILLs the node with the most players; only a Locus node on this machine is ever killed. */
-export async function killBusiestNode(redisAddress: string): Promise<string> {
-  const busiest = await busiestNode(redisAddress);
+export async function killBusiestNode(redis: RedisEndpoint): Promise<string> {
+  const busiest = await busiestNode(redis);
   if (!LOOPBACK.test(new URL(busiest.address).hostname)) throw new Error(`${busiest.nodeId} is not on this machine`);
   // A stale record, or a pid from another namespace, must never hit some other process.
   if (!isLocusNode(busiest.pid)) throw new Error(`pid ${busiest.pid} of ${busiest.nodeId} is not a Locus node on this machine`);
@@ -34,18 +35,18 @@ export async function killBusiestNode(redisAddress: string): Promise<string> {
 }
 
 /** Drains the node whose admin API is at `target.adminUrl`, or else the busiest node in the cluster's Redis, at its admin address. */
-export async function drainNode(target: { readonly adminUrl: string } | { readonly redisUrl: string }, token: string): Promise<string> {
+export async function drainNode(target: { readonly adminUrl: string } | { readonly redis: RedisEndpoint }, token: string): Promise<string> {
   if ("adminUrl" in target) {
     await drainAt(target.adminUrl, token);
     return `drained the node at ${target.adminUrl}`;
   }
-  const busiest = await busiestNode(target.redisUrl);
+  const busiest = await busiestNode(target.redis);
   await drainAt(adminAddress(busiest), token);
   return `drained ${busiest.nodeId} (${busiest.players} players, ${busiest.rooms} rooms)`;
 }
 
-async function busiestNode(redisAddress: string): Promise<NodeRecord> {
-  const busiest = (await clusterNodes(redisAddress)).filter((n) => n.state === "ready").sort((a, b) => b.players - a.players)[0];
+async function busiestNode(redis: RedisEndpoint): Promise<NodeRecord> {
+  const busiest = (await clusterNodes(redis)).filter((n) => n.state === "ready").sort((a, b) => b.players - a.players)[0];
   if (!busiest) throw new Error("no ready node");
   return busiest;
 }

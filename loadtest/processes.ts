@@ -51,7 +51,8 @@ function pinned(options: StartOptions, command: string, args: string[]): [string
   return options.cpus === undefined ? [command, args] : ["taskset", ["-c", options.cpus, command, ...args]];
 }
 
-function run(command: string, args: string[], env: Record<string, string>, port: number): Omit<RunningProcess, "url"> {
+/** A process whose output is kept, stopped by pid; `port` is the one it was told to listen on. */
+export function spawnProcess(command: string, args: string[], env: Record<string, string>, port: number): Omit<RunningProcess, "url"> {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   child.stdout!.on("data", (chunk: Buffer) => (log += chunk.toString()));
@@ -89,7 +90,7 @@ async function withFreshPorts<T>(start: () => Promise<T>, portsChosen: boolean):
 
 async function startScript(script: string, readyPath: string, env: Record<string, string>, options: StartOptions): Promise<RunningProcess> {
   const port = options.port ?? (await freePort());
-  const proc = run(...pinned(options, process.execPath, [script]), { PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "info", ...env }, port);
+  const proc = spawnProcess(...pinned(options, process.execPath, [script]), { PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "info", ...env }, port);
   const url = `http://127.0.0.1:${port}`;
   const ended = () => proc.child.exitCode !== null || proc.child.signalCode !== null;
   try {
@@ -140,20 +141,36 @@ export interface RedisProcess extends RunningProcess {
   readonly redisUrl: string;
 }
 
-/** A private redis-server that keeps nothing on disk, ready once it answers PING. */
-export async function startRedis(options: StartOptions = {}): Promise<RedisProcess> {
+export interface RedisOptions extends StartOptions {
+  /** `requirepass`, and `masterauth` for a replica: every client must authenticate. */
+  readonly password?: string;
+  /** Start as a replica of the redis-server on this loopback port. */
+  readonly replicaOf?: number;
+  /** Serve TLS only (no plain port), with these PEM files; `redisUrl` is then a rediss:// one. */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly ca: string };
+}
+
+/** A private redis-server that keeps nothing on disk, ready once it accepts connections. */
+export async function startRedis(options: RedisOptions = {}): Promise<RedisProcess> {
   const port = options.port ?? (await freePort());
-  const proc = run(...pinned(options, "redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]), {}, port);
+  const args = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+  args.push(...(options.tls ? ["--port", "0", "--tls-port", String(port), "--tls-cert-file", options.tls.cert, "--tls-key-file", options.tls.key, "--tls-ca-cert-file", options.tls.ca, "--tls-auth-clients", "no", "--tls-replication", "yes"] : ["--port", String(port)]));
+  if (options.password !== undefined) args.push("--requirepass", options.password, "--masterauth", options.password);
+  if (options.replicaOf !== undefined) args.push("--replicaof", "127.0.0.1", String(options.replicaOf));
+  const proc = spawnProcess(...pinned(options, "redis-server", args), {}, port);
   try {
-    await waitFor(() => answersPing(port), 10_000, () => `redis-server did not start:\n${proc.output()}`);
+    // Over TLS nothing here speaks to it; its log says when it listens.
+    const ready = options.tls ? async () => proc.output().includes("Ready to accept connections") : () => answersPing(port);
+    await waitFor(ready, 10_000, () => `redis-server did not start:\n${proc.output()}`);
   } catch (err) {
     await proc.stop();
     throw err;
   }
-  return { ...proc, url: `redis://127.0.0.1:${port}`, redisUrl: `redis://127.0.0.1:${port}` };
+  const url = `${options.tls ? "rediss" : "redis"}://127.0.0.1:${port}`;
+  return { ...proc, url, redisUrl: url };
 }
 
-/** True when a Redis answers PING on this loopback port. */
+/** True when a Redis (or a sentinel) answers PING on this loopback port, or asks for its password first. */
 export function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: "127.0.0.1", port });
@@ -165,7 +182,7 @@ export function answersPing(port: number): Promise<boolean> {
     socket.once("connect", () => socket.write("PING\r\n"));
     socket.once("data", (data) => {
       socket.destroy();
-      resolve(data.toString().startsWith("+PONG"));
+      resolve(/^(\+PONG|-NOAUTH)/.test(data.toString()));
     });
   });
 }

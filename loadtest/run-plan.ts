@@ -6,7 +6,8 @@ import { mkdirSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname } from "node:path";
 import { parseFlags } from "../server/cli.ts";
-import { redactUrl } from "../server/redact.ts";
+import type { RedisEndpoint } from "../server/cluster/redis-endpoint.ts";
+import { ConfigError, loadRedisEndpoint } from "../server/config.ts";
 import { LOOPBACK } from "./chaos.ts";
 import { type NetConditions, parseNetConditions } from "./netem/conditions.ts";
 import { MAX_BOTS, MAX_RUN_MS, parseStages, peak, rampThenHold, type Stage } from "./schedule.ts";
@@ -26,7 +27,7 @@ const spec = {
   "tick-hz": { type: "string", help: "inputs each bot sends a second: the server's TICK_HZ (1 to 120, default 30)" },
   scenario: { type: "string", help: "steady (default), kill-node, drain-node, reconnect-storm or soak" },
   cut: { type: "string", help: "reconnect-storm: bots (default: every bot cuts its own socket at once) or gateway (restart the gateway at --url, on this machine)" },
-  redis: { type: "string", help: "the cluster's Redis, to find the busiest node (kill-node, drain-node) or every node (soak) (default: $REDIS_URL)" },
+  redis: { type: "string", help: "the cluster's Redis, to find the busiest node (kill-node, drain-node) or every node (soak) (default: $REDIS_URL, or $REDIS_SENTINELS with $REDIS_SENTINEL_MASTER)" },
   "admin-url": { type: "string", multiple: true, help: "a node's admin API, http(s)://HOST:PORT: drain-node drains that node; soak reads the memory of each one given" },
   token: { type: "string", help: "the admin token, for drain-node and soak (default: $ADMIN_TOKEN)" },
   "sample-every": { type: "string", help: "soak: seconds per sample of latency and node memory (1 to 3600, default 60)" },
@@ -50,7 +51,7 @@ export interface RunPlan {
   readonly workers: number;
   readonly scenario: Scenario;
   readonly cut: "bots" | "gateway";
-  readonly redisUrl: string | undefined;
+  readonly redis: RedisEndpoint | undefined;
   readonly adminUrls: readonly string[];
   readonly token: string | undefined;
   readonly sampleEveryS: number;
@@ -103,30 +104,31 @@ export function readRunPlan(program: string, argv: readonly string[]): RunPlan {
     flags.fail(`--cut gateway restarts the gateway process, so it needs the gateway on this machine, and --url ${new URL(url!).hostname} is not: use --cut bots, which works against any address`);
   }
 
-  const redisUrl = v.redis ?? process.env.REDIS_URL;
   const token = v.token ?? process.env.ADMIN_TOKEN;
   const adminUrls = flags.all("admin-url").map((a) => httpAddress(a) ?? flags.fail(`--admin-url must be an http(s)://HOST:PORT address with no path, got ${JSON.stringify(a)}`));
   if (adminUrls.length > 0 && scenario !== "drain-node" && scenario !== "soak") flags.fail("--admin-url applies to --scenario drain-node and soak only");
   const needsRedis = scenario === "kill-node" || (scenario === "drain-node" && adminUrls.length === 0) || (scenario === "soak" && adminUrls.length === 0);
-  if (needsRedis && !(redisUrl && REDIS_URL.test(redisUrl))) {
+  if (v.redis !== undefined && !REDIS_URL.test(v.redis)) flags.fail("--redis must be a redis:// or rediss:// URL");
+  let redis: RedisEndpoint | undefined;
+  try {
+    redis = needsRedis ? loadRedisEndpoint(process.env, v.redis) : undefined;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    flags.fail(err.message);
+  }
+  if (needsRedis && !redis) {
     flags.fail(
       scenario === "kill-node"
-        ? "--scenario kill-node needs the cluster's Redis: --redis redis://… or REDIS_URL"
-        : `--scenario ${scenario} needs the cluster's Redis (--redis redis://… or REDIS_URL) or the node's admin address (--admin-url)`,
+        ? "--scenario kill-node needs the cluster's Redis: --redis redis://…, REDIS_URL, or REDIS_SENTINELS with REDIS_SENTINEL_MASTER"
+        : `--scenario ${scenario} needs the cluster's Redis (--redis redis://…, REDIS_URL, or REDIS_SENTINELS with REDIS_SENTINEL_MASTER) or the node's admin address (--admin-url)`,
     );
   }
-  let redisHost = "";
-  if (needsRedis) {
-    try {
-      redisHost = new URL(redisUrl!).hostname;
-    } catch {
-      flags.fail(`--redis must be a redis:// URL, got ${redactUrl(JSON.stringify(redisUrl))}`);
-    }
-  }
+  const redisHosts = !redis ? [] : redis.kind === "url" ? [new URL(redis.url).hostname] : redis.sentinels.map((s) => s.host);
   if (scenario === "kill-node") {
     const why = "--scenario kill-node SIGKILLs a node's process, so it only runs on the nodes' own machine";
     if (!onThisMachine(url!)) flags.fail(`${why}, and --url ${new URL(url!).hostname} is not this machine: use --scenario drain-node (through the admin API) for a remote cluster`);
-    if (!LOOPBACK.test(redisHost)) flags.fail(`${why}: --redis must point at this machine (localhost, 127.x.x.x or [::1]), not ${redisHost}`);
+    const remote = redisHosts.find((host) => !LOOPBACK.test(host) && !LOOPBACK.test(`[${host}]`));
+    if (remote !== undefined) flags.fail(`${why}: --redis must point at this machine (localhost, 127.x.x.x or [::1]), not ${remote}`);
   }
   if (scenario === "drain-node") {
     if (!token) flags.fail("--scenario drain-node needs the admin token: --token … or ADMIN_TOKEN");
@@ -183,7 +185,7 @@ export function readRunPlan(program: string, argv: readonly string[]): RunPlan {
     workers,
     scenario,
     cut,
-    redisUrl: needsRedis ? redisUrl : undefined,
+    redis,
     adminUrls,
     token,
     sampleEveryS,

@@ -78,7 +78,7 @@ const soak =
   plan.scenario === "soak"
     ? new Soak(plan.sampleEveryS, async (): Promise<SoakNode[]> => {
         if (plan.adminUrls.length > 0) return plan.adminUrls.map((a) => ({ name: a, memoryMb: () => residentMemoryMb(a, plan.token) }));
-        return (await clusterNodes(plan.redisUrl!)).map((n) => ({ name: n.nodeId, memoryMb: () => residentMemoryMb(adminAddress(n), plan.token) }));
+        return (await clusterNodes(plan.redis!)).map((n) => ({ name: n.nodeId, memoryMb: () => residentMemoryMb(adminAddress(n), plan.token) }));
       })
     : undefined;
 
@@ -106,8 +106,8 @@ const sleep = (msToWait: number) => Promise.race([new Promise<"slept">((r) => se
 
 /** The scenario's one event: a node killed or drained, or every bot's socket cut. */
 async function strike(): Promise<string> {
-  if (plan.scenario === "kill-node") return killBusiestNode(plan.redisUrl!);
-  if (plan.scenario === "drain-node") return drainNode(plan.adminUrls[0] ? { adminUrl: plan.adminUrls[0] } : { redisUrl: plan.redisUrl! }, plan.token!);
+  if (plan.scenario === "kill-node") return killBusiestNode(plan.redis!);
+  if (plan.scenario === "drain-node") return drainNode(plan.adminUrls[0] ? { adminUrl: plan.adminUrls[0] } : { redis: plan.redis! }, plan.token!);
   const cohort = swarm.total("leanConnected");
   if (plan.cut === "bots") {
     await swarm.startStorm(true);

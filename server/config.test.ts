@@ -92,3 +92,65 @@ describe("operator listener and CORS settings", () => {
     expect(problemsOf({ NODE_ADMIN_ADDRESS: "10.0.0.5:9100" })).toContain('NODE_ADMIN_ADDRESS="10.0.0.5:9100": expected an http:// URL with no path');
   });
 });
+
+describe("Redis settings", () => {
+  const problemsOf = (env: Record<string, string>): string => {
+    try {
+      loadNodeConfig({ ADMIN_TOKEN: "an-admin-token-0123456789", ...env }, defaults);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return "";
+  };
+
+  it("reads REDIS_URL as before, with REDIS_PASSWORD beside it", () => {
+    const c = loadNodeConfig({ REDIS_URL: "redis://10.0.0.9:6379", REDIS_PASSWORD: "s3cret-pass", ADMIN_TOKEN: "an-admin-token-0123456789" }, defaults);
+    expect(c.redis).toEqual({ kind: "url", url: "redis://10.0.0.9:6379", password: "s3cret-pass", sentinelPassword: undefined, tls: false, ca: undefined });
+    expect(loadNodeConfig({}, defaults).redis).toBeUndefined();
+  });
+
+  it("reads a Sentinel group: its host:port list, the master's name, both passwords and TLS", () => {
+    const c = loadNodeConfig(
+      { REDIS_SENTINELS: "10.0.0.1:26379, sentinel-b:26380,[::1]:26381", REDIS_SENTINEL_MASTER: "locus", REDIS_SENTINEL_PASSWORD: "sentinel-pass", REDIS_TLS: "1", ADMIN_TOKEN: "an-admin-token-0123456789" },
+      defaults,
+    );
+    expect(c.redis).toEqual({
+      kind: "sentinel",
+      sentinels: [
+        { host: "10.0.0.1", port: 26379 },
+        { host: "sentinel-b", port: 26380 },
+        { host: "::1", port: 26381 },
+      ],
+      masterName: "locus",
+      password: undefined,
+      sentinelPassword: "sentinel-pass",
+      tls: true,
+      ca: undefined,
+    });
+  });
+
+  it("wants exactly one mode, and each variable where it belongs", () => {
+    expect(problemsOf({ REDIS_URL: "redis://a:6379", REDIS_SENTINELS: "a:26379", REDIS_SENTINEL_MASTER: "m" })).toContain("REDIS_URL and REDIS_SENTINELS/REDIS_SENTINEL_MASTER are both set");
+    expect(problemsOf({ REDIS_SENTINELS: "a:26379" })).toContain("REDIS_SENTINELS needs REDIS_SENTINEL_MASTER");
+    expect(problemsOf({ REDIS_SENTINEL_MASTER: "m" })).toContain("REDIS_SENTINEL_MASTER needs REDIS_SENTINELS");
+    expect(problemsOf({ REDIS_SENTINELS: "a:26379,b", REDIS_SENTINEL_MASTER: "m" })).toContain('REDIS_SENTINELS: "b" not allowed: expected host:port');
+    expect(problemsOf({ REDIS_SENTINELS: "a:70000", REDIS_SENTINEL_MASTER: "m" })).toContain('"a:70000" not allowed');
+    expect(problemsOf({ REDIS_SENTINELS: "a:26379", REDIS_SENTINEL_MASTER: "no spaces" })).toContain('REDIS_SENTINEL_MASTER="no spaces"');
+    expect(problemsOf({ REDIS_URL: "redis://a:6379", REDIS_SENTINEL_PASSWORD: "x-pass" })).toContain("REDIS_SENTINEL_PASSWORD is for Sentinel mode");
+    expect(problemsOf({ REDIS_PASSWORD: "lonely-pass" })).toContain("REDIS_PASSWORD is set, but no Redis is");
+    expect(problemsOf({ REDIS_URL: "rediss://a:6379", REDIS_TLS: "0" })).toContain("REDIS_TLS=0 contradicts the rediss:// URL");
+    expect(problemsOf({ REDIS_URL: "redis://a:6379", REDIS_CA_FILE: "/etc/hostname" })).toContain("REDIS_CA_FILE is set without TLS");
+    expect(problemsOf({ REDIS_URL: "redis://a:6379", REDIS_TLS: "1", REDIS_CA_FILE: "/no/such/ca.pem" })).toContain('REDIS_CA_FILE="/no/such/ca.pem": cannot read it (ENOENT)');
+    expect(problemsOf({ REDIS_SENTINELS: "a:26379", REDIS_SENTINEL_MASTER: "m" })).toBe("");
+  });
+
+  it("never shows a password: not REDIS_PASSWORD's, nor one given twice in REDIS_URL", () => {
+    const bad = problemsOf({ REDIS_URL: "redis://:url-secret-1@a:6379", REDIS_PASSWORD: "env secret 2" });
+    expect(bad).toContain("REDIS_PASSWORD (12 characters, not shown)");
+    expect(bad).not.toContain("env secret 2");
+    const twice = problemsOf({ REDIS_URL: "redis://:url-secret-1@a:6379", REDIS_PASSWORD: "env-secret-2" });
+    expect(twice).toContain("REDIS_PASSWORD and a password in REDIS_URL are both set");
+    expect(twice).not.toContain("url-secret-1");
+    expect(twice).not.toContain("env-secret-2");
+  });
+});

@@ -5,9 +5,11 @@
  * edge, the log level) is read by the same code.
  */
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { DEFAULT_MAX_PLAYERS, DEFAULT_TICK_HZ, MAX_PLAYERS_LIMIT } from "../shared/constants.ts";
 import { DEFAULT_REVERSI_CLOCK_MS } from "../shared/reversi/protocol.ts";
+import type { RedisEndpoint, SentinelAddress } from "./cluster/redis-endpoint.ts";
 import { redactUrl } from "./redact.ts";
 import { type EdgeSettings, readEdgeSettings } from "./edge/edge-settings.ts";
 
@@ -22,8 +24,8 @@ export interface NodeConfig {
   readonly logLevel: LogLevel;
   /** Where the built browser game lives; served at `/` when it exists. */
   readonly staticDir: string;
-  /** Set: cluster mode, with presence, routing and checkpoints in this Redis. Unset: a lone node. */
-  readonly redisUrl: string | undefined;
+  /** Set: cluster mode, with presence, routing and checkpoints in this Redis (by URL or through Sentinel). Unset: a lone node. */
+  readonly redis: RedisEndpoint | undefined;
   /** Cluster mode: how often each room writes a checkpoint. */
   readonly checkpointMs: number;
   /** Cluster mode: whether periodic rooms keep an input journal beside their checkpoints (docs/durable-rooms.md). */
@@ -94,7 +96,7 @@ export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeC
     seatHoldSeconds: read.int("SEAT_HOLD_SECONDS", 20, 1, 300),
     logLevel: read.oneOf("LOG_LEVEL", "info", LOG_LEVELS),
     staticDir: read.string("STATIC_DIR", defaults.staticDir, /.+/, "a directory path"),
-    redisUrl: readRedisUrl(read),
+    redis: readRedisEndpoint(read),
     // One tick is the shortest useful interval: a checkpoint is taken between two ticks.
     checkpointMs: read.int("CHECKPOINT_MS", 1000, Math.ceil(1000 / tickHz), 60_000),
     journal: read.oneOf("JOURNAL", "on", ["on", "off"]) === "on",
@@ -116,8 +118,8 @@ export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeC
     seatReservationSeconds: read.int("SEAT_RESERVATION_SECONDS", 8, 1, 60),
     maxRoomsPerNode: read.int("MAX_ROOMS_PER_NODE", 200, 1, 100_000),
   };
-  if (config.redisUrl && !config.adminToken && !problems.some((p) => p.startsWith("ADMIN_TOKEN"))) {
-    problems.push("ADMIN_TOKEN is required in cluster mode (REDIS_URL set): operators drain nodes through the admin API with it");
+  if (config.redis && !config.adminToken && !problems.some((p) => p.startsWith("ADMIN_TOKEN"))) {
+    problems.push("ADMIN_TOKEN is required in cluster mode (REDIS_URL or REDIS_SENTINELS set): operators drain nodes through the admin API with it");
   }
   if (problems.length > 0) throw new ConfigError(`invalid environment:\n  ${problems.join("\n  ")}`);
   return config;
@@ -126,7 +128,7 @@ export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeC
 export interface GatewayConfig {
   readonly port: number;
   readonly host: string;
-  readonly redisUrl: string;
+  readonly redis: RedisEndpoint;
   /** How long a socket or join for a room with no live owner waits for another node to take it over. */
   readonly holdMs: number;
   /** Sockets and joins held at once for rooms with no live owner. */
@@ -142,18 +144,18 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
   const problems: string[] = [];
   const read = new EnvReader(env, problems);
   const { port, host } = readListener(read);
-  const redisUrl = readRedisUrl(read);
+  const redis = readRedisEndpoint(read);
   const config = {
     port,
     host,
-    redisUrl: redisUrl ?? "",
+    redis: redis!,
     holdMs: read.int("GATEWAY_HOLD_MS", 5000, 0, 60_000),
     maxHeld: read.int("GATEWAY_MAX_HELD", 4096, 1, 1_000_000),
     ...readOperatorListener(read, port),
     edge: readEdgeSettings(read, problems),
     logLevel: read.oneOf("LOG_LEVEL", "info", LOG_LEVELS),
   };
-  if (!redisUrl && !problems.some((p) => p.startsWith("REDIS_URL"))) problems.push("REDIS_URL is required: the gateway finds rooms and nodes in Redis");
+  if (!redis && !problems.some((p) => p.startsWith("REDIS_"))) problems.push("REDIS_URL (or REDIS_SENTINELS with REDIS_SENTINEL_MASTER) is required: the gateway finds rooms and nodes in Redis");
   if (problems.length > 0) throw new ConfigError(`invalid environment:\n  ${problems.join("\n  ")}`);
   return config;
 }
@@ -162,8 +164,94 @@ function readListener(read: EnvReader): { port: number; host: string } {
   return { port: read.int("PORT", 2567, 0, 65535), host: read.string("HOST", "0.0.0.0", /^[\w.:-]+$/, "a host name or IP address") };
 }
 
-function readRedisUrl(read: EnvReader): string | undefined {
-  return read.optional("REDIS_URL", /^rediss?:\/\/\S+$/, "a redis:// or rediss:// URL");
+/**
+ * The cluster's Redis as every process reads it (nodes, gateways, the ops CLI, the load tester),
+ * or throws a ConfigError naming each problem. `url`, when given (a `--redis` flag), replaces
+ * REDIS_URL and the Sentinel variables; passwords and TLS still come from `env`.
+ */
+export function loadRedisEndpoint(env: Env, url?: string): RedisEndpoint | undefined {
+  const problems: string[] = [];
+  const read = new EnvReader(url === undefined ? env : { ...env, REDIS_URL: url, REDIS_SENTINELS: undefined, REDIS_SENTINEL_MASTER: undefined }, problems);
+  const endpoint = readRedisEndpoint(read);
+  if (problems.length > 0) throw new ConfigError(`invalid Redis settings:\n  ${problems.join("\n  ")}`);
+  return endpoint;
+}
+
+/** What REDIS_PASSWORD and REDIS_SENTINEL_PASSWORD may hold: what a `requirepass` line can. */
+const REDIS_PASSWORD = /^[\x21-\x7e]{1,512}$/;
+const SENTINEL_MASTER_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * Exactly one of two modes: REDIS_URL, or REDIS_SENTINELS with REDIS_SENTINEL_MASTER; then, in
+ * either, REDIS_PASSWORD, REDIS_TLS and REDIS_CA_FILE (and REDIS_SENTINEL_PASSWORD with Sentinel).
+ * Undefined when none is set: a lone node.
+ */
+function readRedisEndpoint(read: EnvReader): RedisEndpoint | undefined {
+  const url = read.optional("REDIS_URL", /^rediss?:\/\/\S+$/, "a redis:// or rediss:// URL");
+  const sentinels = read.list("REDIS_SENTINELS", (item) => parseSentinel(item) !== undefined, "host:port, e.g. 10.0.0.5:26379");
+  const masterName = read.optional("REDIS_SENTINEL_MASTER", SENTINEL_MASTER_NAME, "the master's name in the sentinels' configuration: 1 to 64 of A-Z a-z 0-9 . _ -");
+  const password = read.secret("REDIS_PASSWORD", REDIS_PASSWORD, "1 to 512 printable ASCII characters, no spaces");
+  const sentinelPassword = read.secret("REDIS_SENTINEL_PASSWORD", REDIS_PASSWORD, "1 to 512 printable ASCII characters, no spaces");
+  const tlsSetting = read.oneOf("REDIS_TLS", "0", ["0", "1"]);
+  const caFile = read.optional("REDIS_CA_FILE", /.+/, "a file path");
+  const sentinelMode = sentinels.length > 0 || masterName !== undefined;
+  const anySet = url !== undefined || sentinelMode || read.isSet("REDIS_URL") || read.isSet("REDIS_SENTINELS");
+  if (!anySet) {
+    for (const name of ["REDIS_PASSWORD", "REDIS_SENTINEL_PASSWORD", "REDIS_TLS", "REDIS_CA_FILE"]) {
+      if (read.isSet(name)) read.problem(`${name} is set, but no Redis is: set REDIS_URL, or REDIS_SENTINELS and REDIS_SENTINEL_MASTER`);
+    }
+    return undefined;
+  }
+  if (url !== undefined && sentinelMode) {
+    read.problem("REDIS_URL and REDIS_SENTINELS/REDIS_SENTINEL_MASTER are both set: set REDIS_URL for one Redis, or the Sentinel pair to find the master through Sentinel, not both");
+    return undefined;
+  }
+  if (sentinelMode && (sentinels.length === 0) !== (masterName === undefined)) {
+    if (!read.isSet(sentinels.length === 0 ? "REDIS_SENTINELS" : "REDIS_SENTINEL_MASTER")) {
+      read.problem(sentinels.length === 0 ? "REDIS_SENTINEL_MASTER needs REDIS_SENTINELS: the sentinels' host:port list" : "REDIS_SENTINELS needs REDIS_SENTINEL_MASTER: the master's name in the sentinels' configuration");
+    }
+    return undefined;
+  }
+  if (url !== undefined && sentinelPassword !== undefined) read.problem("REDIS_SENTINEL_PASSWORD is for Sentinel mode (REDIS_SENTINELS), not REDIS_URL");
+  if (url !== undefined && password !== undefined && /^rediss?:\/\/[^/@\s]*:[^/@\s]*@/.test(url)) {
+    read.problem("REDIS_PASSWORD and a password in REDIS_URL are both set: give it once");
+  }
+  const rediss = url?.startsWith("rediss://") === true;
+  if (rediss && read.isSet("REDIS_TLS") && tlsSetting === "0") read.problem("REDIS_TLS=0 contradicts the rediss:// URL, which is TLS");
+  const tls = rediss || tlsSetting === "1";
+  let ca: string | undefined;
+  if (caFile !== undefined) {
+    if (!tls) read.problem("REDIS_CA_FILE is set without TLS: set REDIS_TLS=1 (or use a rediss:// URL)");
+    ca = readCertificate(caFile, read);
+  }
+  const access = { password, sentinelPassword, tls, ca };
+  if (url !== undefined) return { kind: "url", url, ...access };
+  if (sentinels.length === 0 || masterName === undefined) return undefined;
+  return { kind: "sentinel", sentinels: sentinels.map((s) => parseSentinel(s)!), masterName, ...access };
+}
+
+/** `host:port` (an IPv6 host in brackets), or undefined when it is not one. */
+function parseSentinel(item: string): SentinelAddress | undefined {
+  const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(item);
+  if (!m) return undefined;
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) return undefined;
+  return { host: m[1]!.replace(/^\[|\]$/g, ""), port };
+}
+
+function readCertificate(path: string, read: EnvReader): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    read.problem(`REDIS_CA_FILE=${JSON.stringify(path)}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    return undefined;
+  }
+  if (!text.includes("-----BEGIN CERTIFICATE-----")) {
+    read.problem(`REDIS_CA_FILE=${JSON.stringify(path)}: expected a PEM certificate (-----BEGIN CERTIFICATE-----)`);
+    return undefined;
+  }
+  return text;
 }
 
 /** How far above the game port the operator listener sits by default: nodes started by hand on different ports stay apart. */
@@ -233,6 +321,11 @@ export class EnvReader {
       return [];
     }
     return items;
+  }
+
+  /** Whether the variable holds anything, valid or not. */
+  isSet(name: string): boolean {
+    return this.raw(name) !== undefined;
   }
 
   /** A problem spanning several variables, or found after reading them. */

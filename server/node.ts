@@ -61,7 +61,7 @@ export interface RoomType {
   readonly bind: (deps: DurableDeps) => new (...args: any[]) => DurableRoom<any, any>;
 }
 
-const NOT_CLUSTERED = "this node is not in a cluster (no REDIS_URL): there is no other node to take its rooms";
+const NOT_CLUSTERED = "this node is not in a cluster (no REDIS_URL or REDIS_SENTINELS): there is no other node to take its rooms";
 
 export async function startNode(config: NodeConfig, log: Logger, roomTypes: readonly RoomType[] = []): Promise<LocusNode> {
   const metrics = createNodeMetrics({ node: config.nodeId });
@@ -74,9 +74,9 @@ export async function startNode(config: NodeConfig, log: Logger, roomTypes: read
   // Every node of a cluster shares ADMIN_TOKEN, so each reads the others' checkpoints' token hashes.
   const tokenHash = tokenHasher(config.adminToken);
   let listening = false;
-  const cluster: ClusterMode | undefined = config.redisUrl
+  const cluster: ClusterMode | undefined = config.redis
     ? startClusterMode({
-        redisUrl: config.redisUrl,
+        redis: config.redis,
         nodeId: config.nodeId,
         leaseMs: config.roomLeaseMs,
         checkpointMs: config.checkpointMs,

@@ -58,7 +58,7 @@ describe("deployment manifests", () => {
   it("give the node an environment the node accepts, in cluster mode", () => {
     const container = find("Deployment", "locus-node").spec.template.spec.containers[0];
     const config = loadNodeConfig(environment(container), { staticDir: "/app/dist/client" });
-    expect(config.redisUrl).toBe("redis://locus-redis:6379");
+    expect(config.redis).toMatchObject({ kind: "url", url: "redis://locus-redis:6379" });
     expect(config.adminToken).toBeDefined();
     expect(config.nodeAddress).toBe("http://10.1.2.3:2567");
     expect(config.port).toBe(2567);
@@ -67,7 +67,7 @@ describe("deployment manifests", () => {
 
   it("give the gateway an environment the gateway accepts", () => {
     const config = loadGatewayConfig(environment(find("Deployment", "locus-gateway").spec.template.spec.containers[0]));
-    expect(config.redisUrl).toBe("redis://locus-redis:6379");
+    expect(config.redis).toMatchObject({ kind: "url", url: "redis://locus-redis:6379" });
   });
 
   it("put the operator listener on a container port of its own, scraped by Prometheus and in no Service", () => {

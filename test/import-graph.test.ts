@@ -37,6 +37,16 @@ const RULES: readonly Rule[] = [
     never: ["@colyseus/core", "server/cluster/cluster-mode.ts", "server/cluster/cluster-host.ts", "server/rooms/**"],
   },
   {
+    why: "reaching Redis is settings and ioredis: the gateway, the ops CLI and the load tester open their connections with it",
+    from: "server/cluster/redis-endpoint.ts",
+    never: ["@colyseus/*", "server/rooms/**", "server/cluster/ownership.ts", "server/cluster/cluster-mode.ts"],
+  },
+  {
+    why: "a paused room is decided on the node's own renewals: the lapse policy talks to no Redis",
+    from: "server/cluster/lease-lapse.ts",
+    never: ["ioredis", "@colyseus/*"],
+  },
+  {
     why: "the durable-room layer is game-agnostic: any game extends it, and it loads none",
     from: "server/durable/**",
     never: ["server/games/**", "server/game/**", "server/rooms/arena-room.ts", "shared/schema.ts", "shared/reversi/**", "ioredis", "server/cluster/**"],

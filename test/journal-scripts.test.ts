@@ -2,26 +2,18 @@
  * The journal's scripts against a real Redis, through the ownership module: one call appends
  * every room's batch, each fenced by its room's epoch; a checkpoint trims what it holds.
  */
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RedisProcess, startRedis } from "../loadtest/processes.ts";
 import { Ownership } from "../server/cluster/ownership.ts";
 import { keys } from "../server/cluster/redis-keys.ts";
-import { type ScriptedRedis, withScripts } from "../server/cluster/redis-scripts.ts";
+import type { ScriptedRedis } from "../server/cluster/redis-scripts.ts";
 import { encodeBatch, journalTail } from "../server/durable/journal.ts";
+import { startPrivateRedis } from "./helpers/private-redis.ts";
 
-let server: RedisProcess;
 let redis: ScriptedRedis;
+let stop: (() => Promise<void>) | undefined;
 
-beforeAll(async () => {
-  server = await startRedis();
-  redis = withScripts(new Redis(server.redisUrl));
-});
-
-afterAll(async () => {
-  redis?.disconnect();
-  await server?.stop();
-});
+beforeAll(async () => ({ redis, stop } = await startPrivateRedis()));
+afterAll(() => stop?.());
 
 const as = (node: string) => new Ownership({ redis, bad: { report() {} }, nodeId: node, leaseMs: 5000 });
 const batch = (first: number, last: number) => encodeBatch(first, last, last, Array.from({ length: last - first + 1 }, (_, i) => `["t",${first + i}]`).join(","));

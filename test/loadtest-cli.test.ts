@@ -37,7 +37,7 @@ describe("loadtest CLI arguments", () => {
     ["a churn that is not a rate", ["--url", "http://127.0.0.1:2567", "--churn", "lots"], "--churn must be bots per second from 0 to 1000"],
     ["--cut outside a storm", ["--url", "http://127.0.0.1:2567", "--cut", "bots"], "--cut applies to --scenario reconnect-storm only"],
     ["full bots in a storm", ["--url", "http://127.0.0.1:2567", "--scenario", "reconnect-storm", "--full-bots", "2"], "--scenario reconnect-storm runs lean bots only"],
-    ["a soak with no way to read node memory", ["--url", "http://127.0.0.1:2567", "--scenario", "soak"], "--scenario soak needs the cluster's Redis (--redis redis://… or REDIS_URL) or the node's admin address (--admin-url)"],
+    ["a soak with no way to read node memory", ["--url", "http://127.0.0.1:2567", "--scenario", "soak"], "--scenario soak needs the cluster's Redis (--redis redis://…, REDIS_URL, or REDIS_SENTINELS with REDIS_SENTINEL_MASTER) or the node's admin address (--admin-url)"],
     ["a drain of two nodes at once", ["--url", "http://127.0.0.1:2567", "--scenario", "drain-node", "--token", "t", "--admin-url", "http://127.0.0.1:1", "--admin-url", "http://127.0.0.1:2"], "drains one node: give one --admin-url"],
     ["agents without a coordinator", ["--url", "http://127.0.0.1:2567", "--agents", "2"], "--agents needs the Redis where the agents wait: --coordinator redis://…"],
     ["an agent without a coordinator", ["agent"], "--coordinator is required"],

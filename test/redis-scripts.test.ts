@@ -2,26 +2,18 @@
  * The ownership scripts against a real Redis, through the ownership module that alone calls
  * them: what each refuses is what keeps a room from having two owners.
  */
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RedisProcess, startRedis } from "../loadtest/processes.ts";
 import type { BadRecordSink } from "../server/cluster/bad-records.ts";
 import { Ownership } from "../server/cluster/ownership.ts";
 import { keys } from "../server/cluster/redis-keys.ts";
-import { readBounded, readNodeRecords, type ScriptedRedis, withScripts } from "../server/cluster/redis-scripts.ts";
+import { readBounded, readNodeRecords, type ScriptedRedis } from "../server/cluster/redis-scripts.ts";
+import { startPrivateRedis } from "./helpers/private-redis.ts";
 
-let server: RedisProcess;
 let redis: ScriptedRedis;
+let stop: (() => Promise<void>) | undefined;
 
-beforeAll(async () => {
-  server = await startRedis();
-  redis = withScripts(new Redis(server.redisUrl));
-});
-
-afterAll(async () => {
-  redis?.disconnect();
-  await server?.stop();
-});
+beforeAll(async () => ({ redis, stop } = await startPrivateRedis()));
+afterAll(() => stop?.());
 
 const badKeys: string[] = [];
 const bad: BadRecordSink = { report: (_kind, key) => void badKeys.push(key) };

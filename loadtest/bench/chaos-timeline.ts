@@ -4,6 +4,7 @@
  * busiest survivor is drained two thirds in. What it yields is a timeline to plot, with both
  * events marked, so a reader sees what players felt rather than a percentile of it.
  */
+import { redisAt } from "../../server/cluster/redis-endpoint.ts";
 import { drainNode, killBusiestNode } from "../chaos.ts";
 import { type RunningProcess, startGatewayProcess, startNodeProcess, startRedis } from "../processes.ts";
 import { rampThenHold, targetAt } from "../schedule.ts";
@@ -42,7 +43,7 @@ export async function measureChaosTimeline(o: { bots: number; seconds: number; c
     const events: TimelineEvent[] = [];
     const strikeAt = async (atS: number, kind: "kill-node" | "drain-node") => {
       await new Promise((r) => setTimeout(r, startedAt + atS * 1000 - performance.now()));
-      const what = kind === "kill-node" ? await killBusiestNode(redis.redisUrl) : await drainNode({ redisUrl: redis.redisUrl }, BENCH_TOKEN);
+      const what = kind === "kill-node" ? await killBusiestNode(redisAt(redis.redisUrl)) : await drainNode({ redis: redisAt(redis.redisUrl) }, BENCH_TOKEN);
       events.push({ atS: (performance.now() - startedAt) / 1000, what });
       progress(`chaos timeline: ${what}`);
     };

@@ -76,13 +76,16 @@ export class CheckpointWriter {
   }
 
   /**
-   * Writes the room's checkpoint now, after any write of it still in flight, so a newer checkpoint
-   * is never overtaken by an older one. `stillOwned` is asked once that write settled: a room
-   * disposed meanwhile has its keys released, and a write now would only be refused.
+   * Writes the room's checkpoint now, after any write of it still in flight (and, when the room is
+   * paused, once it resumes), so a newer checkpoint is never overtaken by an older one.
+   * `stillOwned` is asked once that write settled: a room disposed meanwhile has its keys
+   * released, and a write now would only be refused.
    */
   async commit(entry: OwnedRoom, stillOwned: () => boolean): Promise<Checkpoint | undefined> {
     const schedule = this.schedules.get(entry);
     if (!schedule) return undefined;
+    // A paused room's lease is unproven: its change is stored once a renewal resumes the room, or never (fenced).
+    await entry.unpaused();
     while (schedule.writing) await schedule.writing.catch(() => undefined);
     return !this.o.proven(entry) || !stillOwned() ? undefined : this.store(entry, schedule);
   }

@@ -19,9 +19,10 @@ import type { DrainableRooms } from "./drain.ts";
 import { RoomHandOff } from "./hand-off.ts";
 import { JournalWriter } from "./journal-writer.ts";
 import { LeaseKeeper } from "./lease-keeper.ts";
+import { LeaseLapses } from "./lease-lapse.ts";
 import type { OrphanTaker } from "./orphan-watch.ts";
 import { OwnedRoom } from "./owned-room.ts";
-import type { Ownership } from "./ownership.ts";
+import { ClaimNotReplicated, type Ownership } from "./ownership.ts";
 import type { RecoveryFailures } from "./recovery-failures.ts";
 import type { OwnershipChange } from "./redis-keys.ts";
 import { Rehydrator } from "./rehydrator.ts";
@@ -62,7 +63,7 @@ export class ClusterRoomHost implements RoomHost, DrainableRooms, OrphanTaker {
     this.o = options;
     const { ownership, metrics, log, failures } = options;
     const rooms = () => this.owned.values();
-    this.leases = new LeaseKeeper({ ownership, metrics, rooms });
+    this.leases = new LeaseKeeper({ ownership, metrics, lapses: new LeaseLapses(log), rooms });
     const proven = (entry: OwnedRoom) => this.leases.proven(entry);
     this.checkpoints = new CheckpointWriter({ ownership, checkpointMs: options.checkpointMs, metrics, log, failures, rooms, proven });
     const journals = options.journalFlushMs !== undefined;
@@ -132,6 +133,9 @@ export class ClusterRoomHost implements RoomHost, DrainableRooms, OrphanTaker {
     const placeholder = this.claims.open(roomId);
     try {
       placeholder.lease = await this.o.ownership.claim(roomId, "new");
+    } catch (err) {
+      if (err instanceof ClaimNotReplicated) throw new ServerError(JoinErrorCode.UNAVAILABLE, "the cluster's state store has no replica answering; new rooms are refused until one does");
+      throw err;
     } finally {
       if (!placeholder.lease) this.claims.close(roomId, placeholder);
     }

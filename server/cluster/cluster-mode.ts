@@ -7,11 +7,11 @@
 import { matchMaker } from "@colyseus/core";
 import { RedisDriver } from "@colyseus/redis-driver";
 import { RedisPresence } from "@colyseus/redis-presence";
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { JoinErrorCode } from "../../shared/protocol.ts";
 import type { RoomCap } from "../edge/room-cap.ts";
 import type { NodeMetrics } from "../metrics.ts";
-import { redactUrl } from "../redact.ts";
 import { roomOfSocketUrl } from "../socket-url.ts";
 import { BadRecordLog } from "./bad-records.ts";
 import { ClusterRoomHost } from "./cluster-host.ts";
@@ -20,7 +20,9 @@ import { Drain } from "./drain.ts";
 import { OrphanWatch } from "./orphan-watch.ts";
 import { Ownership } from "./ownership.ts";
 import { RecoveryFailures } from "./recovery-failures.ts";
+import { ReconnectGrace } from "./reconnect-grace.ts";
 import { connectRedis } from "./redis-connection.ts";
+import { describeRedis, newRedis, type RedisEndpoint } from "./redis-endpoint.ts";
 import { type AdoptRequest, channels, type OwnershipChange, type RehydrateRequest } from "./redis-keys.ts";
 import { withScripts } from "./redis-scripts.ts";
 import type { TokenHash } from "../durable/token-hash.ts";
@@ -33,9 +35,14 @@ export const SUSPECT_AFTER_MS = 600;
 /** How long a reconnect is held open for a room this node is rebuilding right now. */
 const REHYDRATION_HOLD_MS = 3000;
 const REDIS_START_TIMEOUT_MS = 10_000;
+/**
+ * How long a claim waits for a replica to confirm it in Sentinel mode: a replica answers within a
+ * millisecond or two; past this one it is gone or far behind, and the claim is given back.
+ */
+const CLAIM_REPLICA_TIMEOUT_MS = 1000;
 
 export interface ClusterModeOptions {
-  readonly redisUrl: string;
+  readonly redis: RedisEndpoint;
   readonly nodeId: string;
   readonly leaseMs: number;
   readonly checkpointMs: number;
@@ -50,14 +57,23 @@ export interface ClusterModeOptions {
 }
 
 export function startClusterMode(options: ClusterModeOptions) {
-  const { redisUrl, nodeId, log } = options;
-  const redis = withScripts(connectRedis(redisUrl, log, `locus-node-${nodeId}`));
-  const subscriber = connectRedis(redisUrl, log, `locus-node-${nodeId}-sub`, "subscriber");
+  const { redis: endpoint, nodeId, log } = options;
+  const redis = withScripts(connectRedis(endpoint, log, `locus-node-${nodeId}`));
+  const subscriber = connectRedis(endpoint, log, `locus-node-${nodeId}-sub`, "subscriber");
+  // Through Sentinel the master may change and lose what it had not replicated: claims wait for a replica.
+  const claimsRedis = endpoint.kind === "sentinel" ? withScripts(connectRedis(endpoint, log, `locus-node-${nodeId}-claims`)) : undefined;
+  const grace = new ReconnectGrace(redis, options.leaseMs);
   let heartbeat: Heartbeat | undefined;
   let state: NodeState = "ready";
   const failures = new RecoveryFailures(log, (kind) => options.metrics.recoveryFailures.inc({ kind }));
   const badRecords = new BadRecordLog(log, (kind) => options.metrics.badRedisRecords.inc({ kind }));
-  const ownership = new Ownership({ redis, bad: badRecords, nodeId, leaseMs: options.leaseMs });
+  const ownership = new Ownership({
+    redis,
+    bad: badRecords,
+    nodeId,
+    leaseMs: options.leaseMs,
+    ...(claimsRedis ? { replicatedClaims: { redis: claimsRedis, timeoutMs: CLAIM_REPLICA_TIMEOUT_MS } } : {}),
+  });
   const host = new ClusterRoomHost({
     ownership,
     checkpointMs: options.checkpointMs,
@@ -79,6 +95,7 @@ export function startClusterMode(options: ClusterModeOptions) {
     scanMs: ORPHAN_SCAN_MS,
     suspectAfterMs: SUSPECT_AFTER_MS,
     isReady: () => state === "ready",
+    holdOrphanClaims: () => grace.holding,
     log,
   });
   const drain = new Drain({
@@ -106,18 +123,13 @@ export function startClusterMode(options: ClusterModeOptions) {
       await Promise.all(host.liveRoomIds().map((id) => host.abandon(id).catch(() => undefined)));
     },
     /** Resolves once Redis answers; a node that cannot reach it at start does not start. */
-    ready: () =>
-      new Promise<void>((resolve, reject) => {
-        if (redis.status === "ready") return resolve();
-        const timer = setTimeout(() => reject(new Error(`cannot reach Redis at ${redactUrl(redisUrl)}`)), REDIS_START_TIMEOUT_MS);
-        redis.once("ready", () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      }),
+    ready: async () => {
+      await Promise.all([redis, ...(claimsRedis ? [claimsRedis] : [])].map((connection) => readyOrTimeout(connection, endpoint)));
+    },
     serverOptions: {
-      presence: new RedisPresence(redisUrl),
-      driver: new RedisDriver(redisUrl),
+      // Given connections, not a URL: through Sentinel they follow a failover as Locus's own do.
+      presence: new RedisPresence(newRedis(endpoint, { connectionName: `locus-node-${nodeId}-presence` })),
+      driver: new RedisDriver(quiet(newRedis(endpoint, { connectionName: `locus-node-${nodeId}-driver` }))),
       // The gateway sent the request to the node with the fewest rooms: the room is made here, where
       // MAX_ROOMS_PER_NODE is checked against this node's own exact count (not another's,
       // a heartbeat old) and its refusal stays a 503 (Colyseus drops the status of a refusal
@@ -173,12 +185,31 @@ export function startClusterMode(options: ClusterModeOptions) {
       host.stop();
       await heartbeat?.stop();
       subscriber.disconnect();
+      claimsRedis?.disconnect();
       redis.disconnect();
     },
   };
 }
 
 export type ClusterMode = ReturnType<typeof startClusterMode>;
+
+/** A connection whose outages the node's own connections already log: RedisDriver listens for none of its errors. */
+function quiet(connection: Redis): Redis {
+  connection.on("error", () => undefined);
+  return connection;
+}
+
+/** Resolves once the connection answers; rejects, naming the Redis but no password, after REDIS_START_TIMEOUT_MS. */
+function readyOrTimeout(connection: Redis, endpoint: RedisEndpoint): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (connection.status === "ready") return resolve();
+    const timer = setTimeout(() => reject(new Error(`cannot reach Redis at ${describeRedis(endpoint)}`)), REDIS_START_TIMEOUT_MS);
+    connection.once("ready", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
 
 function safeParse<T>(text: string): T | undefined {
   try {

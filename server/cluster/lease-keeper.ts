@@ -1,17 +1,20 @@
 /**
  * Keeps this node's leases: renews them all in one batch a few times per lease, beside the tick
- * loops, and fences a room the moment this node can no longer prove it holds the lease, before
- * the lease can lapse in Redis and another node claim the room. The proof is asked for before
- * every step and every write (`proven`), not only after a renewal: a node woken from a freeze
- * runs whatever timer fell due first, and must not step or write a room it no longer owns.
+ * loops, and pauses a room the moment this node can no longer prove it holds the lease, before
+ * the lease can lapse in Redis and another node claim the room (lease-lapse.ts: a renewal later
+ * resumes it, or finds it claimed and fences it). The proof is asked for before every step and
+ * every write (`proven`), not only after a renewal: a node woken from a freeze runs whatever timer
+ * fell due first, and must not step or write a room it may no longer own.
  */
 import type { NodeMetrics } from "../metrics.ts";
+import type { LeaseLapses } from "./lease-lapse.ts";
 import type { OwnedRoom } from "./owned-room.ts";
 import type { Ownership } from "./ownership.ts";
 
 export interface LeaseKeeperOptions {
   readonly ownership: Ownership;
   readonly metrics: NodeMetrics;
+  readonly lapses: LeaseLapses;
   /** The rooms this node owns now. */
   readonly rooms: () => Iterable<OwnedRoom>;
 }
@@ -57,8 +60,10 @@ export class LeaseKeeper {
     this.renewing = true;
     const { ownership, metrics } = this.o;
     const { leaseMs } = ownership;
-    // A room already past its proof is fenced, not renewed: it may have been claimed meanwhile.
-    const entries = rooms.filter((e) => this.proven(e));
+    // A room past its proof is paused first, then renewed with the rest: the renewal takes a lapsed
+    // lease back only under an unchanged epoch, and is refused when another node claimed the room.
+    for (const e of rooms) this.proven(e);
+    const entries = rooms.filter((e) => !e.fenced);
     const sentAt = Date.now();
     try {
       const renewals = await ownership.renew(entries.map((e) => e.lease));
@@ -66,6 +71,7 @@ export class LeaseKeeper {
         const renewal = renewals[i];
         if (renewal === "renewed") {
           this.deadlines.set(e, sentAt + leaseMs - this.renewEveryMs);
+          this.o.lapses.renewed(e);
         } else if (renewal === "fenced") {
           metrics.fencedWrites.inc();
           e.fence("lease renewal refused: another node claimed the room");
@@ -78,19 +84,19 @@ export class LeaseKeeper {
     } finally {
       this.renewing = false;
     }
-    // Checked after every attempt, reached or not: a node that cannot prove its lease stops.
+    // Checked after every attempt, reached or not: a node that cannot prove its lease stops the room.
     const now = Date.now();
     for (const e of this.o.rooms()) this.proven(e, now);
   }
 
   /**
-   * Whether this node can still prove it holds the room's lease; a room past its proof is fenced
-   * here and now, before it can step or write again.
+   * Whether this node can still prove it holds the room's lease, so the room may step or write; a
+   * room past its proof is paused here and now (lease-lapse.ts), before it can step or write again.
    */
   proven(entry: OwnedRoom, now = Date.now()): boolean {
     if (entry.fenced) return false;
-    if (now <= (this.deadlines.get(entry) ?? 0)) return true;
-    entry.fence(`lease not renewed for ${this.o.ownership.leaseMs} ms`);
+    if (!entry.paused && now <= (this.deadlines.get(entry) ?? 0)) return true;
+    this.o.lapses.lapsed(entry, this.o.ownership.leaseMs);
     return false;
   }
 }

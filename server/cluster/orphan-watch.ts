@@ -31,6 +31,12 @@ export interface OrphanWatchOptions {
   /** A node whose last heartbeat is older than this gets its port probed. */
   readonly suspectAfterMs: number;
   readonly isReady: () => boolean;
+  /**
+   * True while rooms without a lease are left alone: just after this node connected to Redis (at
+   * its start, or back from an outage: reconnect-grace.ts), when a lapsed lease more likely belongs
+   * to a live owner that has not renewed yet than to a dead one.
+   */
+  readonly holdOrphanClaims: () => boolean;
   readonly log: Logger;
 }
 
@@ -108,6 +114,7 @@ export class OrphanWatch {
     if (roomIds.length === 0) return;
     const owners = await ownership.ownersOf(roomIds);
     const now = Date.now();
+    const holdOrphans = this.o.holdOrphanClaims();
 
     const orphans: { roomId: string; mode: "orphan" | "dead"; seenHeartbeat: number; lastAliveAt: number | undefined }[] = [];
     /** Rooms of late owners that still accept connections: they move when their leases lapse. */
@@ -118,7 +125,7 @@ export class OrphanWatch {
       const owner = owners[i];
       // No owner, or a lease that names none (the claim script reads it so too).
       if (owner === undefined) {
-        orphans.push({ roomId, mode: "orphan", seenHeartbeat: 0, lastAliveAt: undefined });
+        if (!holdOrphans) orphans.push({ roomId, mode: "orphan", seenHeartbeat: 0, lastAliveAt: undefined });
         continue;
       }
       const ownerNode = owner.nodeId;

@@ -100,32 +100,60 @@ export interface JournalAppend {
   readonly batch: string;
 }
 
+/**
+ * Claims that must survive a failover (Sentinel mode): each is made on a connection of its own and
+ * counts only once a replica holds it (`WAIT 1`), so a replica promoted after the master dies has
+ * every claim a node acted on (docs/architecture.md, "Fencing across a failover"). The connection
+ * is its own because WAIT holds up whatever the connection sends next, renewals above all.
+ */
+export interface ReplicatedClaims {
+  readonly redis: ScriptedRedis;
+  /** How long a claim waits for a replica before it is given back and refused. */
+  readonly timeoutMs: number;
+}
+
+/** A claim the master took but no replica confirmed in time: it was given back, and the room is not this node's. */
+export class ClaimNotReplicated extends Error {
+  override name = "ClaimNotReplicated";
+}
+
 export interface OwnershipOptions {
   readonly redis: ScriptedRedis;
   readonly bad: BadRecordSink;
   readonly nodeId: string;
   readonly leaseMs: number;
+  /** Set in Sentinel mode: claims wait for a replica. */
+  readonly replicatedClaims?: ReplicatedClaims;
 }
 
 export class Ownership extends OwnershipView {
   readonly nodeId: string;
   readonly leaseMs: number;
+  private readonly replicated: ReplicatedClaims | undefined;
 
   constructor(options: OwnershipOptions) {
     super(options.redis, options.bad);
     this.nodeId = options.nodeId;
     this.leaseMs = options.leaseMs;
+    this.replicated = options.replicatedClaims;
   }
 
   /**
    * Claims a room for this node (redis-scripts.ts, `claim`, says what each mode requires), or
    * undefined when refused. `seenHeartbeat` is the owner's heartbeat as the caller last read its
-   * record (0: the record was gone), for mode "dead".
+   * record (0: the record was gone), for mode "dead". With replicated claims, rejects with
+   * ClaimNotReplicated when no replica confirmed the claim in time (it was given back).
    */
   async claim(roomId: string, mode: ClaimMode, seenHeartbeat = 0): Promise<Lease | undefined> {
-    const { redis, nodeId, leaseMs } = this;
+    const { nodeId, leaseMs, replicated } = this;
+    const redis = replicated?.redis ?? this.redis;
     const epoch = await redis.locusClaim(keys.owner(roomId), keys.epoch(roomId), keys.rooms, roomId, nodeId, leaseMs, mode, keys.node(""), seenHeartbeat, MAX_NODE_RECORD_BYTES);
-    return epoch === 0 ? undefined : { roomId, epoch };
+    if (epoch === 0) return undefined;
+    const lease = { roomId, epoch };
+    if (!replicated || (await redis.wait(1, replicated.timeoutMs)) >= 1) return lease;
+    // Taken back, so the room is neither stuck behind a lease nobody renews nor, once new, live with no owner.
+    await (mode === "new" ? this.release(lease) : this.yield(lease)).catch(() => undefined);
+    throw new ClaimNotReplicated(`no replica confirmed the claim of room ${roomId} within ${replicated.timeoutMs} ms: given back`);
   }
 
   /**

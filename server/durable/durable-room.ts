@@ -142,6 +142,8 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
   private readonly awaitedSeats = new Map<string, Client | undefined>();
   /** Resumes a rebuilt room without the players not back in time. */
   private resumeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Paused by the host while it cannot prove the room's lease: no step until it unpauses it. */
+  private paused = false;
   /** Frozen for a hand-off, fenced or disposed: no change is committed from now on. */
   private stopped = false;
   private fenced = false;
@@ -233,10 +235,12 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
   /**
    * Whether the game may advance now; a loop asks once per step, a handler before each action.
    * False while a rebuilt room waits for its players (the call that finds them all back and
-   * synced resumes it, and answers true), once the room is frozen for a hand-off or fenced off,
-   * and when the host can no longer vouch for the room (a node woken from a freeze past its lease).
+   * synced resumes it, and answers true), while the host pauses it, once the room is frozen for a
+   * hand-off or fenced off, and when the host can no longer vouch for the room (a node woken from a
+   * freeze past its lease).
    */
   protected running(): boolean {
+    if (this.paused) return false;
     if (!this.simulating && this.awaitedSeats.size > 0 && this.everyAwaitedSeatSynced()) this.resume();
     return this.simulating && this.durable.host.mayRun(this);
   }
@@ -324,6 +328,14 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
     this.simulating = false;
     this.stopped = true;
     return this.checkpoint(nodeId, epoch);
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  unpause(): void {
+    this.paused = false;
   }
 
   fence(reason: string): void {

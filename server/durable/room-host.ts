@@ -18,6 +18,13 @@ export interface HostedRoom {
   freeze(nodeId: string, epoch: number): Checkpoint;
   /** Ownership is lost: stop simulating and send the players off to reconnect to the new owner. */
   fence(reason: string): void;
+  /**
+   * Ownership cannot be proven just now (Redis unreachable past the lease): no step and no change
+   * until `unpause`, the players staying connected; the room's time stands still meanwhile.
+   */
+  pause(): void;
+  /** Ownership is proven again, under the same epoch: the game goes on from where it paused. */
+  unpause(): void;
 }
 
 export interface RoomHost {

@@ -26,8 +26,8 @@ process.on("unhandledRejection", (err) => log.warn({ event: "unhandled_rejection
 const metrics = createGatewayMetrics();
 const abuse = new RepeatLog({ log });
 const gateway = new Gateway({
-  redis: connectRedis(config.redisUrl, log, "locus-gateway"),
-  subscriber: connectRedis(config.redisUrl, log, "locus-gateway-sub", "subscriber"),
+  redis: connectRedis(config.redis, log, "locus-gateway"),
+  subscriber: connectRedis(config.redis, log, "locus-gateway-sub", "subscriber"),
   log,
   holdMs: config.holdMs,
   maxHeld: config.maxHeld,

@@ -1,40 +1,51 @@
 /**
  * `npm run ops -- <command>`: the operator's view of a cluster, read from Redis, and drains run
  * through the nodes' admin API, each node reached by id at the operator address it publishes in
- * its record (never through a gateway). REDIS_URL and ADMIN_TOKEN come from the environment or flags.
+ * its record (never through a gateway). The Redis (REDIS_URL, or REDIS_SENTINELS with
+ * REDIS_SENTINEL_MASTER, and REDIS_PASSWORD, REDIS_TLS…) and ADMIN_TOKEN come from the environment
+ * or flags.
  *
  *   nodes              every live node: state, load, game and admin addresses, last heartbeat
  *   rooms              every room: owner, epoch, tick and players of its last checkpoint
  *   drain <node>       hands every room of <node> to the others; waits, showing progress
  *   undrain <node>     returns a drained, idle node to service
  */
-import { Redis } from "ioredis";
 import { formatTable, parseFlags } from "../cli.ts";
 import type { BadRecordSink } from "../cluster/bad-records.ts";
 import { MAX_CHECKPOINT_BYTES } from "../durable/checkpoint.ts";
 import { adminAddress, type NodeRecord, readNodes } from "../cluster/node-registry.ts";
 import { OwnershipView } from "../cluster/ownership.ts";
+import { describeRedis, newRedis, type RedisEndpoint } from "../cluster/redis-endpoint.ts";
 import { type Bounded, withScripts } from "../cluster/redis-scripts.ts";
+import { ConfigError, loadRedisEndpoint } from "../config.ts";
 import type { AdminStatus } from "../http/admin.ts";
 import { redactUrl } from "../redact.ts";
 
 const spec = {
-  redis: { type: "string", help: "Redis URL (default: $REDIS_URL)" },
+  redis: { type: "string", help: "Redis URL (default: $REDIS_URL, or $REDIS_SENTINELS with $REDIS_SENTINEL_MASTER)" },
   token: { type: "string", help: "admin token (default: $ADMIN_TOKEN)" },
 } as const;
 const program = "npm run ops -- <nodes | rooms | drain <node> | undrain <node>>";
 const flags = parseFlags(program, spec, { positionals: true });
 const [command, target, ...extra] = flags.positionals;
-const redisUrl = (flags.values.redis as string | undefined) ?? process.env.REDIS_URL;
 const token = (flags.values.token as string | undefined) ?? process.env.ADMIN_TOKEN;
 
 if (!command || !["nodes", "rooms", "drain", "undrain"].includes(command)) flags.fail(command ? `unknown command "${command}"` : "a command is required");
 if ((command === "drain" || command === "undrain") !== (target !== undefined) || extra.length > 0) {
   flags.fail(command === "drain" || command === "undrain" ? `${command} takes one node id` : `${command} takes no argument`);
 }
-if (!redisUrl || !/^rediss?:\/\/\S+$/.test(redisUrl)) flags.fail("a redis:// URL is required: set REDIS_URL or pass --redis");
+const flagUrl = flags.values.redis as string | undefined;
+if (flagUrl !== undefined && !/^rediss?:\/\/\S+$/.test(flagUrl)) flags.fail("--redis must be a redis:// or rediss:// URL");
+let endpoint: RedisEndpoint | undefined;
+try {
+  endpoint = loadRedisEndpoint(process.env, flagUrl);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  flags.fail(err.message);
+}
+if (!endpoint) flags.fail("the cluster's Redis is required: set REDIS_URL (or REDIS_SENTINELS and REDIS_SENTINEL_MASTER), or pass --redis");
 
-const redis = withScripts(new Redis(redisUrl!, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null }));
+const redis = withScripts(newRedis(endpoint!, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null }));
 redis.on("error", () => undefined);
 /** Records in Redis that are not valid ones: skipped, and listed on stderr once the command is done. */
 const skipped: string[] = [];
@@ -47,7 +58,7 @@ const ownership = new OwnershipView(redis, badRecords);
 
 try {
   await redis.connect().catch((err: Error) => {
-    throw new Error(`cannot reach Redis at ${redactUrl(redisUrl!)}: ${err.message}`);
+    throw new Error(`cannot reach Redis at ${describeRedis(endpoint!)}: ${err.message}`);
   });
   switch (command) {
     case "nodes":

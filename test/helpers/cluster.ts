@@ -1,14 +1,15 @@
 /**
- * A whole local cluster for a test: a private redis-server, Locus nodes n1..nN in cluster mode,
- * and a gateway in front of them.
+ * A whole local cluster for a test: a private redis-server (or a Sentinel group), Locus nodes
+ * n1..nN in cluster mode, and a gateway in front of them.
  */
-import { type LocusProcess, type NodeProcess, type RedisProcess, type RunningProcess, startGatewayProcess, startNodeProcess, startRedis } from "../../loadtest/processes.ts";
+import { type LocusProcess, type NodeProcess, type RedisProcess, startGatewayProcess, startNodeProcess, startRedis } from "../../loadtest/processes.ts";
+import { type SentinelGroup, type SentinelGroupOptions, startSentinelGroup } from "../../loadtest/sentinel-group.ts";
 
 /** The admin token every test cluster's nodes share. */
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
 
-export interface TestCluster {
-  readonly redis: RedisProcess;
+/** The nodes and the gateway of a test cluster, on whatever Redis it was given. */
+export interface ClusterProcesses {
   readonly nodes: Map<string, NodeProcess>;
   readonly gateway: LocusProcess;
   node(nodeId: string): NodeProcess;
@@ -19,23 +20,42 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
+export interface TestCluster extends ClusterProcesses {
+  readonly redis: RedisProcess;
+}
+
+export interface SentinelTestCluster extends ClusterProcesses {
+  /** The master, replica and sentinels every process finds Redis through. */
+  readonly group: SentinelGroup;
+}
+
 /** `main`: the nodes' script, when not server/main.ts (a node serving room types of its own). */
 export async function startCluster(count: number, env: Record<string, string> = {}, main?: string): Promise<TestCluster> {
   const redis = await startRedis();
+  return { redis, ...(await startProcesses(redis, { REDIS_URL: redis.redisUrl }, count, env, main)) };
+}
+
+/** A cluster whose Redis fails over: a master, a replica and three sentinels (sentinel-group.ts). */
+export async function startSentinelCluster(count: number, env: Record<string, string> = {}, group: SentinelGroupOptions = {}): Promise<SentinelTestCluster> {
+  const redis = await startSentinelGroup(group);
+  const processes = await startProcesses(redis, redis.env, count, env, undefined);
+  return { group: redis, ...processes, output: () => `${processes.output()}\n--- redis\n${redis.output()}` };
+}
+
+async function startProcesses(redis: { stop(): Promise<void> }, redisEnv: Readonly<Record<string, string>>, count: number, env: Record<string, string>, main: string | undefined): Promise<ClusterProcesses> {
   const nodes = new Map<string, NodeProcess>();
-  const started: RunningProcess[] = [redis];
+  const started: { stop(): Promise<void> }[] = [redis];
   const addNode = async (nodeId: string, extra: Record<string, string> = {}) => {
-    const node = await startNodeProcess({ REDIS_URL: redis.redisUrl, NODE_ID: nodeId, ADMIN_TOKEN, ...env, ...extra }, main ? { main } : {});
+    const node = await startNodeProcess({ ...redisEnv, NODE_ID: nodeId, ADMIN_TOKEN, ...env, ...extra }, main ? { main } : {});
     nodes.set(nodeId, node);
     started.push(node);
     return node;
   };
   try {
     await Promise.all(Array.from({ length: count }, (_, i) => addNode(`n${i + 1}`)));
-    const gateway = await startGatewayProcess({ REDIS_URL: redis.redisUrl });
+    const gateway = await startGatewayProcess({ ...redisEnv });
     started.push(gateway);
     return {
-      redis,
       nodes,
       gateway,
       addNode,
