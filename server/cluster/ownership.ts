@@ -149,10 +149,17 @@ export class Ownership extends OwnershipView {
   }
 
   /**
-   * Appends one journal batch for each room in one call, each under its lease; resolves with
-   * whether each was taken (false: the room is no longer this node's). Rejects when Redis was not reached.
+   * Appends one journal batch for each room, each under its lease: in one call on a plain Redis; on
+   * a Cluster, where one call may touch one room's slot only, one call a room, sent together.
+   * Resolves with whether each was taken (false: the room is no longer this node's). Rejects when
+   * Redis was not reached.
    */
   async appendJournals(batches: readonly JournalAppend[], maxBatches: number): Promise<boolean[]> {
+    if (!this.redis.isCluster) return this.appendJournalsCall(batches, maxBatches);
+    return (await Promise.all(batches.map((batch) => this.appendJournalsCall([batch], maxBatches)))).flat();
+  }
+
+  private async appendJournalsCall(batches: readonly JournalAppend[], maxBatches: number): Promise<boolean[]> {
     const keyList: string[] = [];
     const args: (string | number)[] = [this.nodeId, maxBatches, JOURNAL_TTL_MS];
     for (const { lease, journalId, batch } of batches) {
