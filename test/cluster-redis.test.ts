@@ -6,9 +6,9 @@ import { Client } from "@colyseus/sdk";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ArenaSession, joinArena } from "../client/lib/node.ts";
-import { startRedis, waitFor } from "../loadtest/processes.ts";
-import { keys } from "../server/cluster/redis-keys.ts";
-import { startCluster, type TestCluster } from "./helpers/cluster.ts";
+import { startNodeProcess, startRedis, waitFor } from "../loadtest/processes.ts";
+import { keys, olderOwnerKey } from "../server/cluster/redis-keys.ts";
+import { ADMIN_TOKEN, startCluster, type TestCluster } from "./helpers/cluster.ts";
 
 const sessions: ArenaSession[] = [];
 
@@ -145,4 +145,32 @@ describe("room ids and checkpoints", () => {
       }
     });
   }
+});
+
+describe("a Redis that nodes of a release before the hash-tagged keys still use", () => {
+  it("is refused at start, naming why, so a rolling update stalls instead of two releases taking each other's rooms", async () => {
+    const server = await startRedis();
+    const redis = new Redis(server.redisUrl);
+    try {
+      await redis.multi().sadd(keys.rooms, "oldroom").set(olderOwnerKey("oldroom"), "old-node 3", "PX", 60_000).exec();
+      const failed = await startNodeProcess({ REDIS_URL: server.redisUrl, NODE_ID: "new-node", ADMIN_TOKEN }).then(
+        async (node) => {
+          await node.stop();
+          return "started";
+        },
+        (err: Error) => err.message,
+      );
+      expect(failed).toContain("live room(s) of nodes of an older Locus release (e.g. oldroom)");
+      // Nothing of the older node's was touched.
+      expect(await redis.get(olderOwnerKey("oldroom"))).toBe("old-node 3");
+      expect(await redis.exists(keys.owner("oldroom"))).toBe(0);
+      // Once the older nodes are gone (their leases lapsed), a node starts.
+      await redis.del(olderOwnerKey("oldroom"));
+      const node = await startNodeProcess({ REDIS_URL: server.redisUrl, NODE_ID: "new-node", ADMIN_TOKEN });
+      await node.stop();
+    } finally {
+      redis.disconnect();
+      await server.stop();
+    }
+  });
 });

@@ -105,16 +105,26 @@ export function startClusterMode(options: ClusterModeOptions) {
     leaveAll: async () => {
       await Promise.all(host.liveRoomIds().map((id) => host.abandon(id).catch(() => undefined)));
     },
-    /** Resolves once Redis answers; a node that cannot reach it at start does not start. */
-    ready: () =>
-      new Promise<void>((resolve, reject) => {
+    /**
+     * Resolves once Redis answers; a node that cannot reach it at start does not start, nor one
+     * that finds nodes of a release before the hash-tagged room keys on it.
+     */
+    ready: async () => {
+      await new Promise<void>((resolve, reject) => {
         if (redis.status === "ready") return resolve();
         const timer = setTimeout(() => reject(new Error(`cannot reach Redis at ${redactUrl(redisUrl)}`)), REDIS_START_TIMEOUT_MS);
         redis.once("ready", () => {
           clearTimeout(timer);
           resolve();
         });
-      }),
+      });
+      const older = await ownership.olderLayoutRooms();
+      if (older.length > 0) {
+        throw new Error(
+          `Redis holds ${older.length} live room(s) of nodes of an older Locus release (e.g. ${older[0]}), whose room keys have no hash tag; this release cannot share rooms with them: upgrade onto a fresh Redis (docs/deploy.md, "Upgrading to hash-tagged keys")`,
+        );
+      }
+    },
     serverOptions: {
       presence: new RedisPresence(redisUrl),
       driver: new RedisDriver(redisUrl),

@@ -9,7 +9,7 @@
  */
 import type { BadRecordSink } from "./bad-records.ts";
 import { MAX_NODE_RECORD_BYTES } from "./node-registry.ts";
-import { channels, JOURNAL_TTL_MS, keys, type OwnershipChange, QUARANTINE_TTL_MS } from "./redis-keys.ts";
+import { channels, JOURNAL_TTL_MS, keys, olderOwnerKey, type OwnershipChange, QUARANTINE_TTL_MS } from "./redis-keys.ts";
 import { type Bounded, type ClaimMode, readBounded, RENEWED_OVER_BAD_VALUE, type ScriptedRedis } from "./redis-scripts.ts";
 
 export interface Owner {
@@ -74,6 +74,13 @@ export class OwnershipView {
       this.bad.report("owner", key, undefined, value.status === "wrong_type" ? `a ${value.type}, not a string` : `${value.bytes} bytes, over ${MAX_OWNER_BYTES}`);
       return undefined;
     });
+  }
+
+  /** Live rooms whose lease is held under the key names of a release before the hash tags: older nodes run on this Redis. */
+  async olderLayoutRooms(): Promise<string[]> {
+    const roomIds = await this.liveRoomIds();
+    const held = await Promise.all(roomIds.map((id) => this.redis.exists(olderOwnerKey(id))));
+    return roomIds.filter((_, i) => held[i] === 1);
   }
 
   /** The rooms' last checkpoints, each read only when it is at most `maxBytes` long. */

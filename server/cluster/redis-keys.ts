@@ -40,6 +40,13 @@ export const keys = {
   quarantine: (roomId: string) => `${PREFIX}quarantine:{${roomId}}`,
 } as const;
 
+/**
+ * A room's owner lease as releases before the hash tags named it. Only ever read, when a node
+ * starts: a live one means nodes of such a release run on this Redis, and the two cannot share
+ * rooms (each would take the other's for orphans), so the node refuses to start (docs/deploy.md).
+ */
+export const olderOwnerKey = (roomId: string) => `${PREFIX}room:${roomId}:owner`;
+
 /** How long a quarantined checkpoint is kept for an operator to look at. */
 export const QUARANTINE_TTL_MS = 24 * 60 * 60 * 1000;
 
