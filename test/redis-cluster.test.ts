@@ -88,7 +88,12 @@ describe("Locus's keys on a Redis Cluster", () => {
     await expect(node.claim("fresh", "new")).rejects.toThrow(crossSlot);
     await expect(node.release({ roomId: roomIds[2]!, epoch: 3 })).rejects.toThrow(crossSlot);
     await expect(node.quarantine({ roomId: roomIds[2]!, epoch: 3 })).rejects.toThrow(crossSlot);
-    await client.sadd(keys.nodes, "a", "b");
+    // Node records the script reads by name, on another master than the node set.
+    const setMaster = await masterOf(keys.nodes);
+    const elsewhere: string[] = [];
+    for (let i = 0; elsewhere.length < 2; i++) if ((await masterOf(keys.node(`n${i}`))) !== setMaster) elsewhere.push(`n${i}`);
+    for (const id of elsewhere) await client.set(keys.node(id), "{}");
+    await client.sadd(keys.nodes, ...elsewhere);
     await expect(readNodeRecords(redis, keys.nodes, keys.node(""), 64, 4096)).rejects.toThrow(crossSlot);
     // Nothing was half done: the room kept its lease and checkpoint.
     expect(await client.get(keys.owner(roomIds[2]!))).toBe("a 3");

@@ -157,6 +157,8 @@ export class SimulatedNode {
 
   /** Registers, claims `rooms` new rooms and starts ticking them, as a node does when players create them. */
   async start(rooms: number, address: string): Promise<void> {
+    // A command connection queues nothing while it connects (redis-connection.ts).
+    if (this.redis.status !== "ready") await new Promise((resolve) => this.redis.once("ready", resolve));
     this.heartbeat = startHeartbeat(this.redis, {
       intervalMs: NODE_HEARTBEAT_MS,
       ttlMs: NODE_TTL_MS,
