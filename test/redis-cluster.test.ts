@@ -88,6 +88,8 @@ describe("Locus's keys on a Redis Cluster", () => {
     await expect(node.claim("fresh", "new")).rejects.toThrow(crossSlot);
     await expect(node.release({ roomId: roomIds[2]!, epoch: 3 })).rejects.toThrow(crossSlot);
     await expect(node.quarantine({ roomId: roomIds[2]!, epoch: 3 })).rejects.toThrow(crossSlot);
+    // ioredis refuses a pipeline whose keys span slots before sending it: the lease keeper's batch never leaves.
+    await expect(node.renew([{ roomId: roomIds[3]!, epoch: 3 }])).rejects.toThrow(crossSlot);
     // Node records the script reads by name, on another master than the node set.
     const setMaster = await masterOf(keys.nodes);
     const elsewhere: string[] = [];
@@ -129,8 +131,8 @@ describe("Colyseus's presence and driver on a Redis Cluster", () => {
       const listings = Array.from({ length: 20 }, (_, i) => ({ roomId: `listed${i}`, name: "arena", processId: `proc${i % 3}`, clients: 0, maxClients: 10, locked: false, unlisted: false, private: false }));
       for (const l of listings) await driver.persist(l as never);
       expect((await driver.query({ name: "arena" })).length).toBe(listings.length);
-      const holders = await Promise.all(masters.map((m) => m.exists("roomcaches")));
-      expect(holders.filter((n) => n === 1)).toHaveLength(1);
+      // The whole hash is one key: one master holds every listing, and every query reads it from there.
+      expect(await masters[await masterOf("roomcaches")]!.hlen("roomcaches")).toBe(listings.length);
     } finally {
       await driver.shutdown();
     }
