@@ -16,33 +16,25 @@ const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB/s`;
 const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : "n/a");
 
 /**
- * Least squares of cpu = a·n + b·n² through the origin: the per-node work (leases, checkpoints,
- * journal, heartbeat) grows with n, every node's orphan scan reading every room grows with n².
+ * Redis CPU % for n nodes: a·n for what each node writes and renews (leases, checkpoints, journal,
+ * heartbeat), and b·n² for the orphan scans, n nodes each reading the n nodes' rooms a few times a
+ * second. b comes from the scan measured on its own; a is the slope, through the origin, of what
+ * the simulated clusters used beyond their scans.
  */
-export function fitCpu(points: readonly { n: number; cpu: number }[]): { a: number; b: number } {
-  let s2 = 0;
-  let s3 = 0;
-  let s4 = 0;
-  let t1 = 0;
-  let t2 = 0;
+export function cpuModel(points: readonly { n: number; cpu: number }[], b: number): { a: number; b: number } {
+  let nn = 0;
+  let ny = 0;
   for (const { n, cpu } of points) {
-    s2 += n * n;
-    s3 += n ** 3;
-    s4 += n ** 4;
-    t1 += n * cpu;
-    t2 += n * n * cpu;
+    nn += n * n;
+    ny += n * (cpu - b * n * n);
   }
-  const det = s2 * s4 - s3 * s3;
-  if (points.length < 2 || det === 0) return { a: s2 > 0 ? t1 / s2 : 0, b: 0 };
-  const b = (s2 * t2 - s3 * t1) / det;
-  if (b <= 0) return { a: t1 / s2, b: 0 };
-  return { a: (t1 - b * s3) / s2, b };
+  return { a: nn > 0 ? ny / nn : 0, b };
 }
 
-/** Nodes at which the fitted CPU reaches `percent`. */
-export function nodesAt(fit: { a: number; b: number }, percent: number): number {
-  if (fit.b === 0) return fit.a > 0 ? percent / fit.a : Number.POSITIVE_INFINITY;
-  return (-fit.a + Math.sqrt(fit.a * fit.a + 4 * fit.b * percent)) / (2 * fit.b);
+/** Nodes at which the model's CPU reaches `percent`. */
+export function nodesAt(model: { a: number; b: number }, percent: number): number {
+  if (model.b <= 0) return model.a > 0 ? percent / model.a : Number.POSITIVE_INFINITY;
+  return (-model.a + Math.sqrt(model.a * model.a + 4 * model.b * percent)) / (2 * model.b);
 }
 
 function meanTraffic(ts: readonly RedisTraffic[]) {
@@ -69,8 +61,15 @@ export function redisSizingSection(run: RedisSizingRun, ctx: SectionContext, com
     .sort((x, y) => y[1] - x[1])
     .slice(0, 6);
   const rows = [...run.points].map(([n, ps]) => ({ n, ps, t: meanTraffic(ps.map((p) => p.traffic)) }));
-  const fit = fitCpu(rows.map((r) => ({ n: r.n, cpu: r.t.cpu })));
-  const saturation = nodesAt(fit, SATURATION_CPU_PERCENT);
+  const { scan } = run;
+  const roomsPerNode = Math.ceil(run.playersPerNode / ROOM_SIZE);
+  const scansPerNode = mean(scan.scansPerSecond) / scan.watchers;
+  const model = cpuModel(
+    rows.map((r) => ({ n: r.n, cpu: r.t.cpu })),
+    Math.max(0, 100 * scansPerNode * roomsPerNode * (scan.perRoomScanUs / 1e6)),
+  );
+  const saturation = nodesAt(model, SATURATION_CPU_PERCENT);
+  const scanShare = Number.isFinite(saturation) ? (model.b * saturation * saturation) / SATURATION_CPU_PERCENT : 0;
   const largest = rows.at(-1);
   const top = largest ? Object.entries(meanByCommand(largest.ps.map((p) => p.traffic))).sort((x, y) => y[1] - x[1]).slice(0, 8) : [];
   const plain = meanTraffic(run.journal.plain);
@@ -115,7 +114,9 @@ export function redisSizingSection(run: RedisSizingRun, ctx: SectionContext, com
       ]),
     ),
     "",
-    `**One Redis core reaches ${SATURATION_CPU_PERCENT} % at about ${Number.isFinite(saturation) ? saturation.toFixed(0) : "n/a"} nodes (${Number.isFinite(saturation) ? (saturation * run.playersPerNode).toFixed(0) : "n/a"} players)**, from the fit Redis CPU % = ${fit.a.toFixed(2)}·n + ${fit.b.toFixed(3)}·n² over the means above: the linear part is each node's own writes, the square part every node's orphan scan reading every room's lease four times a second.`,
+    `**The orphan scan on its own.** ${scan.watchers} simulated nodes with no rooms of their own scan ${scan.rooms} rooms (${scan.rooms / roomsPerNode} nodes' worth) held by a node that only beats, against that node beating alone, alternated ${scan.withCpu.length} times: Redis CPU ${scan.withCpu.map((c) => c.toFixed(1)).join(", ")} % scanning against ${scan.withoutCpu.map((c) => c.toFixed(1)).join(", ")} % not, at ${scansPerNode.toFixed(1)} scans a second per node: **${scan.perRoomScanUs.toFixed(2)} µs of Redis CPU per room per scan** (the live-room set and the room's lease, read bounded).`,
+    "",
+    `**One Redis core reaches ${SATURATION_CPU_PERCENT} % at about ${Number.isFinite(saturation) ? saturation.toFixed(0) : "n/a"} nodes (${Number.isFinite(saturation) ? (saturation * run.playersPerNode).toFixed(0) : "n/a"} players)**, from Redis CPU % = ${model.a.toFixed(2)}·n + ${model.b.toFixed(4)}·n²: the linear part is each node's own leases, checkpoints, journal and heartbeat (the simulated clusters above, less their scans), the square part every node's orphan scan reading every node's rooms (the scan measured on its own); there the scans are ${(scanShare * 100).toFixed(0)} % of Redis's work.`,
     "",
   ];
   if (top.length > 0 && largest) {

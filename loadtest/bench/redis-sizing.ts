@@ -3,7 +3,9 @@
  * node of the same rooms (simulated-node.ts: the real cluster modules over synthetic rooms), which
  * calibrates the simulation and shows what Colyseus's presence and driver add; then clusters of N
  * simulated nodes at the players one node holds are measured from Redis's side: commands, bytes
- * and CPU, each N in every round, the order reversed every other round. Last, one node's input
+ * and CPU, each N in every round, the order reversed every other round. One process imitates only
+ * a few nodes, so the part that grows with the square of the nodes, every node's orphan scan
+ * reading every room, is measured on its own over a large cluster's rooms. Last, one node's input
  * journal on a plain Redis (one call a tick) beside a three-master Redis Cluster (one call a room
  * a tick).
  */
@@ -14,6 +16,8 @@ import { cpuSeconds } from "./process-cpu.ts";
 import { BENCH_TOKEN, ROOM_SIZE, TICK_HZ } from "./capacity.ts";
 import { locusProbe } from "./server-probe.ts";
 import { listeningAddress, type RoomShape, SimulatedNode } from "./simulated-node.ts";
+import { NODE_HEARTBEAT_MS, NODE_TTL_MS } from "../../server/cluster/cluster-mode.ts";
+import { startHeartbeat } from "../../server/cluster/node-registry.ts";
 import { LoopDelay } from "../loop-delay.ts";
 import { startNodeProcess, startRedis, startRedisCluster, type RedisProcess } from "../processes.ts";
 import { JournalWriter } from "../../server/cluster/journal-writer.ts";
@@ -49,6 +53,19 @@ export interface SizingPoint {
   readonly takeovers: number;
 }
 
+/** What one orphan scan costs Redis, measured over a cluster's worth of rooms. */
+export interface ScanCost {
+  readonly rooms: number;
+  readonly watchers: number;
+  /** Scans a second the watchers made together. */
+  readonly scansPerSecond: number[];
+  /** Redis CPU with the watchers scanning, and without (the rooms' holder beating alone), a window each per round. */
+  readonly withCpu: number[];
+  readonly withoutCpu: number[];
+  /** Redis CPU seconds one scan costs per room it reads. */
+  readonly perRoomScanUs: number;
+}
+
 export interface RedisSizingRun {
   readonly calibration: {
     readonly players: number;
@@ -60,6 +77,7 @@ export interface RedisSizingRun {
   readonly playersPerNode: number;
   /** Per node count, one point a round. */
   readonly points: ReadonlyMap<number, SizingPoint[]>;
+  readonly scan: ScanCost;
   readonly journal: { readonly rooms: number; readonly plain: RedisTraffic[]; readonly cluster: RedisTraffic[] };
 }
 
@@ -69,6 +87,8 @@ export interface RedisSizingOptions {
   readonly nodeCounts: readonly number[];
   readonly seconds: number;
   readonly rounds: number;
+  /** The scan cost is measured over the rooms of this many nodes. */
+  readonly scanNodes: number;
   /** Where Redis runs (taskset list); the simulation runs where this process is pinned. */
   readonly redisCpus: string | undefined;
 }
@@ -109,7 +129,7 @@ function traffic(before: readonly Snapshot[], after: readonly Snapshot[], reques
   };
 }
 
-/** Measures Redis for `seconds` as it is; `requests` counts what the simulated nodes sent, where they count it. */
+/** Measures Redis for `seconds` as it is; `requests` counts what the simulated nodes did (sent, or scanned), where they count it. */
 async function window(servers: readonly RedisProcess[], seconds: number, requests: () => number | undefined): Promise<RedisTraffic> {
   const clients = servers.map((s) => new Redis(s.port, "127.0.0.1"));
   try {
@@ -142,6 +162,57 @@ async function simulatedCluster(nodes: number, roomsPerNode: number, shape: Room
     await redis.stop();
   }
 }
+
+/**
+ * The orphan scan alone: `rooms` rooms held under long leases by a node that only beats, and
+ * `watchers` simulated nodes of no rooms of their own, whose orphan watches read every one of them
+ * four times a second, measured against the holder beating alone, in alternating windows.
+ */
+async function scanCost(rooms: number, watchers: number, seconds: number, rounds: number, shape: RoomShape, redisCpus: string | undefined): Promise<ScanCost> {
+  const redis = await startRedis({ cpus: redisCpus });
+  const listener = await listeningAddress();
+  const log = pino({ level: "error" });
+  const client = withScripts(new Redis(redis.redisUrl));
+  const holder = new Ownership({ redis: client, bad: { report: () => undefined }, nodeId: "holder", leaseMs: 3_600_000 });
+  const heartbeat = startHeartbeat(client, {
+    intervalMs: NODE_HEARTBEAT_MS,
+    ttlMs: NODE_TTL_MS,
+    record: () => ({ nodeId: "holder", address: listener.address, processId: "holder", state: "ready", players: rooms * shape.playersPerRoom, rooms, pid: process.pid }),
+    onBeat: () => undefined,
+    onError: (err) => log.error({ err }, "holder heartbeat failed"),
+  });
+  const result = { rooms, watchers, scansPerSecond: [] as number[], withCpu: [] as number[], withoutCpu: [] as number[] };
+  try {
+    for (let i = 0; i < rooms; i++) await holder.claim(`held${i}`, "new");
+    for (let round = 0; round < rounds; round++) {
+      for (const scanning of round % 2 === 0 ? [false, true] : [true, false]) {
+        const sims = scanning ? Array.from({ length: watchers }, (_, i) => new SimulatedNode(redis.redisUrl, `watch${i}`, shape)) : [];
+        try {
+          await Promise.all(sims.map((s) => s.start(0, listener.address)));
+          await new Promise((r) => setTimeout(r, 1000));
+          const t = await window([redis], seconds, () => sims.reduce((n, s) => n + s.scans, 0));
+          if (scanning) {
+            result.withCpu.push(t.cpuPercent);
+            result.scansPerSecond.push(t.requests!);
+          } else {
+            result.withoutCpu.push(t.cpuPercent);
+          }
+        } finally {
+          await Promise.all(sims.map((s) => s.stop()));
+        }
+      }
+    }
+  } finally {
+    await heartbeat.stop();
+    client.disconnect();
+    listener.close();
+    await redis.stop();
+  }
+  const extraCpuSeconds = (mean(result.withCpu) - mean(result.withoutCpu)) / 100;
+  return { ...result, perRoomScanUs: (extraCpuSeconds / (mean(result.scansPerSecond) * rooms)) * 1e6 };
+}
+
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 /** A real node with lean bots, then a simulated node of the same rooms, each on a fresh Redis. */
 async function calibrate(players: number, seconds: number, redisCpus: string | undefined): Promise<RedisSizingRun["calibration"]> {
@@ -232,6 +303,8 @@ export async function measureRedisSizing(o: RedisSizingOptions, progress: (line:
       progress(`redis-sizing: ${n} nodes, round ${round + 1}: ${point.traffic.commands.toFixed(0)} commands/s, ${point.traffic.cpuPercent.toFixed(1)} % Redis CPU, simulation loop p99 ${point.simLoopP99Ms.toFixed(1)} ms`);
     }
   }
+  const scan = await scanCost(roomsPerNode * o.scanNodes, 2, o.seconds, o.rounds, shape, o.redisCpus);
+  progress(`redis-sizing: orphan scans over ${scan.rooms} rooms: ${scan.perRoomScanUs.toFixed(2)} µs of Redis CPU per room read`);
   const journal = { rooms: roomsPerNode, plain: [] as RedisTraffic[], cluster: [] as RedisTraffic[] };
   for (let round = 0; round < o.rounds; round++) {
     for (const kind of round % 2 === 0 ? (["plain", "cluster"] as const) : (["cluster", "plain"] as const)) {
@@ -258,5 +331,5 @@ export async function measureRedisSizing(o: RedisSizingOptions, progress: (line:
       progress(`redis-sizing: journal of ${roomsPerNode} rooms on ${kind === "plain" ? "a plain Redis" : "a 3-master Cluster"}: ${last.commands.toFixed(0)} commands/s, ${last.cpuPercent.toFixed(1)} % CPU`);
     }
   }
-  return { calibration, playersPerNode: o.playersPerNode, points, journal };
+  return { calibration, playersPerNode: o.playersPerNode, points, scan, journal };
 }

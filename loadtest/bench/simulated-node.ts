@@ -43,10 +43,13 @@ class SyntheticRoom implements HostedRoom {
   private tick = 0;
   private readonly seats: { sessionId: string; tokenHash: string }[];
   private readonly pad: string;
+  /** The sticks of a step: their bytes are what Redis sees, their values matter to nobody here. */
+  private readonly sticks: string;
 
   constructor(roomId: string, shape: RoomShape) {
     this.roomId = roomId;
     this.playerCount = shape.playersPerRoom;
+    this.sticks = randomBytes(shape.playersPerRoom * 8).toString("base64");
     this.seats = Array.from({ length: shape.playersPerRoom }, () => ({ sessionId: randomBytes(6).toString("base64url"), tokenHash: randomBytes(32).toString("base64url").slice(0, 43) }));
     const bare = JSON.stringify(this.checkpointWith("", "n", 1)).length;
     this.pad = "x".repeat(Math.max(0, shape.checkpointBytes - bare));
@@ -55,7 +58,7 @@ class SyntheticRoom implements HostedRoom {
   /** One step: what the arena records for it. */
   step(dtSeconds: number): [string, number, number, unknown] {
     this.tick++;
-    return [this.journalId, ++this.seq, this.tick, ["t", dtSeconds, randomBytes(this.playerCount * 8).toString("base64")]];
+    return [this.journalId, ++this.seq, this.tick, ["t", dtSeconds, this.sticks]];
   }
 
   checkpoint(nodeId: string, epoch: number): Checkpoint {
@@ -99,6 +102,8 @@ export class SimulatedNode {
   requests = 0;
   /** Rooms the orphan watch found to take over: none while every simulated node keeps up. */
   takeovers = 0;
+  /** Orphan scans made (each reads the node records once). */
+  scans = 0;
   private readonly redis: Redis;
   private readonly subscriber: Redis;
   private readonly host: ClusterRoomHost;
@@ -138,7 +143,10 @@ export class SimulatedNode {
       onLoadChange: () => this.heartbeat?.beatSoon(),
     });
     this.watch = new OrphanWatch({
-      readNodes: () => readNodes(redis, bad),
+      readNodes: () => {
+        this.scans++;
+        return readNodes(redis, bad);
+      },
       ownership,
       host: {
         owns: (roomId) => this.host.owns(roomId),
