@@ -52,7 +52,7 @@ describe("a short real bench run", () => {
     expect(md).toMatch(/\| event at [\d.]+ s \| killed n\d/);
     expect(md).toMatch(/\| event at [\d.]+ s \| drained n\d/);
     // Two simulated nodes were measured on one Redis, beside the journal on a plain Redis and a Cluster.
-    expect(md).toMatch(/\| 2 \| 40 \| \d+ \|/);
+    expect(md).toMatch(/\| 2 \| 40 \| \d+ \| [\d.]+ \| \d+ \|/);
     expect(md).toMatch(/\| 3-master Cluster \| 2 \| \d+ \|/);
     expect(readFileSync(join(dir, "bench-plots", "chaos-timeline.html"), "utf8")).toContain("Chart.js");
     for (const plot of ["capacity-tick-p99.svg", "capacity-cpu.svg", "failover-recovery.svg", "drain-hitch.svg", "chaos-latency.svg", "chaos-updates.svg", "feel-ack.svg", "feel-remote-speed.svg"]) {

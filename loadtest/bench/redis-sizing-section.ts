@@ -14,6 +14,7 @@ export const SATURATION_CPU_PERCENT = 70;
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB/s`;
 const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : "n/a");
+const perTick = (perSecond: number, ticksPerSecond: number, digits: number) => (ticksPerSecond > 0 ? (perSecond / ticksPerSecond).toFixed(digits) : "n/a");
 
 /**
  * Redis CPU % for n nodes: a·n for what each node writes and renews (leases, checkpoints, journal,
@@ -78,15 +79,20 @@ export function redisSizingSection(run: RedisSizingRun, ctx: SectionContext, com
     header("Sizing Redis", ctx, command),
     `Redis's load from Locus nodes at ${run.playersPerNode} players each (rooms of ${ROOM_SIZE}, ${TICK_HZ} Hz, leases of 5 s renewed every second, a checkpoint a room a second, the input journal one call a tick, a heartbeat every 250 ms, an orphan scan every 250 ms). The nodes are simulated: the real cluster modules (room host, lease keeper, checkpoint writer, journal writer, heartbeat, orphan watch, subscriptions) run over synthetic rooms that record the arena's step record and checkpoint the arena's checkpoint size, several nodes in the benchmark's process (\`loadtest/bench/simulated-node.ts\`). Redis runs alone on the server core, a fresh one for every window; its figures come from its INFO (commands include those its scripts ran) and its CPU from /proc.`,
     "",
-    `**Calibration.** A real node with ${c.players} lean bots in ${c.rooms} rooms beside a simulated node of the same ${c.rooms} rooms (checkpoints of ${c.checkpointBytes.toFixed(0)} B, the real node's mean), each on a fresh Redis:`,
+    `**Calibration.** A real node with ${c.players} lean bots in ${c.rooms} rooms beside a simulated node of the same ${c.rooms} rooms (checkpoints of ${c.checkpointBytes.toFixed(0)} B, the real node's mean), each on a fresh Redis. A node with CPU to spare writes its journal once a tick; one short of CPU runs its writer's timer late and sends several ticks' records in a write, so the simulated node here writes as often as the real one managed (below, nodes write once a tick):`,
     "",
     table(
       ["measure", "real node", "simulated node", "simulated / real"],
       [
+        ["room ticks/s", c.realRoomTicks.toFixed(0), c.simulatedRoomTicks.toFixed(0), ratio(c.simulatedRoomTicks, c.realRoomTicks)],
+        ["journal writes/s", c.realJournalWrites.toFixed(1), c.simulatedJournalWrites.toFixed(1), ratio(c.simulatedJournalWrites, c.realJournalWrites)],
         ["commands/s", c.real.commands.toFixed(0), c.simulated.commands.toFixed(0), ratio(c.simulated.commands, c.real.commands)],
+        ["**commands per room tick**", perTick(c.real.commands, c.realRoomTicks, 2), perTick(c.simulated.commands, c.simulatedRoomTicks, 2), ratio(c.simulated.commands / c.simulatedRoomTicks, c.real.commands / c.realRoomTicks)],
         ["bytes in/s", kib(c.real.bytesIn), kib(c.simulated.bytesIn), ratio(c.simulated.bytesIn, c.real.bytesIn)],
+        ["**bytes in per room tick**", perTick(c.real.bytesIn, c.realRoomTicks, 0), perTick(c.simulated.bytesIn, c.simulatedRoomTicks, 0), ratio(c.simulated.bytesIn / c.simulatedRoomTicks, c.real.bytesIn / c.realRoomTicks)],
         ["bytes out/s", kib(c.real.bytesOut), kib(c.simulated.bytesOut), ratio(c.simulated.bytesOut, c.real.bytesOut)],
         ["Redis CPU %", c.real.cpuPercent.toFixed(1), c.simulated.cpuPercent.toFixed(1), ratio(c.simulated.cpuPercent, c.real.cpuPercent)],
+        ["**Redis CPU per room tick**", `${perTick(c.real.cpuPercent * 1e4, c.realRoomTicks, 1)} µs`, `${perTick(c.simulated.cpuPercent * 1e4, c.simulatedRoomTicks, 1)} µs`, ratio(c.simulated.cpuPercent / c.simulatedRoomTicks, c.real.cpuPercent / c.realRoomTicks)],
       ],
     ),
     "",
@@ -97,10 +103,12 @@ export function redisSizingSection(run: RedisSizingRun, ctx: SectionContext, com
     `**Nodes on one Redis**, each count measured ${rows[0]?.ps.length ?? 0} times (the order reversed every other round):`,
     "",
     table(
-      ["nodes", "players", "commands/s", "per node", "requests sent/s per node", "bytes in/s per node", "bytes out/s per node", "Redis CPU % (each round)", "Redis CPU % (mean)", "per node", "simulation loop p99", "takeovers"],
+      ["nodes", "players", "room ticks/s per node", "journal writes/s per node", "commands/s", "per node", "requests sent/s per node", "bytes in/s per node", "bytes out/s per node", "Redis CPU % (each round)", "Redis CPU % (mean)", "per node", "simulation loop p99", "takeovers"],
       rows.map(({ n, ps, t }) => [
         String(n),
         String(n * run.playersPerNode),
+        (mean(ps.map((p) => p.roomTicksPerSecond)) / n).toFixed(0),
+        (mean(ps.map((p) => p.journalWritesPerSecond)) / n).toFixed(1),
         t.commands.toFixed(0),
         (t.commands / n).toFixed(0),
         (t.requests / n).toFixed(0),

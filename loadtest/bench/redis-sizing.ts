@@ -51,6 +51,10 @@ export interface SizingPoint {
   readonly simLoopP99Ms: number;
   /** Rooms a simulated node's orphan watch took for orphans: 0 unless the simulation fell behind. */
   readonly takeovers: number;
+  /** Steps all rooms took a second: rooms × the tick rate while the simulation keeps up. */
+  readonly roomTicksPerSecond: number;
+  /** Journal writes a second, all nodes together. */
+  readonly journalWritesPerSecond: number;
 }
 
 /** What one orphan scan costs Redis, measured over a cluster's worth of rooms. */
@@ -72,6 +76,16 @@ export interface RedisSizingRun {
     readonly rooms: number;
     readonly real: RedisTraffic;
     readonly simulated: RedisTraffic;
+    /** Steps the rooms took a second. */
+    readonly realRoomTicks: number;
+    readonly simulatedRoomTicks: number;
+    /**
+     * Journal writes a second: one a tick on a node with CPU to spare; a node short of CPU runs its
+     * writer's timer late and sends several ticks' records a write. The simulated node is run at the
+     * real one's rate, so the two make the same writes.
+     */
+    readonly realJournalWrites: number;
+    readonly simulatedJournalWrites: number;
     readonly checkpointBytes: number;
   };
   readonly playersPerNode: number;
@@ -153,9 +167,15 @@ async function simulatedCluster(nodes: number, roomsPerNode: number, shape: Room
     await Promise.all(sims.map((s) => s.start(roomsPerNode, listener.address)));
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     const loop = new LoopDelay(5);
+    const roomTicks = () => sims.reduce((n, s) => n + s.roomTicks, 0);
+    const journalWrites = async () => (await Promise.all(sims.map((s) => s.journalWrites()))).reduce((a, b) => a + b, 0);
+    const ticks0 = roomTicks();
+    const writes0 = await journalWrites();
     const t = await window([redis], seconds, () => sims.reduce((n, s) => n + s.requests, 0));
+    const roomTicksPerSecond = (roomTicks() - ticks0) / t.seconds;
+    const journalWritesPerSecond = ((await journalWrites()) - writes0) / t.seconds;
     loop.stop();
-    return { nodes, traffic: t, simLoopP99Ms: loop.p99Ms(), takeovers: sims.reduce((n, s) => n + s.takeovers, 0) };
+    return { nodes, traffic: t, simLoopP99Ms: loop.p99Ms(), takeovers: sims.reduce((n, s) => n + s.takeovers, 0), roomTicksPerSecond, journalWritesPerSecond };
   } finally {
     await Promise.all(sims.map((s) => s.stop()));
     listener.close();
@@ -219,6 +239,8 @@ async function calibrate(players: number, seconds: number, redisCpus: string | u
   const rooms = Math.ceil(players / ROOM_SIZE);
   const redis = await startRedis({ cpus: redisCpus });
   let real: RedisTraffic;
+  let realRoomTicks: number;
+  let realJournalWrites: number;
   let checkpointBytes: number;
   try {
     const node = await startNodeProcess({ REDIS_URL: redis.redisUrl, NODE_ID: "sizing", ADMIN_TOKEN: BENCH_TOKEN, MAX_PLAYERS: String(ROOM_SIZE), LOG_LEVEL: "warn" }, { cpus: redisCpus });
@@ -230,6 +252,8 @@ async function calibrate(players: number, seconds: number, redisCpus: string | u
       await probe.start();
       real = await window([redis], seconds, () => undefined);
       const server = await probe.finish();
+      realRoomTicks = server.ticks / real.seconds;
+      realJournalWrites = (server.journal?.writes ?? 0) / real.seconds;
       checkpointBytes = server.checkpoints && server.checkpoints.count > 0 ? server.checkpoints.bytes / server.checkpoints.count : 3200;
     } finally {
       crowd.close();
@@ -238,8 +262,19 @@ async function calibrate(players: number, seconds: number, redisCpus: string | u
   } finally {
     await redis.stop();
   }
-  const simulated = (await simulatedCluster(1, rooms, { playersPerRoom: ROOM_SIZE, checkpointBytes, tickHz: TICK_HZ }, seconds, redisCpus)).traffic;
-  return { players, rooms, real, simulated, checkpointBytes };
+  const journalFlushMs = Math.max(1000 / TICK_HZ, 1000 / Math.max(1, realJournalWrites));
+  const sim = await simulatedCluster(1, rooms, { playersPerRoom: ROOM_SIZE, checkpointBytes, tickHz: TICK_HZ, journalFlushMs }, seconds, redisCpus);
+  return {
+    players,
+    rooms,
+    real,
+    simulated: sim.traffic,
+    realRoomTicks,
+    simulatedRoomTicks: sim.roomTicksPerSecond,
+    realJournalWrites,
+    simulatedJournalWrites: sim.journalWritesPerSecond,
+    checkpointBytes,
+  };
 }
 
 /** A room the journal writer writes for, recording the arena's step record. */
@@ -291,16 +326,18 @@ async function journalOnly(redis: ScriptedRedis, servers: readonly RedisProcess[
 
 export async function measureRedisSizing(o: RedisSizingOptions, progress: (line: string) => void): Promise<RedisSizingRun> {
   const calibration = await calibrate(o.calibrationPlayers, o.seconds, o.redisCpus);
-  progress(`redis-sizing: calibration at ${o.calibrationPlayers} players: real node ${calibration.real.commands.toFixed(0)} commands/s, ${calibration.real.cpuPercent.toFixed(1)} % Redis CPU; simulated ${calibration.simulated.commands.toFixed(0)}, ${calibration.simulated.cpuPercent.toFixed(1)} %`);
+  progress(
+    `redis-sizing: calibration at ${o.calibrationPlayers} players: real node ${calibration.realRoomTicks.toFixed(0)} room ticks/s, ${calibration.realJournalWrites.toFixed(1)} journal writes/s, ${calibration.real.commands.toFixed(0)} commands/s, ${calibration.real.cpuPercent.toFixed(1)} % Redis CPU; simulated ${calibration.simulatedRoomTicks.toFixed(0)}, ${calibration.simulatedJournalWrites.toFixed(1)}, ${calibration.simulated.commands.toFixed(0)}, ${calibration.simulated.cpuPercent.toFixed(1)} %`,
+  );
   const roomsPerNode = Math.ceil(o.playersPerNode / ROOM_SIZE);
-  const shape: RoomShape = { playersPerRoom: ROOM_SIZE, checkpointBytes: calibration.checkpointBytes, tickHz: TICK_HZ };
+  const shape: RoomShape = { playersPerRoom: ROOM_SIZE, checkpointBytes: calibration.checkpointBytes, tickHz: TICK_HZ, journalFlushMs: 1000 / TICK_HZ };
   const points = new Map<number, SizingPoint[]>(o.nodeCounts.map((n) => [n, []]));
   for (let round = 0; round < o.rounds; round++) {
     const order = round % 2 === 0 ? [...o.nodeCounts] : [...o.nodeCounts].reverse();
     for (const n of order) {
       const point = await simulatedCluster(n, roomsPerNode, shape, o.seconds, o.redisCpus);
       points.get(n)!.push(point);
-      progress(`redis-sizing: ${n} nodes, round ${round + 1}: ${point.traffic.commands.toFixed(0)} commands/s, ${point.traffic.cpuPercent.toFixed(1)} % Redis CPU, simulation loop p99 ${point.simLoopP99Ms.toFixed(1)} ms`);
+      progress(`redis-sizing: ${n} nodes, round ${round + 1}: ${point.roomTicksPerSecond.toFixed(0)} room ticks/s, ${point.traffic.commands.toFixed(0)} commands/s, ${point.traffic.cpuPercent.toFixed(1)} % Redis CPU, simulation loop p99 ${point.simLoopP99Ms.toFixed(1)} ms`);
     }
   }
   const scan = await scanCost(roomsPerNode * o.scanNodes, 2, o.seconds, o.rounds, shape, o.redisCpus);

@@ -12,7 +12,7 @@ import { type Redis } from "ioredis";
 import { RoomCap } from "../../server/edge/room-cap.ts";
 import { RefusalLog } from "../../server/edge/refusal-log.ts";
 import { RepeatLog } from "../../server/repeat-log.ts";
-import { createNodeMetrics } from "../../server/metrics.ts";
+import { createNodeMetrics, type NodeMetrics } from "../../server/metrics.ts";
 import { BadRecordLog } from "../../server/cluster/bad-records.ts";
 import { ClusterRoomHost } from "../../server/cluster/cluster-host.ts";
 import { NODE_HEARTBEAT_MS, NODE_TTL_MS, ORPHAN_SCAN_MS, SUSPECT_AFTER_MS } from "../../server/cluster/cluster-mode.ts";
@@ -32,6 +32,8 @@ export interface RoomShape {
   /** A checkpoint's JSON length, as a real room of this size writes it. */
   readonly checkpointBytes: number;
   readonly tickHz: number;
+  /** How often the node writes its journal: one tick on a node that keeps up with its ticks. */
+  readonly journalFlushMs: number;
 }
 
 /** A room that ticks, records the arena's step record (8 bytes of stick a player) and checkpoints a blob of the arena's size. */
@@ -104,6 +106,8 @@ export class SimulatedNode {
   takeovers = 0;
   /** Orphan scans made (each reads the node records once). */
   scans = 0;
+  /** Steps its rooms took, all rooms together: what its journal and checkpoints follow. */
+  roomTicks = 0;
   private readonly redis: Redis;
   private readonly subscriber: Redis;
   private readonly host: ClusterRoomHost;
@@ -112,6 +116,7 @@ export class SimulatedNode {
   private ticker: NodeJS.Timeout | undefined;
   private readonly rooms: SyntheticRoom[] = [];
   private readonly shape: RoomShape;
+  private readonly metrics: NodeMetrics;
 
   constructor(redisUrl: string, nodeId: string, shape: RoomShape) {
     this.nodeId = nodeId;
@@ -125,14 +130,14 @@ export class SimulatedNode {
       return send(...args);
     };
     const redis = withScripts(this.redis);
-    const metrics = createNodeMetrics({ node: nodeId });
+    const metrics = (this.metrics = createNodeMetrics({ node: nodeId }));
     const failures = new RecoveryFailures(log, () => undefined);
     const bad = new BadRecordLog(log, () => undefined);
     const ownership = new Ownership({ redis, bad, nodeId, leaseMs: 5000 });
     this.host = new ClusterRoomHost({
       ownership,
       checkpointMs: 1000,
-      journalFlushMs: 1000 / shape.tickHz,
+      journalFlushMs: shape.journalFlushMs,
       roomCap: new RoomCap(Number.MAX_SAFE_INTEGER, new RefusalLog(new RepeatLog({ log }), { inc: () => undefined }), nodeId),
       metrics,
       log,
@@ -186,7 +191,13 @@ export class SimulatedNode {
     const dt = 1 / this.shape.tickHz;
     this.ticker = setInterval(() => {
       for (const room of this.rooms) this.host.record(room, ...room.step(dt));
+      this.roomTicks += this.rooms.length;
     }, 1000 / this.shape.tickHz);
+  }
+
+  /** Journal writes so far (calls on a plain Redis). */
+  async journalWrites(): Promise<number> {
+    return (await this.metrics.journalWrites.get()).values[0]?.value ?? 0;
   }
 
   async stop(): Promise<void> {
