@@ -12,7 +12,7 @@
  * | --- | --- | --- |
  * | writeCheckpoint, writeCheckpointTrim, readJournal, yield | one room's | run |
  * | appendJournals, readBounded | any rooms' | run when called with one room's keys at a time, as ownership.ts and readBounded do on a Cluster |
- * | claim, renew, release, quarantine | one room's and `locus:rooms` (claim "dead" also reads a node record) | refused (CROSSSLOT): they stay on a plain Redis (docs/deploy.md, "Redis Cluster") |
+ * | claim, renew, release, quarantine | one room's and `locus:rooms` (claim "dead" also reads a node record) | refused (CROSSSLOT): they stay on a plain Redis (docs/architecture.md, "Redis Cluster") |
  * | readNodes | `locus:nodes` and every node record | refused |
  */
 import type { Cluster, Redis } from "ioredis";
