@@ -1,10 +1,13 @@
 /**
  * Real processes for tests, benchmarks and `npm run cluster`: Locus nodes, gateways, the plain
- * Colyseus baseline and redis-servers, each on a free port, killed by signal and stopped by pid,
+ * Colyseus baseline, redis-servers and Redis Clusters, each on a free port, killed by signal and stopped by pid,
  * their output kept for failure messages.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "./ports.ts";
 
@@ -195,4 +198,50 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
     if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${describe()}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+export interface RedisClusterProcess {
+  /** Every master, in the order of their slot ranges. */
+  readonly masters: readonly RedisProcess[];
+  /** Where an ioredis `Cluster` client starts from. */
+  readonly seeds: readonly { host: string; port: number }[];
+  stop(): Promise<void>;
+}
+
+/**
+ * A private Redis Cluster of `masters` redis-servers (no replicas), each with its cluster bus on a
+ * free port of its own, slots spread by `redis-cli --cluster create`; ready once every master
+ * says the cluster is ok. It keeps nothing on disk but its nodes files, in a directory of its own.
+ */
+export async function startRedisCluster(masters = 3, options: Pick<StartOptions, "cpus"> = {}): Promise<RedisClusterProcess> {
+  const dir = mkdtempSync(join(tmpdir(), "locus-redis-cluster-"));
+  const started: RedisProcess[] = [];
+  const stop = async () => {
+    await Promise.all(started.map((m) => m.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < masters; i++) {
+      const port = await freePort();
+      const bus = await freePort();
+      const args = ["--port", String(port), "--cluster-port", String(bus), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+      args.push("--cluster-enabled", "yes", "--cluster-config-file", join(dir, `nodes-${port}.conf`), "--cluster-node-timeout", "2000", "--dir", dir);
+      const proc = spawnProcess(...pinned(options, "redis-server", args), {}, port);
+      started.push({ ...proc, url: `redis://127.0.0.1:${port}`, redisUrl: `redis://127.0.0.1:${port}` });
+      await waitFor(() => answersPing(port), 10_000, () => `redis-server did not start:\n${proc.output()}`);
+    }
+    const seeds = started.map((m) => ({ host: "127.0.0.1", port: m.port }));
+    const create = spawnSync("redis-cli", ["--cluster", "create", ...seeds.map((s) => `${s.host}:${s.port}`), "--cluster-replicas", "0", "--cluster-yes"], { encoding: "utf8", timeout: 20_000 });
+    if (create.status !== 0) throw new Error(`redis-cli --cluster create failed:\n${create.stdout}${create.stderr}`);
+    await waitFor(() => started.every((m) => clusterStateOk(m.port)), 20_000, () => "every master to report cluster_state:ok");
+    return { masters: started, seeds, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function clusterStateOk(port: number): boolean {
+  const info = spawnSync("redis-cli", ["-p", String(port), "cluster", "info"], { encoding: "utf8", timeout: 5000 });
+  return info.stdout.includes("cluster_state:ok");
 }

@@ -10,7 +10,8 @@ const run = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], 
 
 describe("bench CLI arguments", () => {
   const cases: [string, string[], string][] = [
-    ["an unknown section", ["--only", "capacity,speed"], '--only takes capacity, checkpoints, gateway, failover, silent, drain, sdk-hitch, reversi-survival, chaos, feel; got "speed"'],
+    ["an unknown section", ["--only", "capacity,speed"], '--only takes capacity, checkpoints, gateway, failover, silent, drain, sdk-hitch, reversi-survival, chaos, feel, redis-sizing; got "speed"'],
+    ["a node count out of range", ["--sizing-nodes", "1,0"], '--sizing-nodes takes distinct whole numbers from 1 to 64, comma-separated; got "1,0"'],
     ["a feel run too short to play", ["--feel-seconds", "2"], "--feel-seconds must be a whole number from 6 to 600"],
     ["a zero-second window", ["--seconds", "0"], "--seconds must be a whole number from 1 to 120"],
     ["too few kills", ["--kills", "0"], "--kills must be a whole number from 1 to 200"],
@@ -33,7 +34,7 @@ describe("a short real bench run", () => {
     const out = join(dir, "BENCHMARKS.md");
     const child = spawn(
       process.execPath,
-      [MAIN, "--seconds", "1", "--max-players", "20", "--players", "10", "--rounds", "1", "--kills", "1", "--failover-bots", "4", "--stops", "1", "--stalls", "1", "--drain-rooms", "2", "--sdk-drains", "1", "--reversi-kills", "1", "--reversi-drains", "1", "--chaos-seconds", "6", "--feel-seconds", "6", "--feel-rounds", "1", "--out", out],
+      [MAIN, "--seconds", "1", "--max-players", "20", "--players", "10", "--rounds", "1", "--kills", "1", "--failover-bots", "4", "--stops", "1", "--stalls", "1", "--drain-rooms", "2", "--sdk-drains", "1", "--reversi-kills", "1", "--reversi-drains", "1", "--chaos-seconds", "6", "--feel-seconds", "6", "--feel-rounds", "1", "--sizing-nodes", "1,2", "--sizing-players", "20", "--out", out],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     let stderr = "";
@@ -41,7 +42,7 @@ describe("a short real bench run", () => {
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
     expect(code, stderr).toBe(0);
     const md = readFileSync(out, "utf8");
-    const titles = ["## Players per core", "## Checkpoint overhead", "## Gateway cost", "## Crash recovery (SIGKILL)", "## Silent node (SIGSTOP)", "## Operator drain", "## Drain hitch of a stock @colyseus/sdk client", "## Reversi through crashes and drains", "## A bad day, second by second", "## Feel under real networks"];
+    const titles = ["## Players per core", "## Checkpoint overhead", "## Gateway cost", "## Crash recovery (SIGKILL)", "## Silent node (SIGSTOP)", "## Operator drain", "## Drain hitch of a stock @colyseus/sdk client", "## Reversi through crashes and drains", "## A bad day, second by second", "## Feel under real networks", "## Sizing Redis"];
     for (const title of titles) expect(md).toContain(title);
     // Each section says how to redo it, and the three servers of the capacity ramp all took load.
     expect(md.match(/Command: `npm run bench -- --only /g)?.length).toBe(10);
@@ -53,6 +54,9 @@ describe("a short real bench run", () => {
     expect(md).toMatch(/\| SIGKILL \| 1 \| \*\*0\*\* \|/);
     expect(md).toMatch(/\| event at [\d.]+ s \| killed n\d/);
     expect(md).toMatch(/\| event at [\d.]+ s \| drained n\d/);
+    // Two simulated nodes were measured on one Redis, beside the journal on a plain Redis and a Cluster.
+    expect(md).toMatch(/\| 2 \| 40 \| \d+ \| [\d.]+ \| \d+ \|/);
+    expect(md).toMatch(/\| 3-master Cluster \| 2 \| \d+ \|/);
     expect(readFileSync(join(dir, "bench-plots", "chaos-timeline.html"), "utf8")).toContain("Chart.js");
     for (const plot of ["capacity-tick-p99.svg", "capacity-cpu.svg", "failover-recovery.svg", "drain-hitch.svg", "chaos-latency.svg", "chaos-updates.svg", "feel-ack.svg", "feel-remote-speed.svg"]) {
       expect(md).toContain(`(bench-plots/${plot})`);

@@ -8,6 +8,7 @@ import { Redis } from "ioredis";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { type ArenaSession, joinArena } from "../client/lib/node.ts";
 import { startNodeProcess, waitFor } from "../loadtest/processes.ts";
+import { keys } from "../server/cluster/redis-keys.ts";
 import { ADMIN_TOKEN, admin, startCluster, type TestCluster } from "./helpers/cluster.ts";
 
 const sessions: ArenaSession[] = [];
@@ -93,7 +94,7 @@ describe("drain", () => {
     const redis = new Redis(c.redis.redisUrl);
     try {
       expect(new Set(await redis.smembers("locus:rooms"))).toEqual(rooms);
-      for (const roomId of rooms) expect((await redis.get(`locus:room:${roomId}:owner`))?.split(" ")[0]).not.toBe("n1");
+      for (const roomId of rooms) expect((await redis.get(keys.owner(roomId)))?.split(" ")[0]).not.toBe("n1");
     } finally {
       redis.disconnect();
     }

@@ -149,7 +149,7 @@ describe("stall: SIGSTOP a node until its room is taken over, then SIGCONT (a lo
     expect(zombie.output()).not.toMatch(/"event":"checkpoint_fenced"/);
     const metrics = await (await fetch(`${zombie.adminUrl}/metrics`)).text();
     expect(Number(/^locus_journal_refused_total\{[^}]*\} (\S+)$/m.exec(metrics)?.[1])).toBe(0);
-    expect((await redis.get(`locus:room:${roomId}:owner`))?.split(" ")[0]).toBe(successor);
+    expect((await redis.get(keys.owner(roomId)))?.split(" ")[0]).toBe(successor);
 
     // The player keeps playing on the successor and was never shown the stale copy again.
     const tick = dee.state.tick;

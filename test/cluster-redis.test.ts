@@ -6,8 +6,9 @@ import { Client } from "@colyseus/sdk";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ArenaSession, joinArena } from "../client/lib/node.ts";
-import { startRedis, waitFor } from "../loadtest/processes.ts";
-import { startCluster, type TestCluster } from "./helpers/cluster.ts";
+import { startNodeProcess, startRedis, waitFor } from "../loadtest/processes.ts";
+import { keys, olderOwnerKey } from "../server/cluster/redis-keys.ts";
+import { ADMIN_TOKEN, startCluster, type TestCluster } from "./helpers/cluster.ts";
 
 const sessions: ArenaSession[] = [];
 
@@ -56,10 +57,10 @@ describe("Redis restarts mid-game", () => {
     const restarted = await startRedis({ port: cluster.redis.port });
     try {
       await redis.connect();
-      await waitFor(async () => (await redis.get(`locus:room:${roomId}:checkpoint`)) !== null, 10_000, () => `checkpoints resumed\n${owner.output()}`);
-      const checkpoint = JSON.parse((await redis.get(`locus:room:${roomId}:checkpoint`))!) as { tick: number };
+      await waitFor(async () => (await redis.get(keys.checkpoint(roomId))) !== null, 10_000, () => `checkpoints resumed\n${owner.output()}`);
+      const checkpoint = JSON.parse((await redis.get(keys.checkpoint(roomId)))!) as { tick: number };
       expect(checkpoint.tick).toBeGreaterThan(tickAtOutage);
-      expect((await redis.get(`locus:room:${roomId}:owner`))?.split(" ")[0]).toBe(eve.state.nodeId);
+      expect((await redis.get(keys.owner(roomId)))?.split(" ")[0]).toBe(eve.state.nodeId);
       expect(dropped).toBe(0);
       // The checkpoints and heartbeats that did not reach Redis meanwhile: each kind logged once with its event, every one counted.
       const metrics = await (await fetch(`${owner.adminUrl}/metrics`)).text();
@@ -133,15 +134,43 @@ describe("room ids and checkpoints", () => {
   for (const [what, data] of badCheckpoints) {
     it(`refuses a ${what} checkpoint with a clear log line and keeps running`, async () => {
       const roomId = JSON.parse(data.endsWith("}") ? data : '{"roomId":"bad-truncated"}').roomId as string;
-      await redis.multi().set(`locus:room:${roomId}:checkpoint`, data).set(`locus:room:${roomId}:epoch`, "1").sadd("locus:rooms", roomId).exec();
+      await redis.multi().set(keys.checkpoint(roomId), data).set(keys.epoch(roomId), "1").sadd("locus:rooms", roomId).exec();
       const logs = () => [...cluster.nodes.values()].map((n) => n.output()).join("\n");
       await waitFor(() => logs().includes(`checkpoint of room ${roomId} cannot be restored`), 5000, () => `a refusal for ${roomId}`);
       await waitFor(async () => (await redis.sismember("locus:rooms", roomId)) === 0, 5000, () => "the broken room given up");
-      expect(await redis.get(`locus:quarantine:${roomId}`)).toBe(data);
+      expect(await redis.get(keys.quarantine(roomId))).toBe(data);
       for (const node of cluster.nodes.values()) {
         expect(node.child.exitCode).toBeNull();
         expect((await fetch(`${node.url}/healthz`)).status).toBe(200);
       }
     });
   }
+});
+
+describe("a Redis that nodes of a release before the hash-tagged keys still use", () => {
+  it("is refused at start, naming why, so a rolling update stalls instead of two releases taking each other's rooms", async () => {
+    const server = await startRedis();
+    const redis = new Redis(server.redisUrl);
+    try {
+      await redis.multi().sadd(keys.rooms, "oldroom").set(olderOwnerKey("oldroom"), "old-node 3", "PX", 60_000).exec();
+      const failed = await startNodeProcess({ REDIS_URL: server.redisUrl, NODE_ID: "new-node", ADMIN_TOKEN }).then(
+        async (node) => {
+          await node.stop();
+          return "started";
+        },
+        (err: Error) => err.message,
+      );
+      expect(failed).toContain("live room(s) of nodes of an older Locus release (e.g. oldroom)");
+      // Nothing of the older node's was touched.
+      expect(await redis.get(olderOwnerKey("oldroom"))).toBe("old-node 3");
+      expect(await redis.exists(keys.owner("oldroom"))).toBe(0);
+      // Once the older nodes are gone (their leases lapsed), a node starts.
+      await redis.del(olderOwnerKey("oldroom"));
+      const node = await startNodeProcess({ REDIS_URL: server.redisUrl, NODE_ID: "new-node", ADMIN_TOKEN });
+      await node.stop();
+    } finally {
+      redis.disconnect();
+      await server.stop();
+    }
+  });
 });

@@ -6,6 +6,7 @@ import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ArenaSession, joinArena } from "../client/lib/node.ts";
 import { type RunningProcess, startGatewayProcess, waitFor } from "../loadtest/processes.ts";
+import { keys } from "../server/cluster/redis-keys.ts";
 import { startCluster, type TestCluster } from "./helpers/cluster.ts";
 
 const sessions: ArenaSession[] = [];
@@ -56,11 +57,11 @@ describe("rooms across a cluster", () => {
   it("deletes a finished room's lease and checkpoint, and lets its epoch lapse", async () => {
     const solo = await join(cluster.gateway.url, "Solo");
     const roomId = solo.room.roomId;
-    await waitFor(async () => (await redis.exists(`locus:room:${roomId}:checkpoint`)) === 1, 5000, () => "a checkpoint written");
+    await waitFor(async () => (await redis.exists(keys.checkpoint(roomId))) === 1, 5000, () => "a checkpoint written");
     await solo.leave();
-    await waitFor(async () => (await redis.exists(`locus:room:${roomId}:owner`, `locus:room:${roomId}:checkpoint`)) === 0, 5000, () => "keys gone");
+    await waitFor(async () => (await redis.exists(keys.owner(roomId), keys.checkpoint(roomId))) === 0, 5000, () => "keys gone");
     expect(await redis.sismember("locus:rooms", roomId)).toBe(0);
-    const epochTtl = await redis.pttl(`locus:room:${roomId}:epoch`);
+    const epochTtl = await redis.pttl(keys.epoch(roomId));
     expect(epochTtl).toBeGreaterThan(0);
     expect(epochTtl).toBeLessThanOrEqual(60_000);
   });

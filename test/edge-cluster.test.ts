@@ -10,6 +10,7 @@ import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { LeanBot } from "../loadtest/lean-bot.ts";
 import { type RunningProcess, startGatewayProcess, waitFor } from "../loadtest/processes.ts";
+import { keys } from "../server/cluster/redis-keys.ts";
 import { type Answer, keepAlive, matchmake, openIdleSockets, serverClosed, upgrade } from "./helpers/attacker.ts";
 import { startCluster, type TestCluster } from "./helpers/cluster.ts";
 import { attackSuite } from "./helpers/attack-suite.ts";
@@ -25,7 +26,7 @@ async function cluster(count: number, env: Record<string, string> = {}): Promise
 }
 
 async function ownerOf(redis: Redis, roomId: string): Promise<string | undefined> {
-  return (await redis.get(`locus:room:${roomId}:owner`))?.split(" ")[0];
+  return (await redis.get(keys.owner(roomId)))?.split(" ")[0];
 }
 
 /** Counts the Redis commands the gateways send (clients named locus-gateway) while it runs. */
@@ -157,7 +158,7 @@ describe("the gateway's holds", () => {
     // The twenty held were let through together when another node took the room over.
     expect(relayed).toHaveLength(20);
     // An owner lookup is whatever command reads the room's owner key (a bounded read, in a script).
-    const ownerLookups = heldCommands.filter((args) => args.includes(`locus:room:${strandedId}:owner`)).length;
+    const ownerLookups = heldCommands.filter((args) => args.includes(keys.owner(strandedId))).length;
     expect(ownerLookups).toBeGreaterThan(0);
     // One lookup when the hold began, one per half-second poll, one for the ownership change:
     // not one per held socket (the old gateway polled every 100 ms for each: ~20 × 10 a second).

@@ -61,6 +61,11 @@ const RULES: readonly Rule[] = [
     from: "server/node.ts",
     never: ["server/loop-stall.ts"],
   },
+  {
+    why: "a simulated node's Redis traffic is the cluster modules' alone, over synthetic rooms: no game runs in it",
+    from: "loadtest/bench/simulated-node.ts",
+    never: ["server/rooms/**", "server/game/**", "server/games/**"],
+  },
 ];
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));

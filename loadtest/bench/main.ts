@@ -25,6 +25,8 @@ import { measureReversiSurvival } from "./reversi-survival.ts";
 import { reversiSurvivalSection } from "./reversi-survival-section.ts";
 import { feelSection } from "./feel-section.ts";
 import { measureGatewayCost } from "./gateway-cost.ts";
+import { measureRedisSizing } from "./redis-sizing.ts";
+import { redisSizingSection } from "./redis-sizing-section.ts";
 import { describeMachine, machineLine, pinSelf } from "./machine.ts";
 import { baselineProbe, locusProbe } from "./server-probe.ts";
 import { capacitySection, chaosTimelineSection, checkpointSection, drainSection, failoverSection, gatewaySection, type Plot, type SectionContext } from "./sections.ts";
@@ -36,15 +38,15 @@ console.warn = () => undefined;
 // Every node and gateway the bench starts inherits it: the bots are hundreds of players on one address.
 process.env.LIMIT_EXEMPT_IPS ??= LOAD_GENERATOR_ADDRESSES;
 
-const SECTIONS = ["capacity", "checkpoints", "gateway", "failover", "silent", "drain", "sdk-hitch", "reversi-survival", "chaos", "feel"] as const;
+const SECTIONS = ["capacity", "checkpoints", "gateway", "failover", "silent", "drain", "sdk-hitch", "reversi-survival", "chaos", "feel", "redis-sizing"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const spec = {
   only: { type: "string", help: `comma-separated sections to run (default all): ${SECTIONS.join(",")}` },
   seconds: { type: "string", help: "seconds each load step is measured (1 to 120, default 8)" },
   "max-players": { type: "string", help: "capacity: the largest step to try (20 to 5000, default 1500)" },
-  players: { type: "string", help: "checkpoints, gateway and chaos: the fixed load, in players (10 to 2000, default 200)" },
-  rounds: { type: "string", help: "checkpoints and gateway: rounds of the alternated settings (1 to 10, default 3)" },
+  players: { type: "string", help: "checkpoints, gateway, chaos and the redis-sizing calibration: the fixed load, in players (10 to 2000, default 200)" },
+  rounds: { type: "string", help: "checkpoints, gateway and redis-sizing: rounds of the alternated settings (1 to 10, default 3)" },
   kills: { type: "string", help: "failover: nodes to SIGKILL one after another (1 to 200, default 20)" },
   "failover-bots": { type: "string", help: "failover and silent: full bots playing throughout (1 to 200, default 24)" },
   stops: { type: "string", help: "silent: nodes to freeze with SIGSTOP one after another (1 to 200, default 20)" },
@@ -58,6 +60,9 @@ const spec = {
   "chaos-seconds": { type: "string", help: "chaos: seconds of play after the ramp, a kill at a third and a drain at two thirds (6 to 600, default 45)" },
   "feel-seconds": { type: "string", help: "feel: seconds each scripted pair plays per network condition (6 to 600, default 20)" },
   "feel-rounds": { type: "string", help: "feel: runs of each condition, each with its own seed (1 to 10, default 2)" },
+  "sizing-nodes": { type: "string", help: "redis-sizing: comma-separated counts of simulated nodes on one Redis (each 1 to 64, default 1,2,3: one process must keep up with them all)" },
+  "sizing-players": { type: "string", help: "redis-sizing: players on each simulated node (10 to 5000, default 950, what one core holds)" },
+  "sizing-scan-nodes": { type: "string", help: "redis-sizing: the orphan scan's cost is measured over this many nodes' rooms (2 to 200, default 16)" },
   out: { type: "string", help: "the Markdown file to write (default BENCHMARKS.md); plots go to bench-plots/ beside it" },
 } as const;
 const program = "npm run bench --";
@@ -81,6 +86,13 @@ const reversiDrains = flags.int("reversi-drains", 5, 0, 100);
 const chaosSeconds = flags.int("chaos-seconds", 45, 6, 600);
 const feelSeconds = flags.int("feel-seconds", 20, 6, 600);
 const feelRounds = flags.int("feel-rounds", 2, 1, 10);
+const sizingNodesText = typeof flags.values["sizing-nodes"] === "string" ? flags.values["sizing-nodes"] : "1,2,3";
+const sizingNodes = sizingNodesText.split(",").map((n) => Number(n.trim()));
+if (sizingNodes.some((n) => !Number.isInteger(n) || n < 1 || n > 64) || new Set(sizingNodes).size !== sizingNodes.length) {
+  flags.fail(`--sizing-nodes takes distinct whole numbers from 1 to 64, comma-separated; got ${JSON.stringify(sizingNodesText)}`);
+}
+const sizingPlayers = flags.int("sizing-players", 950, 10, 5000);
+const sizingScanNodes = flags.int("sizing-scan-nodes", 16, 2, 200);
 const out = typeof flags.values.out === "string" ? flags.values.out : "BENCHMARKS.md";
 const plotDir = join(dirname(out), "bench-plots");
 try {
@@ -221,6 +233,16 @@ await attempt("feel", async () => {
   const section = feelSection(runs, { seconds: feelSeconds, rounds: feelRounds }, ctx, command(`--only feel --feel-seconds ${feelSeconds} --feel-rounds ${feelRounds}`));
   parts.set("feel", section.markdown);
   plots.push(...section.plots);
+});
+await attempt("redis-sizing", async () => {
+  const result = await measureRedisSizing(
+    { calibrationPlayers: players, playersPerNode: sizingPlayers, nodeCounts: sizingNodes, scanNodes: sizingScanNodes, seconds, rounds, redisCpus: machine.serverCpus },
+    progress,
+  );
+  parts.set(
+    "redis-sizing",
+    redisSizingSection(result, ctx, command(`--only redis-sizing --players ${players} --sizing-players ${sizingPlayers} --sizing-nodes ${sizingNodes.join(",")} --sizing-scan-nodes ${sizingScanNodes} --seconds ${seconds} --rounds ${rounds}`)).markdown,
+  );
 });
 for (const plot of plots) writeFileSync(join(plotDir, plot.file), svgLineChart(plot.chart));
 const preamble = [

@@ -122,9 +122,18 @@ export function startClusterMode(options: ClusterModeOptions) {
     leaveAll: async () => {
       await Promise.all(host.liveRoomIds().map((id) => host.abandon(id).catch(() => undefined)));
     },
-    /** Resolves once Redis answers; a node that cannot reach it at start does not start. */
+    /**
+     * Resolves once Redis answers; a node that cannot reach it at start does not start, nor one
+     * that finds nodes of a release before the hash-tagged room keys on it.
+     */
     ready: async () => {
       await Promise.all([redis, ...(claimsRedis ? [claimsRedis] : [])].map((connection) => readyOrTimeout(connection, endpoint)));
+      const older = await ownership.olderLayoutRooms();
+      if (older.length > 0) {
+        throw new Error(
+          `Redis holds ${older.length} live room(s) of nodes of an older Locus release (e.g. ${older[0]}), whose room keys have no hash tag; this release cannot share rooms with them: upgrade onto a fresh Redis (docs/deploy.md, "Upgrading to hash-tagged keys")`,
+        );
+      }
     },
     serverOptions: {
       // Given connections, not a URL: through Sentinel they follow a failover as Locus's own do.

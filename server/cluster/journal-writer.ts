@@ -2,7 +2,8 @@
  * Sends the input journals of every room on this node to Redis: rooms hand over their records as
  * they make them (never waiting), and once per tick the node sends every room's records since its
  * last write as one batch per room, all in one Redis call (ownership.appendJournals), fenced by
- * each room's epoch. Redis load is thus one call per tick per node, whatever the number of rooms.
+ * each room's epoch. Redis load is thus one call per tick per node, whatever the number of rooms;
+ * on a Redis Cluster, where a call touches one room's slot, it is one call per room per tick.
  *
  * Calls are not awaited one after another: each goes out on its tick, and the connection keeps
  * them in order, so a room's batches are stored in the order they were made.

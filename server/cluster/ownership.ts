@@ -9,7 +9,7 @@
  */
 import type { BadRecordSink } from "./bad-records.ts";
 import { MAX_NODE_RECORD_BYTES } from "./node-registry.ts";
-import { channels, JOURNAL_TTL_MS, keys, type OwnershipChange, QUARANTINE_TTL_MS } from "./redis-keys.ts";
+import { channels, JOURNAL_TTL_MS, keys, olderOwnerKey, type OwnershipChange, QUARANTINE_TTL_MS } from "./redis-keys.ts";
 import { type Bounded, type ClaimMode, readBounded, RENEWED_OVER_BAD_VALUE, type ScriptedRedis } from "./redis-scripts.ts";
 
 export interface Owner {
@@ -85,6 +85,13 @@ export class OwnershipView {
       const [err, ttl] = results[i] ?? [new Error("no reply"), -2];
       return err || typeof ttl !== "number" ? -2 : ttl;
     });
+  }
+
+  /** Live rooms whose lease is held under the key names of a release before the hash tags: older nodes run on this Redis. */
+  async olderLayoutRooms(): Promise<string[]> {
+    const roomIds = await this.liveRoomIds();
+    const held = await Promise.all(roomIds.map((id) => this.redis.exists(olderOwnerKey(id))));
+    return roomIds.filter((_, i) => held[i] === 1);
   }
 
   /** The rooms' last checkpoints, each read only when it is at most `maxBytes` long. */
@@ -188,10 +195,17 @@ export class Ownership extends OwnershipView {
   }
 
   /**
-   * Appends one journal batch for each room in one call, each under its lease; resolves with
-   * whether each was taken (false: the room is no longer this node's). Rejects when Redis was not reached.
+   * Appends one journal batch for each room, each under its lease: in one call on a plain Redis; on
+   * a Cluster, where one call may touch one room's slot only, one call a room, sent together.
+   * Resolves with whether each was taken (false: the room is no longer this node's). Rejects when
+   * Redis was not reached.
    */
   async appendJournals(batches: readonly JournalAppend[], maxBatches: number): Promise<boolean[]> {
+    if (!this.redis.isCluster) return this.appendJournalsCall(batches, maxBatches);
+    return (await Promise.all(batches.map((batch) => this.appendJournalsCall([batch], maxBatches)))).flat();
+  }
+
+  private async appendJournalsCall(batches: readonly JournalAppend[], maxBatches: number): Promise<boolean[]> {
     const keyList: string[] = [];
     const args: (string | number)[] = [this.nodeId, maxBatches, JOURNAL_TTL_MS];
     for (const { lease, journalId, batch } of batches) {

@@ -2,16 +2,23 @@
  * Every Redis key and channel Locus uses, in one place. Colyseus's RedisPresence and RedisDriver
  * keep their own keys beside these (`roomcaches`, `roomcount`, `ch:*`, `swept:*`, `p:*`, `$*`).
  *
+ * A room's keys carry its id as a Redis Cluster hash tag (`{roomId}`, braces included in the
+ * name), so all of them sit in one slot and a script may touch them together on a Cluster.
+ * `locus:rooms`, `locus:nodes` and the node records are global: a script that touches one of them
+ * with a room's keys runs on a plain Redis only (redis-scripts.ts says which do). Room ids are
+ * `[A-Za-z0-9_-]` (the transport routes no other), so the tag is always the whole id. Below, the
+ * braces of a room key are literal and `<...>` stands for an id.
+ *
  * | key | type | holds | lifetime |
  * | --- | --- | --- | --- |
- * | `locus:node:{nodeId}` | string (JSON NodeRecord) | a node's address, state and load | PX = node TTL, refreshed by its heartbeat |
+ * | `locus:node:<nodeId>` | string (JSON NodeRecord) | a node's address, state and load | PX = node TTL, refreshed by its heartbeat |
  * | `locus:nodes` | set | ids of nodes that have registered | members dropped when their record is gone |
  * | `locus:rooms` | set | ids of rooms that live somewhere in the cluster | member removed when a room is disposed |
- * | `locus:room:{roomId}:owner` | string `"{nodeId} {epoch}"` | the room's owner lease | PX = room lease, renewed by the owner |
- * | `locus:room:{roomId}:epoch` | string (integer) | the fencing epoch, +1 on every claim and hand-off | while the room lives, and a minute after |
- * | `locus:room:{roomId}:checkpoint` | string (JSON Checkpoint) | the room's last checkpoint | while the room lives |
- * | `locus:room:{roomId}:journal:{journalId}` | list (JSON batches, journal.ts) | what the room's step consumed since its last checkpoint, one batch per room per node write | trimmed by each checkpoint; PX = JOURNAL_TTL_MS after the last append |
- * | `locus:quarantine:{roomId}` | whatever the checkpoint key held | a checkpoint no node could rebuild the room from, kept for inspection | PX = QUARANTINE_TTL_MS (a day) |
+ * | `locus:room:{<roomId>}:owner` | string `"{nodeId} {epoch}"` | the room's owner lease | PX = room lease, renewed by the owner |
+ * | `locus:room:{<roomId>}:epoch` | string (integer) | the fencing epoch, +1 on every claim and hand-off | while the room lives, and a minute after |
+ * | `locus:room:{<roomId>}:checkpoint` | string (JSON Checkpoint) | the room's last checkpoint | while the room lives |
+ * | `locus:room:{<roomId>}:journal:<journalId>` | list (JSON batches, journal.ts) | what the room's step consumed since its last checkpoint, one batch per room per node write | trimmed by each checkpoint; PX = JOURNAL_TTL_MS after the last append |
+ * | `locus:quarantine:{<roomId>}` | whatever the checkpoint key held | a checkpoint no node could rebuild the room from, kept for inspection | PX = QUARANTINE_TTL_MS (a day) |
  *
  * | channel | message |
  * | --- | --- |
@@ -26,12 +33,19 @@ export const keys = {
   node: (nodeId: string) => `${PREFIX}node:${nodeId}`,
   nodes: `${PREFIX}nodes`,
   rooms: `${PREFIX}rooms`,
-  owner: (roomId: string) => `${PREFIX}room:${roomId}:owner`,
-  epoch: (roomId: string) => `${PREFIX}room:${roomId}:epoch`,
-  checkpoint: (roomId: string) => `${PREFIX}room:${roomId}:checkpoint`,
-  journal: (roomId: string, journalId: string) => `${PREFIX}room:${roomId}:journal:${journalId}`,
-  quarantine: (roomId: string) => `${PREFIX}quarantine:${roomId}`,
+  owner: (roomId: string) => `${PREFIX}room:{${roomId}}:owner`,
+  epoch: (roomId: string) => `${PREFIX}room:{${roomId}}:epoch`,
+  checkpoint: (roomId: string) => `${PREFIX}room:{${roomId}}:checkpoint`,
+  journal: (roomId: string, journalId: string) => `${PREFIX}room:{${roomId}}:journal:${journalId}`,
+  quarantine: (roomId: string) => `${PREFIX}quarantine:{${roomId}}`,
 } as const;
+
+/**
+ * A room's owner lease as releases before the hash tags named it. Only ever read, when a node
+ * starts: a live one means nodes of such a release run on this Redis, and the two cannot share
+ * rooms (each would take the other's for orphans), so the node refuses to start (docs/deploy.md).
+ */
+export const olderOwnerKey = (roomId: string) => `${PREFIX}room:${roomId}:owner`;
 
 /** How long a quarantined checkpoint is kept for an operator to look at. */
 export const QUARANTINE_TTL_MS = 24 * 60 * 60 * 1000;

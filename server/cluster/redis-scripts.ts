@@ -4,8 +4,18 @@
  *
  * An owner value is `"{nodeId} {epoch}"`. The epoch only grows (INCR on every claim), so a node
  * that lost its room can be told apart from the new owner even when both say the same node id.
+ *
+ * On a Redis Cluster a script may touch the keys of one slot only, and each room's keys are a slot
+ * of their own (redis-keys.ts). By what they touch:
+ *
+ * | scripts | keys | on a Cluster |
+ * | --- | --- | --- |
+ * | writeCheckpoint, writeCheckpointTrim, readJournal, yield | one room's | run |
+ * | appendJournals, readBounded | any rooms' | run when called with one room's keys at a time, as ownership.ts and readBounded do on a Cluster |
+ * | claim, renew, release, quarantine | one room's and `locus:rooms` (claim "dead" also reads a node record) | refused (CROSSSLOT): they stay on a plain Redis (docs/architecture.md, "Redis Cluster") |
+ * | readNodes | `locus:nodes` and every node record | refused |
  */
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 
 /**
  * Prepended to every script that reads an owner lease. Redis content is untrusted: an owner value
@@ -312,10 +322,13 @@ function decodeBounded(raw: RawBounded): Bounded {
   }
 }
 
-/** Reads string keys, each only when it is at most `maxBytes` long. */
+/** Reads string keys, each only when it is at most `maxBytes` long: in one call, or on a Cluster one call a key. */
 export async function readBounded(redis: ScriptedRedis, keys: readonly string[], maxBytes: number): Promise<Bounded[]> {
   if (keys.length === 0) return [];
-  return (await redis.locusReadBounded(keys.length, ...keys, maxBytes)).map(decodeBounded);
+  const raw = redis.isCluster
+    ? (await Promise.all(keys.map((key) => redis.locusReadBounded(1, key, maxBytes)))).flat()
+    : await redis.locusReadBounded(keys.length, ...keys, maxBytes);
+  return raw.map(decodeBounded);
 }
 
 /** Every member of the node set with its record read bounded; an id longer than `maxIdBytes` comes back cut, as `bad_id`. */
@@ -330,10 +343,11 @@ export async function readNodeRecords(
   return rows.map(([id, ...answer]) => ({ id, record: answer[0] === "id" ? { status: "bad_id", bytes: answer[1] } : decodeBounded(answer as RawBounded) }));
 }
 
-export type ScriptedRedis = Redis & LocusScripts;
+/** A plain Redis, or a Redis Cluster for the scripts that run on one (the table above). */
+export type ScriptedRedis = (Redis | Cluster) & LocusScripts;
 
 /** Registers the scripts on a connection (EVALSHA, loaded on first use). */
-export function withScripts(redis: Redis): ScriptedRedis {
+export function withScripts<R extends Redis | Cluster>(redis: R): R & LocusScripts {
   redis.defineCommand("locusClaim", { numberOfKeys: 3, lua: CLAIM });
   redis.defineCommand("locusRenew", { numberOfKeys: 3, lua: RENEW });
   redis.defineCommand("locusWriteCheckpoint", { numberOfKeys: 2, lua: WRITE_CHECKPOINT });
@@ -345,5 +359,5 @@ export function withScripts(redis: Redis): ScriptedRedis {
   redis.defineCommand("locusQuarantine", { numberOfKeys: 5, lua: QUARANTINE });
   redis.defineCommand("locusReadBounded", { lua: READ_BOUNDED });
   redis.defineCommand("locusReadNodes", { numberOfKeys: 1, lua: READ_NODES });
-  return redis as ScriptedRedis;
+  return redis as R & LocusScripts;
 }
