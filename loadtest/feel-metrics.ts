@@ -43,7 +43,7 @@ export interface FeelMetrics {
   /** Runs of frames drawn at under FREEZE_RATIO, or over JUMP_RATIO, of the true speed. */
   readonly freezes: number;
   readonly jumps: number;
-  /** Steady frames drawn exactly where the last one was although the watcher held a newer patch and the server's stream was even. */
+  /** Steady frames drawn exactly where the last one was although the watcher held a newer patch and the server's patches around it came one per tick, each with the mover a step further. */
   readonly stillWithData: number;
   /** Steady frames whose drawn instant was past every patch the watcher had. */
   readonly underrunFrames: number;
@@ -122,7 +122,7 @@ export function feelMetrics(r: FeelRecord): FeelMetrics {
     inFreeze = ratio < FREEZE_RATIO;
     inJump = ratio > JUMP_RATIO;
     if (f.newestAt[i]! < to) underrunFrames++;
-    else if (moved < STILL_PX && evenStream(r, from - tickMs, to + tickMs, tickMs)) stillWithData++;
+    else if (moved < STILL_PX && movingStream(r, from - tickMs, to + tickMs, tickMs)) stillWithData++;
   }
   const mean = ratios.reduce((a, b) => a + b, 0) / Math.max(1, ratios.length);
   const sd = Math.sqrt(ratios.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, ratios.length));
@@ -191,12 +191,17 @@ function steadyBetween(r: FeelRecord, from: number, to: number): boolean {
   return true;
 }
 
-/** True when the server's patches over [from, to] came one per tick: none stamped twice, none missing. */
-function evenStream(r: FeelRecord, from: number, to: number, tickMs: number): boolean {
-  const p = r.patches.at;
-  for (let i = Math.max(1, firstPatchFrom(r, from)); i < p.length && p[i - 1]! <= to; i++) {
-    const gap = p[i]! - p[i - 1]!;
+/**
+ * True when the server's patches over [from, to] came one per tick (none stamped twice, none
+ * missing) and each had the mover further on: the server ran its steps, rather than waiting out a
+ * tick for a late input.
+ */
+function movingStream(r: FeelRecord, from: number, to: number, tickMs: number): boolean {
+  const { at, x, y } = r.patches;
+  for (let i = Math.max(1, firstPatchFrom(r, from)); i < at.length && at[i - 1]! <= to; i++) {
+    const gap = at[i]! - at[i - 1]!;
     if (gap < tickMs / 2 || gap > tickMs * 1.5) return false;
+    if (x[i] === x[i - 1] && y[i] === y[i - 1]) return false;
   }
   return true;
 }

@@ -48,6 +48,8 @@ export interface FrameLog {
   /** The server instant the watcher drew other players at, and the stamp of its newest patch. */
   drawnAt: number[];
   newestAt: number[];
+  /** The watcher's extra interpolation delay (DrawClock) at each frame. */
+  extraMs: number[];
 }
 
 interface Lane {
@@ -104,7 +106,7 @@ function segmentDistance(ax: number, ay: number, bx: number, by: number, px: num
 }
 
 async function play(mover: ArenaSession, watcher: ArenaSession, lane: Lane, seconds: number): Promise<FeelRecord> {
-  const frames: FrameLog = { t: [], ownX: [], ownY: [], ownAuthX: [], ownAuthY: [], seenX: [], seenY: [], seenAuthX: [], seenAuthY: [], drawnAt: [], newestAt: [] };
+  const frames: FrameLog = { t: [], ownX: [], ownY: [], ownAuthX: [], ownAuthY: [], seenX: [], seenY: [], seenAuthX: [], seenAuthY: [], drawnAt: [], newestAt: [], extraMs: [] };
   const record: FeelRecord = {
     tickHz: mover.tickHz,
     frames,
@@ -200,6 +202,7 @@ async function play(mover: ArenaSession, watcher: ArenaSession, lane: Lane, seco
       frames.seenAuthY.push(him.y);
       frames.drawnAt.push(watcher.othersDrawnAt);
       frames.newestAt.push(watcher.room.clock.lastServerTime());
+      frames.extraMs.push(watcher.othersExtraDelayMs);
     }, 1000 / FRAME_HZ);
   });
   return record;

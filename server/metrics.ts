@@ -173,7 +173,7 @@ export function createNodeMetrics(labels: { node: string }): NodeMetrics {
     edgeRefusals: edgeRefusalsCounter(registry),
     lateInputTicks: new Counter({
       name: "locus_late_input_ticks_total",
-      help: "Ticks at which a connected player's input had not arrived: guessed (run on its last stick and acknowledged), waited (not run), coasted (run on its last stick, unacknowledged).",
+      help: "Ticks at which a connected player's input had not arrived: guessed (run on its last stick and acknowledged) or waited (not run).",
       labelNames: ["handled"],
       registers: [registry],
     }),

@@ -4,8 +4,9 @@
  * the netcode and hold on a loaded machine: a correction is put down to a held stick only when no
  * stick change came within the inputs before it (a late change is a true misprediction), and the
  * other player counts as drawn still only where the watcher already held a patch past the instant
- * it drew and the server's patches came one per tick (a CPU stall of the watcher, the proxy or the
- * server can make it wait for data; only the interpolation can stop a player it has data for).
+ * it drew and the server's patches came one per tick, each with the mover a step further (a CPU
+ * stall of the watcher, the proxy or the server can make it wait for data, and the server holds a
+ * player through an outage of its inputs; only the interpolation can stop a player it has data for).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { feelMetrics, type FeelMetrics } from "../loadtest/feel-metrics.ts";

@@ -86,6 +86,11 @@ export class ArenaSession {
     return clock.serverNow() - this.interpolationDelayMs - clock.smoothedRtt() / 2;
   }
 
+  /** Milliseconds the draw clock holds other players back beyond the interpolation delay now, for the jitter it has seen. */
+  get othersExtraDelayMs(): number {
+    return this.drawClock.extraMs;
+  }
+
   /** Fixed steps per second that the server advertised at join. */
   get tickHz(): number {
     return this.input.tickRate ?? 0;

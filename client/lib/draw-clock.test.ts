@@ -20,13 +20,13 @@ function fakeRoom() {
 
 const DELAY = 100;
 
-/** Feeds `n` patches each arriving `lateBy` ms after the drawn instant would need it. */
+/** Feeds `n` patches 33 ms apart, each arriving when the instant drawn without extra delay is `lateBy` ms past the patch before it. */
 function patches(clock: DrawClock, t: { server: number; last: number; rtt: number }, n: number, lateBy: (i: number) => number) {
   for (let i = 0; i < n; i++) {
-    // Drawn without extra at server − delay − rtt/2; a patch stamped `last` is needed by then.
-    t.last = t.server - DELAY - t.rtt / 2 - lateBy(i);
+    const held = t.last;
+    t.last = held + 33;
+    t.server = held + lateBy(i) + DELAY + t.rtt / 2;
     clock.patched();
-    t.server += 33;
   }
 }
 
@@ -40,11 +40,11 @@ describe("DrawClock", () => {
     expect(clock.serverNow()).toBe(t.server);
   });
 
-  it("draws further in the past after patches come late, raising the delay gradually", () => {
+  it("covers the latest patch of the last twenty seconds, not a share of them, raising the delay gradually", () => {
     const { t, room } = fakeRoom();
     const clock = new DrawClock(room, DELAY);
-    // One patch in ten comes 60 ms late.
-    patches(clock, t, 300, (i) => (i % 10 === 0 ? 60 : -50));
+    // One patch in three hundred comes 60 ms late, the next ones in a burst behind it.
+    patches(clock, t, 300, (i) => (i === 100 ? 60 : -50));
     clock.advance(0);
     clock.advance(16);
     expect(clock.extraMs).toBeGreaterThan(0);
@@ -54,13 +54,30 @@ describe("DrawClock", () => {
     expect(clock.serverNow()).toBe(t.server - 70);
   });
 
+  it("counts a patch as late once the instant drawn has passed the patch before it, though not yet its own", () => {
+    const { t, room } = fakeRoom();
+    const clock = new DrawClock(room, DELAY);
+    // Each arrives as the drawn instant reaches its own stamp: the interpolation had run dry for 33 ms.
+    patches(clock, t, 300, () => 33);
+    for (let f = 0; f < 200; f++) clock.advance(f * 16);
+    expect(clock.extraMs).toBe(43);
+  });
+
+  it("covers a jittery link within its first patches", () => {
+    const { t, room } = fakeRoom();
+    const clock = new DrawClock(room, DELAY);
+    patches(clock, t, 5, (i) => (i === 3 ? 40 : -50));
+    for (let f = 0; f < 60; f++) clock.advance(f * 16);
+    expect(clock.extraMs).toBe(50);
+  });
+
   it("never adds more than its cap, and lowers the delay again when patches are on time", () => {
     const { t, room } = fakeRoom();
     const clock = new DrawClock(room, DELAY);
-    patches(clock, t, 300, () => 1000);
+    patches(clock, t, 600, () => 1000);
     for (let f = 0; f < 300; f++) clock.advance(f * 16);
     expect(clock.extraMs).toBe(150);
-    patches(clock, t, 300, () => -50);
+    patches(clock, t, 660, () => -50);
     for (let f = 300; f < 900; f++) clock.advance(f * 16);
     expect(clock.extraMs).toBeLessThan(150);
     for (let f = 900; f < 2000; f++) clock.advance(f * 16);

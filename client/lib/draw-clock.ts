@@ -6,14 +6,20 @@
  * and keep moving, rather than freezing whenever a patch comes late. The extra delay grows and
  * shrinks gradually, so that a change shows as other players slowing or quickening by a few
  * percent for a moment, never as a stop or a jump.
+ *
+ * A patch is in time when the instant drawn has not yet passed the patch before it: until it
+ * comes, that one is the newest the interpolation has. Measured against the patch itself, a
+ * patch a whole interval late still looked in time, and at 200 ms ± 60 the delay never rose.
  */
 import type { RoomClockLike } from "@colyseus/sdk";
 
-/** Patches remembered: about ten seconds at 30 Hz. */
-const WINDOW = 300;
-/** The share of recent patches that may come later than the delay allows. */
-const LATE_SHARE = 0.01;
-/** Patches between two reviews of the delay (the first one comes after as many). */
+/**
+ * Patches remembered: about twenty seconds at 30 Hz. The delay covers the latest of them, not a
+ * share: on TCP a late chunk holds back every patch behind it, so one spell of lateness is a
+ * single late patch followed by a burst, and a share would leave the worst spells uncovered.
+ */
+const WINDOW = 600;
+/** Patches between two reviews of the delay. */
 const REVIEW_EVERY = 30;
 /** How far ahead of the drawn instant even a late patch should arrive. */
 const SAFETY_MS = 10;
@@ -29,8 +35,9 @@ export class DrawClock implements RoomClockLike {
   private readonly room: { readonly clock: RoomClockLike };
   private readonly delayMs: number;
   private readonly margins = new Float64Array(WINDOW);
-  private readonly sorted = new Float64Array(WINDOW);
   private seen = 0;
+  /** The stamp of the newest patch before the one now arriving; NaN before the first. */
+  private held = Number.NaN;
   private targetMs = 0;
   private lastFrame = -1;
 
@@ -40,17 +47,19 @@ export class DrawClock implements RoomClockLike {
     this.delayMs = delayMs;
   }
 
-  /** Call on every patch: how far ahead of the instant drawn without extra delay it arrived. */
+  /** Call on every patch: notes how far the instant drawn without extra delay still was from the patch held until now. */
   patched(): void {
     const clock = this.room.clock;
+    const held = this.held;
+    this.held = clock.lastServerTime();
+    if (Number.isNaN(held)) return;
     const drawn = (clock.renderNow?.() ?? clock.serverNow()) - this.delayMs - clock.smoothedRtt() / 2;
-    this.margins[this.seen++ % WINDOW] = clock.lastServerTime() - drawn;
-    if (this.seen % REVIEW_EVERY !== 0) return;
-    const count = Math.min(this.seen, WINDOW);
-    const sorted = this.sorted.subarray(0, count);
-    sorted.set(this.margins.subarray(0, count));
-    sorted.sort();
-    this.targetMs = Math.min(MAX_EXTRA_MS, Math.max(0, SAFETY_MS - sorted[Math.floor(count * LATE_SHARE)]!));
+    this.margins[this.seen++ % WINDOW] = held - drawn;
+    // Reviewed on every patch at first, so that a jittery link is covered within a second of joining.
+    if (this.seen % REVIEW_EVERY !== 0 && this.seen > REVIEW_EVERY) return;
+    let least = Number.POSITIVE_INFINITY;
+    for (let i = Math.min(this.seen, WINDOW) - 1; i >= 0; i--) least = Math.min(least, this.margins[i]!);
+    this.targetMs = Math.min(MAX_EXTRA_MS, Math.max(0, SAFETY_MS - least));
   }
 
   /**
@@ -59,6 +68,7 @@ export class DrawClock implements RoomClockLike {
    */
   forget(): void {
     this.seen = 0;
+    this.held = Number.NaN;
     this.targetMs = 0;
   }
 

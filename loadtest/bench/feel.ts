@@ -25,7 +25,7 @@ export const FEEL_CONDITIONS: readonly FeelCondition[] = [
 
 /** What the server said it did with the mover's inputs over one run (Locus only: the baseline has no such counters). */
 export interface InputTicks {
-  /** Ticks run on a guessed or held stick because the input was late. */
+  /** Ticks run on a guessed stick because the input was late. */
   readonly withoutInput: number;
   /** Inputs acknowledged without their step being run, where running it would have moved the player. */
   readonly dropped: number;
@@ -105,7 +105,7 @@ async function inputCounters(adminUrl: string): Promise<InputTicks> {
     return total;
   };
   return {
-    withoutInput: sum("locus_late_input_ticks_total", 'handled="guessed"') + sum("locus_late_input_ticks_total", 'handled="coasted"'),
+    withoutInput: sum("locus_late_input_ticks_total", 'handled="guessed"'),
     dropped: sum("locus_inputs_rejected_total", 'reason="input_flood"'),
   };
 }

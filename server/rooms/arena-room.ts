@@ -251,9 +251,6 @@ export class ArenaRoom extends DurableRoom<{ state: ArenaState; input: MoveInput
         metrics.lateInputTicks.inc({ handled: "guessed" });
         shiftInputAck(inputs, 1);
         return latest ?? IDLE_STICK;
-      case "coast":
-        metrics.lateInputTicks.inc({ handled: "coasted" });
-        return latest ?? IDLE_STICK;
       case "step": {
         const input = inputs.next()!;
         return cadence.giveBack(inputs.size, still && centred(input)) ? inputs.next()! : input;

@@ -30,26 +30,27 @@ describe("InputCadence", () => {
     expect(c.plan(1, false)).toBe("step");
   });
 
-  it("stops acknowledging guesses for a client that stopped sending, and runs its player on", () => {
+  it("guesses through as many late ticks as its queue is deep plus one, then waits until its inputs come", () => {
     const c = new InputCadence(HZ);
-    const feeds = Array.from({ length: 60 }, () => c.plan(0, false));
-    expect(feeds.slice(0, 10).every((f) => f === "guess")).toBe(true);
-    expect(feeds.slice(10).every((f) => f === "coast")).toBe(true);
-    // Back: what it sent settles the guesses, and then it plays on.
-    expect(c.settle(12)).toBe(10);
-    expect(c.plan(2, false)).toBe("step");
+    // A new player's queue is two deep.
+    const feeds = Array.from({ length: 10 }, () => c.plan(0, false));
+    expect(feeds.slice(0, 3)).toEqual(["guess", "guess", "guess"]);
+    expect(feeds.slice(3).every((f) => f === "wait")).toBe(true);
+    // They come: the first three settle the guesses (the waits owe nothing), and the rest are run.
+    expect(c.settle(9)).toBe(3);
+    expect(c.plan(6, false)).toBe("step");
+    // A later late run is guessed afresh.
+    expect(c.plan(0, false)).toBe("guess");
   });
 
-  it("waits instead of guessing once guesses have gone unsettled too long", () => {
+  it("waits within four ticks for a client whose inputs come a tick after their guesses, and is on time again", () => {
     const c = new InputCadence(HZ);
-    // Late inputs arrive, but always one tick after their guess: the client runs behind the ticks.
     const feeds: string[] = [];
-    for (let tick = 0; tick < 20; tick++) {
-      c.settle(tick === 0 ? 0 : 1);
-      feeds.push(c.plan(0, false));
+    for (let tick = 0; tick < 6; tick++) {
+      const queued = tick === 0 ? 0 : 1;
+      feeds.push(c.plan(queued - c.settle(queued), false));
     }
-    expect(feeds[0]).toBe("guess");
-    expect(feeds.indexOf("wait")).toBeGreaterThan(10);
+    expect(feeds).toEqual(["guess", "guess", "guess", "wait", "step", "step"]);
   });
 
   it("deepens after a window with inputs late now and then (three times), and not for an outage", () => {

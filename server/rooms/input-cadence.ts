@@ -16,16 +16,18 @@
  * - The depth follows lateness: a window with inputs late now and then asks for one more, and
  *   windows with none let one go. A late run longer than OUTAGE_MS is a lost packet or a stall,
  *   which a deeper queue would only pay for with delay on every other input, so it does not count.
- * - A client that sends nothing at all for GUESSES_MS has stopped, not fallen late: its player runs
- *   on with the last stick, unacknowledged (one correction when it is back).
- * - Guesses that stay unsettled for STALE_DEBT_MS while inputs do come mean the client's inputs run
- *   behind the ticks (it stalled and skipped some): the room then waits for its inputs instead of
- *   guessing on, one frozen tick for each, rather than acknowledge inputs the client has not even
- *   sent.
+ * - Guesses stop once a late run is longer than the jitter the queue is sized for (its depth plus
+ *   one tick, never past OUTAGE_MS): what is left is a lost packet's retransmission, a stall or a
+ *   client that stopped, and every further guess would add one more step of error, and one more
+ *   visible correction, if the stick changed meanwhile. The rest of the run waits: the player
+ *   stands, nothing is acknowledged, and the inputs run one a tick when they come, later by the
+ *   ticks waited until the player next rests.
+ *   A client whose inputs run behind the ticks (it stalled and skipped steps) is late every tick,
+ *   its inputs settling guesses one tick after them: the waits put it back on time.
  */
 
-/** What a tick does for the player: run its next input, run a guess for the missing one, run nothing, or run the last stick unacknowledged. */
-export type TickFeed = "step" | "guess" | "wait" | "coast";
+/** What a tick does for the player: run its next input, run a guess for the missing one, or run nothing. */
+export type TickFeed = "step" | "guess" | "wait";
 
 /** Ticks of one review of the depth. */
 const WINDOW_MS = 2000;
@@ -38,10 +40,6 @@ const OUTAGE_MS = 170;
 const START_DEPTH = 2;
 const MIN_DEPTH = 1;
 const MAX_DEPTH_MS = 200;
-/** Guesses for this long in a row are from a client that stopped sending: later ticks run its last stick unacknowledged. */
-const GUESSES_MS = 340;
-/** Guesses unsettled for this long are stale. */
-const STALE_DEBT_MS = 400;
 /** A queue longer than this is from a client whose clock runs fast, or a flood: the excess is dropped, acknowledged unrun. */
 const MOST_QUEUED_MS = 600;
 
@@ -49,15 +47,11 @@ export class InputCadence {
   private readonly windowTicks: number;
   private readonly outageTicks: number;
   private readonly maxDepth: number;
-  private readonly debtCap: number;
-  private readonly staleTicks: number;
   private readonly mostQueued: number;
   /** Inputs the queue is set to hold waiting, beyond the one each tick takes. */
   private depth = START_DEPTH;
   /** Guessed steps already acknowledged whose inputs have not arrived yet. */
   private debt = 0;
-  /** Ticks in a row that have ended with guesses unsettled. */
-  private indebted = 0;
   private ticks = 0;
   private lateRun = 0;
   private lateRuns = 0;
@@ -68,8 +62,6 @@ export class InputCadence {
     this.windowTicks = ticks(WINDOW_MS);
     this.outageTicks = ticks(OUTAGE_MS);
     this.maxDepth = Math.max(MIN_DEPTH, ticks(MAX_DEPTH_MS));
-    this.debtCap = ticks(GUESSES_MS);
-    this.staleTicks = ticks(STALE_DEBT_MS);
     this.mostQueued = ticks(MOST_QUEUED_MS);
   }
 
@@ -91,16 +83,12 @@ export class InputCadence {
    */
   plan(queued: number, still: boolean): TickFeed {
     this.review(queued === 0);
-    const feed = this.feed(queued, still);
-    this.indebted = this.debt > 0 ? this.indebted + 1 : 0;
-    return feed;
+    return this.feed(queued, still);
   }
 
   private feed(queued: number, still: boolean): TickFeed {
     if (queued === 0) {
-      if (still) return "wait";
-      if (this.debt >= this.debtCap) return "coast";
-      if (this.indebted >= this.staleTicks) return "wait";
+      if (still || this.lateRun > Math.min(this.depth + 1, this.outageTicks)) return "wait";
       this.debt++;
       return "guess";
     }
