@@ -208,8 +208,7 @@ export class Gateway {
     if (client.listenerCount("error") === 0) client.on("error", () => client.destroy());
     const address = this.o.edge.admitUpgrade(req, client);
     if (address === undefined) return;
-    const url = socketUrlOf(req.url);
-    const roomId = !url || OPERATOR_PATH.test(url.pathname) ? undefined : roomOfSocketUrl(url).roomId;
+    const roomId = roomOfUpgrade(req.url);
     if (!roomId) return this.refuseUpgrade(client, { status: JoinErrorCode.NOT_A_ROOM, message: "not a room socket" }, "not_a_room");
     void this.relay(req, client, head, roomId, address);
   }
@@ -245,8 +244,7 @@ export class Gateway {
    * decided as for a socket this process relays, or the refusal to answer it with.
    */
   async route(q: RouteQuestion): Promise<RouteAnswer | undefined> {
-    const url = socketUrlOf(q.target);
-    const roomId = !url || OPERATOR_PATH.test(url.pathname) ? undefined : roomOfSocketUrl(url).roomId;
+    const roomId = roomOfUpgrade(q.target);
     if (!roomId) return this.refuseRoute({ status: JoinErrorCode.NOT_A_ROOM, message: "not a room socket" }, "not_a_room");
     const reached = await this.reachOwner(roomId, q.address, q.gone);
     if (!reached) return undefined;
@@ -363,6 +361,12 @@ export class Gateway {
   private nodes(): Promise<NodeRecord[]> {
     return readNodes(this.redis, this.badRecords).catch(() => []);
   }
+}
+
+/** The room an upgrade asks for; none for an operator path, which is never relayed. */
+function roomOfUpgrade(target: string | undefined): string | undefined {
+  const url = socketUrlOf(target);
+  return !url || OPERATOR_PATH.test(url.pathname) ? undefined : roomOfSocketUrl(url).roomId;
 }
 
 /** The upgrade request as the node gets it: the client's own headers, X-Forwarded-For extended. */

@@ -57,7 +57,8 @@ export function haproxyConfig(o: HaproxyConfigOptions): string {
     `  maxconn ${edge.maxSockets}`,
     "  stick-table type ipv6 size 100k expire 60s store conn_cur",
     unlimited.length > 0 ? `  acl unlimited src ${unlimited.join(" ")}` : "  acl unlimited always_false",
-    "  tcp-request connection track-sc0 src if !unlimited",
+    // Counted as the edge counts them (limitKey): an IPv4 address, an IPv6 /64.
+    "  tcp-request connection track-sc0 src,ipmask(32,64) if !unlimited",
     `  tcp-request connection reject if !unlimited { sc0_conn_cur gt ${edge.maxSocketsPerIp} }`,
     "  acl upgrade hdr_cnt(upgrade) gt 0",
     `  http-request lua.locus_route ${o.routeSocket} ${o.routeWaitSeconds} if upgrade`,
