@@ -27,8 +27,6 @@ export interface HaproxyConfigOptions {
 
 /** A player's socket carries a patch every tick and a ping every few seconds; one silent this long is gone. */
 const TUNNEL_TIMEOUT = "1h";
-/** Connections kept apart from the players' for the runtime API and the gateway's listener. */
-const SPARE_CONNECTIONS = 100;
 
 export function haproxyConfig(o: HaproxyConfigOptions): string {
   const { edge } = o;
@@ -38,7 +36,8 @@ export function haproxyConfig(o: HaproxyConfigOptions): string {
     // One thread: a relay's work is a few system calls per frame, which one core carries for
     // thousands of players, and the CPU it takes stays on the core it is given.
     "  nbthread 1",
-    `  maxconn ${edge.maxSockets + SPARE_CONNECTIONS}`,
+    // No global maxconn: HAProxy sizes it from the file descriptors it may open, two per player
+    // (client and node), and a larger one would stop it from starting.
     `  lua-load ${o.luaFile}`,
     `  stats socket ${o.adminSocket} mode 600 level admin`,
     "",

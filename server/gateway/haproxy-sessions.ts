@@ -6,7 +6,6 @@
  * HAProxy does not say when a socket closes: sessions that `show sess` no longer lists are
  * forgotten whenever it is read, and at least every PRUNE_MS while any are remembered.
  */
-import type { Gauge } from "prom-client";
 import type { HaproxyRuntime } from "./haproxy.ts";
 
 interface Routed {
@@ -23,18 +22,15 @@ export class HaproxySessions {
   private readonly runtime: HaproxyRuntime;
   /** Sockets routed and not yet seen gone, by the client's `address:port`. */
   private readonly bySource = new Map<string, Routed>();
-  private readonly open: Gauge;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(runtime: HaproxyRuntime, open: Gauge) {
+  constructor(runtime: HaproxyRuntime) {
     this.runtime = runtime;
-    this.open = open;
   }
 
   /** An upgrade from `source` was sent to the room's owner. A port reused by a new socket replaces the old entry. */
   routed(source: string, roomId: string, nodeId: string): void {
     this.bySource.set(source, { roomId, nodeId, at: Date.now() });
-    this.open.set(this.bySource.size);
     this.timer ??= setInterval(() => void this.prune().catch(() => undefined), PRUNE_MS);
   }
 
@@ -52,6 +48,11 @@ export class HaproxySessions {
     return cuts.length;
   }
 
+  /** The players' sockets HAProxy carries now. */
+  async count(): Promise<number> {
+    return (await this.prune()).length;
+  }
+
   stop(): void {
     clearInterval(this.timer);
   }
@@ -62,7 +63,6 @@ export class HaproxySessions {
     const live = new Set(sessions.map((s) => s.src));
     const young = Date.now() - LISTED_WITHIN_MS;
     for (const [source, r] of this.bySource) if (!live.has(source) && r.at < young) this.bySource.delete(source);
-    this.open.set(this.bySource.size);
     if (this.bySource.size === 0) {
       clearInterval(this.timer);
       this.timer = undefined;

@@ -62,13 +62,14 @@ export class Haproxy {
   }
 
   /** Starts HAProxy and resolves once it listens and answers its runtime API. */
-  static async start(files: HaproxyFiles, o: HaproxyOptions): Promise<Haproxy> {
+  static async start(files: HaproxyFiles, o: HaproxyOptions, onOutput: (text: string) => void): Promise<Haproxy> {
     const configFile = join(files.dir, "haproxy.cfg");
     writeFileSync(configFile, haproxyConfig({ ...o, routeSocket: files.routeSocket, adminSocket: files.adminSocket, luaFile: LUA_FILE }));
     const child = spawn("setpriv", ["--pdeathsig", "KILL", "--", "haproxy", "-db", "-f", configFile], { stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     const keep = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-OUTPUT_KEPT);
+      onOutput(chunk.toString());
     };
     child.stdout!.on("data", keep);
     child.stderr!.on("data", keep);

@@ -35,10 +35,10 @@ if (missing) {
 
 const log = createLogger(config.logLevel, "gateway");
 process.on("unhandledRejection", (err) => log.warn({ event: "unhandled_rejection", err }, "unhandled rejection (ignored)"));
-const metrics = createGatewayMetrics();
-const abuse = new RepeatLog({ log });
 const files = config.relay === "haproxy" ? haproxyFiles() : undefined;
-const sessions = files ? new HaproxySessions(new HaproxyRuntime(files.adminSocket), metrics.relaysOpen) : undefined;
+const sessions = files ? new HaproxySessions(new HaproxyRuntime(files.adminSocket)) : undefined;
+const metrics = createGatewayMetrics(sessions && (() => sessions.count().catch(() => 0)));
+const abuse = new RepeatLog({ log });
 const gateway = new Gateway({
   redis: connectRedis(config.redisUrl, log, "locus-gateway"),
   subscriber: connectRedis(config.redisUrl, log, "locus-gateway-sub", "subscriber"),
@@ -62,7 +62,9 @@ if (files) {
   const controlPort = await gateway.listen(0, "127.0.0.1");
   // HAProxy waits for an answer past the longest hold, and a connection's retries after it.
   const routeWaitSeconds = Math.ceil(config.holdMs / 1000) + 5;
-  const haproxy = await Haproxy.start(files, { host: config.host, port: config.port, controlPort, routeWaitSeconds, edge: config.edge }).catch((err: unknown) => {
+  // HAProxy prints only warnings and alerts (a Lua error among them): each is worth an operator's look.
+  const onOutput = (text: string) => log.warn({ event: "haproxy_output", text: text.trim() }, "HAProxy said something");
+  const haproxy = await Haproxy.start(files, { host: config.host, port: config.port, controlPort, routeWaitSeconds, edge: config.edge }, onOutput).catch((err: unknown) => {
     log.fatal({ event: "gateway_failed", err }, `could not start HAProxy on ${config.host}:${config.port}: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   });
