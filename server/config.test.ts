@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadNodeConfig } from "./config.ts";
+import { ConfigError, loadGatewayConfig, loadNodeConfig } from "./config.ts";
 
 const defaults = { staticDir: "/srv/game" };
 
@@ -83,5 +83,20 @@ describe("operator listener and CORS settings", () => {
       expect(problemsOf({ ALLOWED_ORIGINS: `https://ok.example,${bad}` }), bad).toContain(`ALLOWED_ORIGINS: ${JSON.stringify(bad)} not allowed: expected http(s)://host[:port]`);
     }
     expect(problemsOf({ NODE_ADMIN_ADDRESS: "10.0.0.5:9100" })).toContain('NODE_ADMIN_ADDRESS="10.0.0.5:9100": expected an http:// URL with no path');
+  });
+});
+
+describe("gateway config", () => {
+  const redis = { REDIS_URL: "redis://127.0.0.1:6379" };
+
+  it("carries sockets with HAProxy by default, or with its own process", () => {
+    expect(loadGatewayConfig(redis).relay).toBe("haproxy");
+    expect(loadGatewayConfig({ ...redis, GATEWAY_RELAY: "node" }).relay).toBe("node");
+    expect(() => loadGatewayConfig({ ...redis, GATEWAY_RELAY: "nginx" })).toThrow(/GATEWAY_RELAY/);
+  });
+
+  it("needs a named port for HAProxy, which nobody could learn a free one of", () => {
+    expect(() => loadGatewayConfig({ ...redis, PORT: "0", ADMIN_PORT: "9000" })).toThrow("PORT=0 needs GATEWAY_RELAY=node");
+    expect(loadGatewayConfig({ ...redis, PORT: "0", ADMIN_PORT: "9000", GATEWAY_RELAY: "node" }).port).toBe(0);
   });
 });
