@@ -11,10 +11,12 @@ const LISTEN = "0A";
 const GONE_WAIT_MS = 5000;
 
 export async function restartLocalGateway(port: number): Promise<string> {
-  const pid = listeningPid(port);
-  if (pid === undefined) throw new Error(`no process of this user listens on port ${port} here`);
-  const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
-  if (!argv.some((arg) => arg.endsWith("server/gateway/main.ts"))) throw new Error(`pid ${pid} on port ${port} is not a Locus gateway`);
+  const listener = listeningPid(port);
+  if (listener === undefined) throw new Error(`no process of this user listens on port ${port} here`);
+  // A gateway's HAProxy (GATEWAY_RELAY=haproxy) holds its port: the gateway is its parent, and takes it along when killed.
+  const pid = [listener, parentOf(listener)].find((p) => p !== undefined && isGateway(p));
+  if (pid === undefined) throw new Error(`pid ${listener} on port ${port} is not a Locus gateway, nor its HAProxy`);
+  const argv = commandLine(pid);
   const env = Object.fromEntries(
     readFileSync(`/proc/${pid}/environ`, "utf8")
       .split("\0")
@@ -24,13 +26,34 @@ export async function restartLocalGateway(port: number): Promise<string> {
   const cwd = readlinkSync(`/proc/${pid}/cwd`);
   process.kill(pid, "SIGKILL");
   const until = Date.now() + GONE_WAIT_MS;
-  while (listeningPid(port) === pid) {
+  while (listeningPid(port) === listener) {
     if (Date.now() > until) throw new Error(`gateway pid ${pid} did not end`);
     await new Promise((r) => setTimeout(r, 10));
   }
   const child = spawn(argv[0]!, argv.slice(1), { cwd, env, detached: true, stdio: "ignore" });
   child.unref();
   return `restarted the gateway on port ${port} (pid ${pid}, now pid ${child.pid})`;
+}
+
+function commandLine(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+}
+
+function isGateway(pid: number): boolean {
+  try {
+    return commandLine(pid).some((arg) => arg.endsWith("server/gateway/main.ts"));
+  } catch {
+    return false;
+  }
+}
+
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The pid of the process listening on `port`, from the kernel's socket tables and each process's open files. */

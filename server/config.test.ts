@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadNodeConfig } from "./config.ts";
+import { ConfigError, loadGatewayConfig, loadNodeConfig } from "./config.ts";
 
 const defaults = { staticDir: "/srv/game" };
 
@@ -152,5 +152,20 @@ describe("Redis settings", () => {
     expect(twice).toContain("REDIS_PASSWORD and a password in REDIS_URL are both set");
     expect(twice).not.toContain("url-secret-1");
     expect(twice).not.toContain("env-secret-2");
+  });
+});
+
+describe("gateway config", () => {
+  const redis = { REDIS_URL: "redis://127.0.0.1:6379" };
+
+  it("carries sockets with HAProxy by default, or with its own process", () => {
+    expect(loadGatewayConfig(redis).relay).toBe("haproxy");
+    expect(loadGatewayConfig({ ...redis, GATEWAY_RELAY: "node" }).relay).toBe("node");
+    expect(() => loadGatewayConfig({ ...redis, GATEWAY_RELAY: "nginx" })).toThrow(/GATEWAY_RELAY/);
+  });
+
+  it("needs a named port for HAProxy, which nobody could learn a free one of", () => {
+    expect(() => loadGatewayConfig({ ...redis, PORT: "0", ADMIN_PORT: "9000" })).toThrow("PORT=0 needs GATEWAY_RELAY=node");
+    expect(loadGatewayConfig({ ...redis, PORT: "0", ADMIN_PORT: "9000", GATEWAY_RELAY: "node" }).port).toBe(0);
   });
 });

@@ -125,6 +125,9 @@ export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeC
   return config;
 }
 
+export const GATEWAY_RELAYS = ["haproxy", "node"] as const;
+export type GatewayRelay = (typeof GATEWAY_RELAYS)[number];
+
 export interface GatewayConfig {
   readonly port: number;
   readonly host: string;
@@ -133,6 +136,8 @@ export interface GatewayConfig {
   readonly holdMs: number;
   /** Sockets and joins held at once for rooms with no live owner. */
   readonly maxHeld: number;
+  /** What carries the players' sockets: HAProxy, which the gateway runs, or the gateway's own process. */
+  readonly relay: GatewayRelay;
   readonly adminPort: number;
   readonly adminHost: string;
   readonly edge: EdgeSettings;
@@ -151,11 +156,14 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     redis: redis!,
     holdMs: read.int("GATEWAY_HOLD_MS", 5000, 0, 60_000),
     maxHeld: read.int("GATEWAY_MAX_HELD", 4096, 1, 1_000_000),
+    relay: read.oneOf("GATEWAY_RELAY", "haproxy", GATEWAY_RELAYS),
     ...readOperatorListener(read, port),
     edge: readEdgeSettings(read, problems),
     logLevel: read.oneOf("LOG_LEVEL", "info", LOG_LEVELS),
   };
   if (!redis && !problems.some((p) => p.startsWith("REDIS_"))) problems.push("REDIS_URL (or REDIS_SENTINELS with REDIS_SENTINEL_MASTER) is required: the gateway finds rooms and nodes in Redis");
+  // HAProxy would bind a port of its own choosing that nobody could learn.
+  if (config.relay === "haproxy" && port === 0) problems.push("PORT=0 needs GATEWAY_RELAY=node: with HAProxy the public port must be named");
   if (problems.length > 0) throw new ConfigError(`invalid environment:\n  ${problems.join("\n  ")}`);
   return config;
 }

@@ -68,6 +68,14 @@ describe("deployment manifests", () => {
   it("give the gateway an environment the gateway accepts", () => {
     const config = loadGatewayConfig(environment(find("Deployment", "locus-gateway").spec.template.spec.containers[0]));
     expect(config.redis).toMatchObject({ kind: "url", url: "redis://locus-redis:6379" });
+    expect(config.relay).toBe("haproxy");
+  });
+
+  it("run the gateway in an image that has HAProxy, its data plane", () => {
+    const dockerfile = readFileSync(`${dir}Dockerfile`, "utf8");
+    const finalStage = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
+    expect(finalStage).toMatch(/apt-get install[^\n]* haproxy/);
+    expect(find("Deployment", "locus-gateway").spec.template.spec.containers[0].image).toMatch(/^locus:/);
   });
 
   it("put the operator listener on a container port of its own, scraped by Prometheus and in no Service", () => {

@@ -27,6 +27,11 @@ const RULES: readonly Rule[] = [
     never: ["@colyseus/*", "server/cluster/cluster-mode.ts", "server/cluster/cluster-host.ts", "server/rooms/**", "server/colyseus-internals.ts"],
   },
   {
+    why: "the gateway's data plane carries sockets where the gateway says: it reads no Redis and decides no route",
+    from: "server/gateway/haproxy*.ts",
+    never: ["ioredis", "server/cluster/**", "server/gateway/gateway.ts", "server/gateway/room-owners.ts"],
+  },
+  {
     why: "ownership is Redis and nothing else: gateways and the ops CLI read it",
     from: "server/cluster/ownership.ts",
     never: ["@colyseus/*", "server/rooms/**", "server/game/**", "server/games/**"],

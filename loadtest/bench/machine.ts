@@ -17,6 +17,11 @@ export interface Machine {
   /** taskset lists: where servers run, where the bots run; undefined when there is one core. */
   readonly serverCpus: string | undefined;
   readonly botCpus: string | undefined;
+  /**
+   * A core with no server on it, for a relay measured on a core of its own: the last core, which
+   * the bots share when there are fewer than three.
+   */
+  readonly relayCpus: string | undefined;
   /** Every core: for the cluster benchmarks, whose several processes would not fit on one. */
   readonly allCpus: string | undefined;
 }
@@ -35,6 +40,7 @@ export function describeMachine(): Machine {
     colyseus,
     serverCpus: split ? (cores >= 4 ? `0-${Math.floor(cores / 2) - 1}` : "0") : undefined,
     botCpus: split ? (cores >= 4 ? `${Math.floor(cores / 2)}-${cores - 1}` : String(cores - 1)) : undefined,
+    relayCpus: split ? String(cores - 1) : undefined,
     allCpus: split ? `0-${cores - 1}` : undefined,
   };
 }

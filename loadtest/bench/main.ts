@@ -181,7 +181,7 @@ await attempt("checkpoints", async () => {
   parts.set("checkpoints", checkpointSection(result, ctx, command(`--only checkpoints --players ${players} --seconds ${seconds} --rounds ${rounds}`)).markdown);
 });
 await attempt("gateway", async () => {
-  const result = await measureGatewayCost(players, seconds, rounds, { server: machine.serverCpus }, progress);
+  const result = await measureGatewayCost(players, seconds, rounds, { server: machine.serverCpus, own: machine.relayCpus }, progress);
   parts.set("gateway", gatewaySection(result, ctx, command(`--only gateway --players ${players} --seconds ${seconds} --rounds ${rounds}`)).markdown);
 });
 await attempt("failover", async () => {

@@ -177,28 +177,44 @@ export function checkpointSection(run: CheckpointCostRun, ctx: SectionContext, c
 export function gatewaySection(run: GatewayCostRun, ctx: SectionContext, command: string): Section {
   const agg = GATEWAY_PATHS.map((path, i) => {
     const ws = run.windows[i]!;
+    const node = mean(ws.map(cpuPercent));
+    const relay = mean(ws.map((w) => w.extraCpuPercent.gateway ?? 0));
     return {
       path,
       p50: mean(ws.map((w) => w.bots.ackP50Ms ?? 0)),
       p99: mean(ws.map((w) => w.bots.ackP99Ms ?? 0)),
-      node: mean(ws.map(cpuPercent)),
-      gateway: mean(ws.map((w) => w.extraCpuPercent.gateway ?? 0)),
+      node,
+      relay,
+      relayUsPerPlayerSecond: ((relay / 100) * 1e6) / run.players,
       redis: mean(ws.map((w) => w.extraCpuPercent.redis ?? 0)),
     };
   });
-  const [direct, via] = agg as [(typeof agg)[number], (typeof agg)[number]];
-  const gatewayUsPerPlayerSecond = ((via.gateway - direct.gateway) / 100 / run.players) * 1e6;
+  const direct = agg[0]!;
+  const row = (a: (typeof agg)[number]) => [
+    a.path.name,
+    `${a.p50.toFixed(1)} ms`,
+    `${a.p99.toFixed(1)} ms`,
+    a.path.relay ? `${(a.p50 - direct.p50).toFixed(1)} ms` : "",
+    a.path.relay ? `${(a.p99 - direct.p99).toFixed(1)} ms` : "",
+    a.node.toFixed(1),
+    a.path.relay ? a.relay.toFixed(1) : "",
+    a.path.relay ? `${a.relayUsPerPlayerSecond.toFixed(0)} µs` : "",
+    a.path.relay ? `${((a.relay / a.node) * 100).toFixed(0)} %` : "",
+    a.redis.toFixed(1),
+  ];
+  const own = (relay: string) => agg.find((a) => a.path.relay === relay && a.path.core === "own")!;
+  const verdict = (relay: string) => {
+    const a = own(relay);
+    return `${a.path.name}: **${a.relayUsPerPlayerSecond.toFixed(0)} µs of CPU per player per second, ${((a.relay / a.node) * 100).toFixed(0)} % of the node's CPU per player, ${(a.p99 - direct.p99).toFixed(1)} ms added at p99**`;
+  };
   return {
     markdown: [
       header("Gateway cost", ctx, command),
-      `One cluster node and one gateway on the server core, ${run.players} players in rooms of ${ROOM_SIZE}, joined directly to the node and through the gateway (which relays every websocket byte), alternated ${run.windows[0]!.length} times; the figures are means over the rounds.`,
+      `One cluster node on the server core, ${run.players} players in rooms of ${ROOM_SIZE}, joined directly to the node and through a gateway with each data plane: HAProxy (\`GATEWAY_RELAY=haproxy\`, the default: the gateway routes each upgrade, HAProxy carries the socket's bytes) and the gateway's own Node process (\`GATEWAY_RELAY=node\`, which pipes every socket through Node streams). Each gateway runs once on the node's core and once on a core of its own (CPU ${run.ownCore ?? "n/a"}, which the bots share on a machine of fewer than three cores). The paths alternate, the order reversed every other round, ${run.windows[0]!.length} rounds; the figures are means over the rounds. Relay CPU is the gateway's process and its HAProxy together, from /proc; "added" is against the direct path of the same run.`,
       "",
-      table(
-        ["path", "input-to-ack p50", "input-to-ack p99", "node CPU %", "gateway CPU %", "Redis CPU %"],
-        agg.map((a) => [a.path, `${a.p50.toFixed(1)} ms`, `${a.p99.toFixed(1)} ms`, a.node.toFixed(1), a.gateway.toFixed(1), a.redis.toFixed(1)]),
-      ),
+      table(["path", "input-to-ack p50", "input-to-ack p99", "added p50", "added p99", "node CPU %", "relay CPU %", "relay CPU per player per second", "relay / node CPU", "Redis CPU %"], agg.map(row)),
       "",
-      `**The gateway adds ${(via.p50 - direct.p50).toFixed(1)} ms at p50 and ${(via.p99 - direct.p99).toFixed(1)} ms at p99, and costs ${gatewayUsPerPlayerSecond.toFixed(0)} µs of CPU per player per second** (${(via.gateway - direct.gateway).toFixed(1)} % of a core for ${run.players} players, against the node's ${via.node.toFixed(1)} %).`,
+      `Targets: the relay at most 25 % of the node's CPU per player and at most 1 ms added at p99 on a core of its own. ${verdict("haproxy")}; ${verdict("node")}.`,
       "",
     ].join("\n"),
     plots: [],

@@ -16,7 +16,8 @@ export interface GatewayMetrics {
   readonly badRedisRecords: Counter<"kind">;
 }
 
-export function createGatewayMetrics(): GatewayMetrics {
+/** `relaysOpen`: with HAProxy as the data plane, the sockets it carries, asked at each scrape; otherwise counted by the relay. */
+export function createGatewayMetrics(relaysOpen?: () => Promise<number>): GatewayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "locus_gateway_" });
   return {
@@ -25,6 +26,13 @@ export function createGatewayMetrics(): GatewayMetrics {
       name: "locus_gateway_relays_open",
       help: "Players' websockets this gateway is relaying to a node now.",
       registers: [registry],
+      ...(relaysOpen
+        ? {
+            async collect(this: Gauge) {
+              this.set(await relaysOpen());
+            },
+          }
+        : {}),
     }),
     upgradesRefused: new Counter({
       name: "locus_gateway_upgrades_refused_total",

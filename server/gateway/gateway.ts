@@ -10,9 +10,16 @@
  * `/metrics`) are never relayed: nodes serve them on their operator listeners, which only operators
  * reach. CORS is the gateway's own edge's policy (ALLOWED_ORIGINS): it answers preflights itself
  * and replaces whatever CORS headers a node's answer carries.
+ *
+ * Who carries a socket's bytes once its owner is known is the data plane's choice
+ * (GATEWAY_RELAY): this process, piping the two sockets together (`relay`), or HAProxy in front of
+ * it, which asks `route` where each upgrade goes, connects it there itself, and has its sockets to
+ * an old owner cut through its runtime API (haproxy-sessions.ts). Either way the decision (holds,
+ * refusals, retries on a refused port) is made here, by the same code.
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from "node:http";
-import { connect, type Socket } from "node:net";
+import { lookup } from "node:dns/promises";
+import { connect, isIP, type Socket } from "node:net";
 import express, { type Router } from "express";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -28,7 +35,9 @@ import { answer, type Edge, type Refusal, refuseOnSocket } from "../edge/edge.ts
 import { watchBodySize } from "../edge/request-body.ts";
 import { OPERATOR_PATH } from "../http/routes.ts";
 import type { GatewayMetrics } from "./gateway-metrics.ts";
+import type { HaproxySessions } from "./haproxy-sessions.ts";
 import { type OwnerAnswer, RoomOwners } from "./room-owners.ts";
+import type { RouteAnswer, RouteQuestion } from "./route-service.ts";
 
 export interface GatewayOptions {
   readonly redis: Redis;
@@ -41,6 +50,8 @@ export interface GatewayOptions {
   /** The public edge's limits and CORS policy, as on a node. */
   readonly edge: Edge;
   readonly metrics: GatewayMetrics;
+  /** With HAProxy as the data plane: the sockets it relays, to cut when their room moves. */
+  readonly sessions?: HaproxySessions;
 }
 
 interface Relay {
@@ -197,20 +208,16 @@ export class Gateway {
     if (client.listenerCount("error") === 0) client.on("error", () => client.destroy());
     const address = this.o.edge.admitUpgrade(req, client);
     if (address === undefined) return;
-    const url = socketUrlOf(req.url);
-    const roomId = !url || OPERATOR_PATH.test(url.pathname) ? undefined : roomOfSocketUrl(url).roomId;
+    const roomId = roomOfUpgrade(req.url);
     if (!roomId) return this.refuseUpgrade(client, { status: JoinErrorCode.NOT_A_ROOM, message: "not a room socket" }, "not_a_room");
     void this.relay(req, client, head, roomId, address);
   }
 
   private async relay(req: IncomingMessage, client: Socket, head: Buffer, roomId: string, address: string): Promise<void> {
-    const found = await this.owners.find(roomId, "upgrade");
-    if (client.destroyed) return;
-    // 503 is what a Colyseus SDK reads as a dropped connection worth retrying.
-    if (found.kind !== "owner") return this.refuseUpgrade(client, this.ownerRefusal(found, roomId, address), found.kind === "unavailable" ? "no_owner" : found.kind);
-    const target = found.node;
-    const upstream = await this.connectTo(target);
-    if (!upstream) return this.relayRetry(req, client, head, roomId, address);
+    const reached = await this.reachOwner(roomId, address, () => client.destroyed);
+    if (!reached) return;
+    if (!("upstream" in reached)) return this.refuseUpgrade(client, reached.refusal, reached.reason);
+    const { target, upstream } = reached;
     const relay: Relay = { nodeId: target.nodeId, client, upstream };
     upstream.write(requestHead(req, this.forwardedFor(req)));
     if (head.length > 0) upstream.write(head);
@@ -232,16 +239,52 @@ export class Gateway {
     this.o.metrics.relaysOpen.inc();
   }
 
+  /**
+   * HAProxy's question for an upgrade (route-service.ts): the owner's address to connect it to,
+   * decided as for a socket this process relays, or the refusal to answer it with.
+   */
+  async route(q: RouteQuestion): Promise<RouteAnswer | undefined> {
+    const roomId = roomOfUpgrade(q.target);
+    if (!roomId) return this.refuseRoute({ status: JoinErrorCode.NOT_A_ROOM, message: "not a room socket" }, "not_a_room");
+    const reached = await this.reachOwner(roomId, q.address, q.gone);
+    if (!reached) return undefined;
+    if (!("upstream" in reached)) return this.refuseRoute(reached.refusal, reached.reason);
+    // The connection only showed the owner's port open: HAProxy makes the player's own.
+    reached.upstream.destroy();
+    const { hostname, port } = new URL(reached.target.address);
+    const host = hostname.replace(/^\[|\]$/g, "");
+    // HAProxy connects to an address, not a name: a node known by name (NODE_ADDRESS) is resolved here.
+    const ip = isIP(host) ? host : (await lookup(host)).address;
+    this.o.sessions?.routed(q.source, roomId, reached.target.nodeId);
+    return { kind: "route", ip, port: Number(port) };
+  }
+
+  private refuseRoute(refusal: Refusal, reason: string): RouteAnswer {
+    this.o.metrics.upgradesRefused.inc({ reason });
+    return { kind: "refuse", refusal };
+  }
+
+  /**
+   * The room's owner with a connection open to its game port, or why there is none. A port that
+   * refuses (its node just died) has the room looked up again while the hold lasts. Undefined once
+   * the caller left.
+   */
+  private async reachOwner(roomId: string, address: string, gone: () => boolean): Promise<{ target: NodeRecord; upstream: Socket } | { refusal: Refusal; reason: string } | undefined> {
+    for (;;) {
+      const found = await this.owners.find(roomId, "upgrade");
+      if (gone()) return undefined;
+      // 503 is what a Colyseus SDK reads as a dropped connection worth retrying.
+      if (found.kind !== "owner") return { refusal: this.ownerRefusal(found, roomId, address), reason: found.kind === "unavailable" ? "no_owner" : found.kind };
+      const upstream = await this.connectTo(found.node);
+      if (upstream) return { target: found.node, upstream };
+      await new Promise((r) => setTimeout(r, RETRY_MS));
+      if (gone()) return undefined;
+    }
+  }
+
   private refuseUpgrade(client: Socket, refusal: Refusal, reason: string): void {
     this.o.metrics.upgradesRefused.inc({ reason });
     refuseOnSocket(client, refusal);
-  }
-
-  /** The owner refused the connection (it just died): look the room up again while the hold lasts. */
-  private async relayRetry(req: IncomingMessage, client: Socket, head: Buffer, roomId: string, address: string): Promise<void> {
-    if (client.destroyed) return;
-    await new Promise((r) => setTimeout(r, RETRY_MS));
-    return this.relay(req, client, head, roomId, address);
   }
 
   /** What a caller for a room without a live owner is told; an unknown room and a full hold are logged once per offender. */
@@ -286,6 +329,7 @@ export class Gateway {
     }
     if (typeof change?.roomId !== "string" || typeof change.nodeId !== "string") return;
     this.owners.ownershipChanged(change.roomId);
+    this.o.sessions?.cut(change.roomId, change.nodeId).catch((err: unknown) => this.o.log.warn({ event: "gateway_cut_failed", roomId: change.roomId, err }, "could not cut HAProxy's sockets to the room's old owner"));
     const set = this.relays.get(change.roomId);
     if (!set) return;
     for (const r of set) {
@@ -317,6 +361,12 @@ export class Gateway {
   private nodes(): Promise<NodeRecord[]> {
     return readNodes(this.redis, this.badRecords).catch(() => []);
   }
+}
+
+/** The room an upgrade asks for; none for an operator path, which is never relayed. */
+function roomOfUpgrade(target: string | undefined): string | undefined {
+  const url = socketUrlOf(target);
+  return !url || OPERATOR_PATH.test(url.pathname) ? undefined : roomOfSocketUrl(url).roomId;
 }
 
 /** The upgrade request as the node gets it: the client's own headers, X-Forwarded-For extended. */

@@ -98,7 +98,9 @@ export async function openIdleSockets(url: string, count: number, from: string):
         new Promise<Socket>((resolve, reject) => {
           const socket = connect({ host: target.hostname, port: Number(target.port), localAddress: from });
           socket.once("connect", () => resolve(socket));
-          socket.once("error", reject);
+          // A listener that refuses at once (a gateway's HAProxy past MAX_SOCKETS_PER_IP) resets the
+          // connection as it accepts it, which may reach the socket before its connect does: cut.
+          socket.once("error", (err: NodeJS.ErrnoException) => (err.code === "ECONNRESET" ? resolve(socket) : reject(err)));
           socket.on("error", () => undefined);
         }),
     ),

@@ -1,0 +1,139 @@
+/**
+ * The gateway's data planes over real processes: HAProxy (GATEWAY_RELAY=haproxy, the default)
+ * carries a stock Colyseus SDK's socket straight to its room's owner, and the gateway keeps it
+ * there when the room moves; the Node relay (GATEWAY_RELAY=node) still carries one itself. Which
+ * process holds the connection to the owner is read from /proc.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Client, type Room } from "@colyseus/sdk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startGatewayProcess, waitFor } from "../loadtest/processes.ts";
+import { readEdgeSettings } from "../server/edge/edge-settings.ts";
+import { EnvReader } from "../server/config.ts";
+import { haproxyConfig } from "../server/gateway/haproxy-config.ts";
+import { parseSessions } from "../server/gateway/haproxy.ts";
+import { admin, startCluster, type TestCluster } from "./helpers/cluster.ts";
+
+/** Established TCP connections the process holds to `port` on this machine. */
+function connectionsTo(pid: number, port: number): number {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch {
+      // A descriptor closed while we listed them.
+    }
+  }
+  let n = 0;
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    for (const line of readFileSync(table, "utf8").split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10) continue;
+      const remotePort = parseInt(f[2]!.split(":")[1]!, 16);
+      if (remotePort === port && f[3] === "01" && inodes.has(f[9]!)) n++;
+    }
+  }
+  return n;
+}
+
+function childrenOf(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").split(" ").filter(Boolean).map(Number);
+}
+
+const portOf = (url: string) => Number(new URL(url).port);
+
+describe("the HAProxy configuration", () => {
+  it("passes HAProxy's own check with every edge setting in it", () => {
+    const problems: string[] = [];
+    const edge = readEdgeSettings(new EnvReader({ TRUSTED_PROXIES: "10.0.0.0/8, ::1", LIMIT_EXEMPT_IPS: "192.0.2.7", MAX_SOCKETS: "500", MAX_SOCKETS_PER_IP: "7" }, problems), problems);
+    expect(problems).toEqual([]);
+    const dir = mkdtempSync(join(tmpdir(), "locus-haproxy-check-"));
+    try {
+      const text = haproxyConfig({ host: "127.0.0.1", port: 2567, controlPort: 2999, routeSocket: join(dir, "route.sock"), adminSocket: join(dir, "admin.sock"), luaFile: new URL("../server/gateway/haproxy-route.lua", import.meta.url).pathname, routeWaitSeconds: 10, edge });
+      expect(text).toContain("acl unlimited src 10.0.0.0/8 ::1 192.0.2.7");
+      expect(text).toContain("sc0_conn_cur gt 7");
+      writeFileSync(join(dir, "haproxy.cfg"), text);
+      const check = spawnSync("haproxy", ["-c", "-f", join(dir, "haproxy.cfg")], { encoding: "utf8" });
+      expect(check.status, check.stdout + check.stderr).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("finds the players' sessions in `show sess`, and only those", () => {
+    const text = [
+      "0x5639febc35f0: proto=unix_stream src=unix:1 fe=GLOBAL be=<NONE> srv=<none> ts=00 epoch=0 age=0s calls=1",
+      "0x7f1f70041fd0: proto=tcpv4 src=127.0.0.1:40774 fe=public be=owners srv=owner ts=00 epoch=0 age=0s calls=5",
+      "0x7f1f70042fd0: proto=tcpv4 src=127.0.0.1:40775 fe=public be=gateway srv=gateway ts=00 epoch=0 age=0s calls=5",
+      "0x7f1f70043fd0: proto=tcpv6 src=::1:40776 fe=public be=owners srv=owner ts=00 epoch=0 age=0s calls=5",
+    ].join("\n");
+    expect(parseSessions(text)).toEqual([
+      { id: "0x7f1f70041fd0", src: "127.0.0.1:40774" },
+      { id: "0x7f1f70043fd0", src: "::1:40776" },
+    ]);
+  });
+});
+
+describe("a stock SDK client through the HAProxy data plane", () => {
+  let cluster: TestCluster;
+  beforeAll(async () => {
+    cluster = await startCluster(2);
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it("is carried by HAProxy to its room's owner, and to the new owner after a drain, in the same Room", async () => {
+    const haproxy = childrenOf(cluster.gateway.child.pid!).find((pid) => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "haproxy");
+    expect(haproxy, "the gateway runs HAProxy").toBeDefined();
+    const room: Room = await new Client(cluster.gateway.url).create("arena", { name: "stock" });
+    // Stock, but for the SDK's minimum uptime before it reconnects by itself (5 s), which a test need not sit out.
+    room.reconnection.minUptime = 0;
+    let left = false;
+    room.onLeave(() => (left = true));
+    await waitFor(() => Boolean(room.state?.nodeId), 5000, () => "first state");
+    const first = cluster.node(room.state.nodeId);
+    await waitFor(() => connectionsTo(haproxy!, portOf(first.url)) === 1, 5000, () => `HAProxy connected to ${first.url}\n${cluster.output()}`);
+    // The gateway's own process carries none of it: frozen, the player's state keeps coming.
+    let updates = 0;
+    room.onStateChange(() => updates++);
+    cluster.gateway.child.kill("SIGSTOP");
+    try {
+      const before = updates;
+      await new Promise((r) => setTimeout(r, 500));
+      expect(updates - before).toBeGreaterThan(5);
+    } finally {
+      cluster.gateway.child.kill("SIGCONT");
+    }
+
+    const drained = room.state.nodeId;
+    expect((await admin(first, "POST", "/drain")).status).toBe(202);
+    await waitFor(() => room.state.nodeId !== drained && room.state.nodeId !== "", 10_000, () => `the room moved\n${cluster.output()}`);
+    const second = cluster.node(room.state.nodeId);
+    await waitFor(() => connectionsTo(haproxy!, portOf(second.url)) === 1, 5000, () => `HAProxy connected to ${second.url}\n${cluster.output()}`);
+    expect(connectionsTo(haproxy!, portOf(first.url))).toBe(0);
+    expect(left).toBe(false);
+
+    const metrics = await (await fetch(`${cluster.gateway.adminUrl}/metrics`)).text();
+    expect(Number(/^locus_gateway_relays_open (\S+)$/m.exec(metrics)?.[1])).toBe(1);
+    await room.leave();
+  });
+
+  it("with GATEWAY_RELAY=node, is relayed by the gateway's own process instead", async () => {
+    const gateway = await startGatewayProcess({ REDIS_URL: cluster.redis.redisUrl, GATEWAY_RELAY: "node" });
+    try {
+      expect(childrenOf(gateway.child.pid!)).toEqual([]);
+      const room: Room = await new Client(gateway.url).create("arena", { name: "piped" });
+      await waitFor(() => Boolean(room.state?.nodeId), 5000, () => "first state");
+      const owner = cluster.node(room.state.nodeId);
+      await waitFor(() => connectionsTo(gateway.child.pid!, portOf(owner.url)) === 1, 5000, () => `the gateway relays to ${owner.url}`);
+      await room.leave();
+    } finally {
+      await gateway.stop();
+    }
+  });
+});
