@@ -76,7 +76,8 @@ describe("the Redis password", () => {
   });
 
   it("never appears in what a gateway prints while Redis is away", async () => {
-    const { output } = await run(GATEWAY, { REDIS_URL: unreachable, LOG_LEVEL: "debug" }, 4000);
+    // Its own relay: HAProxy would want a named port, and what the gateway logs is the same with either.
+    const { output } = await run(GATEWAY, { REDIS_URL: unreachable, LOG_LEVEL: "debug", GATEWAY_RELAY: "node" }, 4000);
     expect(output).toContain("redis_unreachable");
     expect(output).not.toContain(PASSWORD);
   });
