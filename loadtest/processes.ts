@@ -44,6 +44,8 @@ export interface StartOptions {
   readonly cpus?: string;
   /** Use this port rather than a free one (to restart a process where it was). */
   readonly port?: number;
+  /** Node's own flags for a Node process (a profiler, V8 heap sizes), before its script. */
+  readonly nodeFlags?: readonly string[];
 }
 
 /** taskset execs the command, so the child's pid is the pinned process's own. */
@@ -89,7 +91,7 @@ async function withFreshPorts<T>(start: () => Promise<T>, portsChosen: boolean):
 
 async function startScript(script: string, readyPath: string, env: Record<string, string>, options: StartOptions): Promise<RunningProcess> {
   const port = options.port ?? (await freePort());
-  const proc = run(...pinned(options, process.execPath, [script]), { PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "info", ...env }, port);
+  const proc = run(...pinned(options, process.execPath, [...(options.nodeFlags ?? []), script]), { PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "info", ...env }, port);
   const url = `http://127.0.0.1:${port}`;
   const ended = () => proc.child.exitCode !== null || proc.child.signalCode !== null;
   try {
@@ -131,9 +133,9 @@ function startLocusScript(script: string, readyPath: string, env: Record<string,
   }, options.port !== undefined || env.ADMIN_PORT !== undefined);
 }
 
-/** The plain Colyseus baseline server (`loadtest/baseline/plain-server.ts`), ready once its /healthz answers. */
-export function startBaselineProcess(env: Record<string, string>, options: StartOptions = {}): Promise<RunningProcess> {
-  return withFreshPorts(() => startScript(BASELINE_MAIN, "/healthz", env, options), options.port !== undefined);
+/** The plain Colyseus baseline server (`loadtest/baseline/plain-server.ts`, or `main`), ready once its /healthz answers. */
+export function startBaselineProcess(env: Record<string, string>, options: StartOptions & { readonly main?: string } = {}): Promise<RunningProcess> {
+  return withFreshPorts(() => startScript(options.main ?? BASELINE_MAIN, "/healthz", env, options), options.port !== undefined);
 }
 
 export interface RedisProcess extends RunningProcess {
