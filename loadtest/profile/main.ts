@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { formatTable, parseFlags } from "../../server/cli.ts";
 import { LOAD_GENERATOR_ADDRESSES } from "../processes.ts";
 import { freePort } from "../ports.ts";
-import { TICK_HZ } from "../bench/capacity.ts";
+import { ROOM_SIZE, TICK_HZ } from "../bench/capacity.ts";
 import { startTarget, TARGET_KINDS, TARGET_NAMES, type TargetKind } from "../bench/capacity-targets.ts";
 import { Crowd, SETTLE_MS } from "../bench/crowd.ts";
 import { describeMachine, machineLine, pinSelf } from "../bench/machine.ts";
@@ -65,7 +65,7 @@ const parseVariant = (text: string): Variant => {
 };
 
 /** Joins in flight while a server is loaded: one at a time takes minutes on a busy machine. */
-const RAMP_CONCURRENCY = 16;
+const RAMP_CONCURRENCY = 4;
 
 const machine = describeMachine();
 pinSelf(machine);
@@ -73,6 +73,8 @@ mkdirSync(out, { recursive: true });
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
 interface Window {
+  /** Player-ticks the server served in the window (its rooms' ticks, ROOM_SIZE players each): on a busy machine fewer than the load asks for. */
+  readonly playerTicks: number;
   readonly cpuPercent: number;
   readonly cpuPerPlayerTickUs: number;
   readonly tickDueP99Ms: number;
@@ -102,9 +104,11 @@ async function measure(kind: TargetKind, load: number, o: { main?: string; nodeF
     const bots = await crowd.measure(seconds);
     const s = await target.probe.finish();
     const gc = summarizeGcTrace(server.output().slice(from));
+    const playerTicks = s.ticks * ROOM_SIZE;
     const window: Window = {
+      playerTicks,
       cpuPercent: (s.cpuSeconds / bots.seconds) * 100,
-      cpuPerPlayerTickUs: (s.cpuSeconds / (load * TICK_HZ * bots.seconds)) * 1e6,
+      cpuPerPlayerTickUs: (s.cpuSeconds / playerTicks) * 1e6,
       tickDueP99Ms: s.loopDelayP99Ms + s.tickP99Ms,
       loopDelayP99Ms: s.loopDelayP99Ms,
       tickP99Ms: s.tickP99Ms,
@@ -114,27 +118,35 @@ async function measure(kind: TargetKind, load: number, o: { main?: string; nodeF
       gc: { ...gc, perSecond: gc.scavenges / bots.seconds, msPerSecond: (gc.scavengeMs + gc.fullGcMs) / bots.seconds, mbPerSecond: gc.scavengedMb / bots.seconds },
     };
     progress(
-      `${o.label} at ${load}: CPU ${window.cpuPercent.toFixed(0)} %, ${window.cpuPerPlayerTickUs.toFixed(1)} µs/player-tick, tick p99 ${window.tickDueP99Ms.toFixed(1)} ms, ` +
+      `${o.label} at ${load}: ticks served ${((playerTicks / (load * TICK_HZ * bots.seconds)) * 100).toFixed(0)} % of due, CPU ${window.cpuPercent.toFixed(0)} %, ${window.cpuPerPlayerTickUs.toFixed(1)} µs/player-tick, tick p99 ${window.tickDueP99Ms.toFixed(1)} ms, ` +
         `${window.gc.perSecond.toFixed(1)} scavenges/s (${window.gc.msPerSecond.toFixed(1)} ms/s, max ${gc.scavengeMaxMs.toFixed(1)} ms), ${window.gc.mbPerSecond.toFixed(0)} MB/s scavenged, ${window.bytesPerSecondPerBot.toFixed(0)} B/s per bot`,
     );
     if (!inspectPort) return { window };
     const inspector = await InspectorSession.connect(inspectPort);
     try {
+      // Each profiler's window is counted in the player-ticks it served.
+      const served = async <T>(during: () => Promise<T>): Promise<[T, number]> => {
+        await target.probe.start();
+        const result = await during();
+        return [result, (await target.probe.finish()).ticks * ROOM_SIZE];
+      };
       await inspector.send("Profiler.enable");
       await inspector.send("Profiler.setSamplingInterval", { interval: 250 });
-      await inspector.send("Profiler.start");
-      await new Promise((r) => setTimeout(r, seconds * 1000));
-      const { profile: cpu } = await inspector.send<{ profile: CpuProfile }>("Profiler.stop");
+      const [cpu, cpuPlayerTicks] = await served(async () => {
+        await inspector.send("Profiler.start");
+        await new Promise((r) => setTimeout(r, seconds * 1000));
+        return (await inspector.send<{ profile: CpuProfile }>("Profiler.stop")).profile;
+      });
       await inspector.send("HeapProfiler.enable");
-      await inspector.send("HeapProfiler.startSampling", { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
-      const heapStarted = performance.now();
-      await new Promise((r) => setTimeout(r, seconds * 1000));
-      const { profile: heap } = await inspector.send<{ profile: HeapProfile }>("HeapProfiler.stopSampling");
-      const heapSeconds = (performance.now() - heapStarted) / 1000;
+      const [heap, heapPlayerTicks] = await served(async () => {
+        await inspector.send("HeapProfiler.startSampling", { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+        await new Promise((r) => setTimeout(r, seconds * 1000));
+        return (await inspector.send<{ profile: HeapProfile }>("HeapProfiler.stopSampling")).profile;
+      });
       const base = join(out, `${o.label}-${load}`);
       writeFileSync(`${base}.cpuprofile`, JSON.stringify(cpu));
       writeFileSync(`${base}.heapprofile`, JSON.stringify(heap));
-      return { window, cpu: cpuBreakdown(cpu), cpuSeconds: (cpu.endTime - cpu.startTime) / 1e6, alloc: allocationBreakdown(heap), heapSeconds };
+      return { window, cpu: cpuBreakdown(cpu), cpuPlayerTicks, alloc: allocationBreakdown(heap), heapPlayerTicks };
     } finally {
       inspector.close();
     }
@@ -144,9 +156,9 @@ async function measure(kind: TargetKind, load: number, o: { main?: string; nodeF
   }
 }
 
-const perPlayerTick = (amount: number, load: number, secs: number) => amount / (load * TICK_HZ * secs);
-
-function breakdownTables(title: string, load: number, cpu: Breakdown, cpuSeconds: number, alloc: Breakdown, heapSeconds: number): string {
+function breakdownTables(title: string, load: number, cpu: Breakdown, cpuPlayerTicks: number, alloc: Breakdown, heapPlayerTicks: number): string {
+  const perCpuTick = (us: number) => (us / cpuPlayerTicks).toFixed(2);
+  const perHeapTick = (bytes: number) => (bytes / heapPlayerTicks).toFixed(0);
   const rows = [...cpu.byCategory].sort((a, b) => b[1].amount - a[1].amount);
   return [
     `### ${title} at ${load} players`,
@@ -157,20 +169,20 @@ function breakdownTables(title: string, load: number, cpu: Breakdown, cpuSeconds
         c.group,
         category,
         ((c.amount / cpu.total) * 100).toFixed(1),
-        perPlayerTick(c.amount, load, cpuSeconds).toFixed(2),
-        perPlayerTick(alloc.byCategory.get(category)?.amount ?? 0, load, heapSeconds).toFixed(0),
+        perCpuTick(c.amount),
+        perHeapTick(alloc.byCategory.get(category)?.amount ?? 0),
       ]),
     ),
     formatTable(
       ["group", "% of busy CPU", "µs per player-tick", "alloc bytes per player-tick"],
-      GROUPS.map((g) => [g, (((cpu.byGroup.get(g) ?? 0) / cpu.total) * 100).toFixed(1), perPlayerTick(cpu.byGroup.get(g) ?? 0, load, cpuSeconds).toFixed(2), perPlayerTick(alloc.byGroup.get(g) ?? 0, load, heapSeconds).toFixed(0)]),
+      GROUPS.map((g) => [g, (((cpu.byGroup.get(g) ?? 0) / cpu.total) * 100).toFixed(1), perCpuTick(cpu.byGroup.get(g) ?? 0), perHeapTick(alloc.byGroup.get(g) ?? 0)]),
     ),
-    `busy CPU in the profile: ${perPlayerTick(cpu.total, load, cpuSeconds).toFixed(2)} µs per player-tick (main thread only); allocated: ${perPlayerTick(alloc.total, load, heapSeconds).toFixed(0)} bytes per player-tick, ${(alloc.total / heapSeconds / 1e6).toFixed(1)} MB/s`,
+    `busy CPU in the profile: ${perCpuTick(cpu.total)} µs per player-tick served (main thread only); allocated: ${perHeapTick(alloc.total)} bytes per player-tick served`,
     "",
     "top frames by own CPU:",
-    formatTable(["frame", "category", "µs per player-tick"], cpu.topFrames.slice(0, 25).map((f) => [f.frame, f.category, perPlayerTick(f.amount, load, cpuSeconds).toFixed(2)])),
+    formatTable(["frame", "category", "µs per player-tick"], cpu.topFrames.slice(0, 25).map((f) => [f.frame, f.category, perCpuTick(f.amount)])),
     "top frames by bytes allocated:",
-    formatTable(["frame", "category", "bytes per player-tick"], alloc.topFrames.slice(0, 25).map((f) => [f.frame, f.category, perPlayerTick(f.amount, load, heapSeconds).toFixed(0)])),
+    formatTable(["frame", "category", "bytes per player-tick"], alloc.topFrames.slice(0, 25).map((f) => [f.frame, f.category, perHeapTick(f.amount)])),
   ].join("\n");
 }
 
@@ -222,10 +234,10 @@ if (flags.values.compare) {
       report.push(
         `## ${TARGET_NAMES[kind as TargetKind]}`,
         "",
-        `plain window: CPU ${w.cpuPercent.toFixed(1)} % (${w.cpuPerPlayerTickUs.toFixed(2)} µs per player-tick, all threads, /proc), tick p99 ${w.tickDueP99Ms.toFixed(1)} ms (loop ${w.loopDelayP99Ms.toFixed(1)} + tick ${w.tickP99Ms.toFixed(2)}), ` +
+        `plain window: CPU ${w.cpuPercent.toFixed(1)} % (${w.cpuPerPlayerTickUs.toFixed(2)} µs per player-tick served, all threads, /proc; ${((w.playerTicks / (load * TICK_HZ * seconds)) * 100).toFixed(0)} % of due ticks served), tick p99 ${w.tickDueP99Ms.toFixed(1)} ms (loop ${w.loopDelayP99Ms.toFixed(1)} + tick ${w.tickP99Ms.toFixed(2)}), ` +
           `GC: ${w.gc.perSecond.toFixed(1)} scavenges/s, ${w.gc.msPerSecond.toFixed(1)} ms/s paused, longest ${w.gc.scavengeMaxMs.toFixed(1)} ms, ${w.gc.mbPerSecond.toFixed(0)} MB/s scavenged; ${w.gc.fullGcs} full GCs; ${w.bytesPerSecondPerBot.toFixed(0)} B/s per client`,
         "",
-        breakdownTables(TARGET_NAMES[kind as TargetKind], load, r.cpu!, r.cpuSeconds!, r.alloc!, r.heapSeconds!),
+        breakdownTables(TARGET_NAMES[kind as TargetKind], load, r.cpu!, r.cpuPlayerTicks!, r.alloc!, r.heapPlayerTicks!),
       );
     }
   }
