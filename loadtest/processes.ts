@@ -112,11 +112,22 @@ async function startScript(script: string, readyPath: string, env: Record<string
 }
 
 /**
+ * The Node flags a Locus node runs with, wherever it is started (`npm start`, `npm run serve`, the
+ * Dockerfile, docs/deploy/node.yaml, and here; test/deploy-manifests.test.ts holds them together).
+ * A loaded node allocates some tens of megabytes a second, nearly all of it dead within a tick; a
+ * young generation of 64 MB semi-spaces collects it several times less often than V8's default
+ * (16 MB at most, grown from 1 MB), for the same work each time: docs/performance.md has the
+ * measurement.
+ */
+export const NODE_FLAGS: readonly string[] = ["--max-semi-space-size=64"];
+
+/**
  * A Locus node (`server/main.ts`, or `main`: a script that starts one with room types of its own),
- * ready once its /readyz answers 200 (its operator listener opens first).
+ * ready once its /readyz answers 200 (its operator listener opens first). It runs with NODE_FLAGS
+ * before any flags `options` gives.
  */
 export function startNodeProcess(env: Record<string, string> = {}, options: StartOptions & { readonly main?: string } = {}): Promise<NodeProcess> {
-  return startLocusScript(options.main ?? NODE_MAIN, "/readyz", env, options);
+  return startLocusScript(options.main ?? NODE_MAIN, "/readyz", env, { ...options, nodeFlags: [...NODE_FLAGS, ...(options.nodeFlags ?? [])] });
 }
 
 /** A gateway (`server/gateway/main.ts`), ready once its /healthz answers (its operator listener opens first). */

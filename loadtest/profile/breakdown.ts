@@ -52,6 +52,8 @@ interface Rule {
   readonly category: string;
   readonly group: Group;
   readonly test: (f: CallFrame) => boolean;
+  /** Names the frame only when its caller's category is in this group (a socket write under a patch, not under the Redis client). */
+  readonly within?: Group;
 }
 
 const inFile = (...parts: string[]) => (f: CallFrame) => parts.some((p) => f.url.includes(p));
@@ -64,9 +66,15 @@ const RULES: readonly Rule[] = [
   { category: "native: event loop, socket reads, timers", group: "native, no JS on the stack", test: (f) => f.functionName === "(program)" },
   { category: "idle", group: "other", test: (f) => f.functionName === "(idle)" },
   // The send path: per-client framing and the ws library, then the socket write under it.
-  { category: "socket write (net, syscall)", group: "websocket send", test: (f) => nativeNamed("writev", "writeBuffer", "writeUtf8String", "writeLatin1String")(f) || inFile("node:net", "node:internal/stream_base_commons", "node:internal/streams/writable")(f) && !["onStreamRead"].includes(f.functionName) },
+  {
+    category: "socket write (net, syscall)",
+    group: "websocket send",
+    within: "websocket send",
+    test: (f) => nativeNamed("writev", "writeBuffer", "writeUtf8String", "writeLatin1String")(f) || (inFile("node:net", "node:internal/stream_base_commons", "node:internal/streams/writable")(f) && f.functionName !== "onStreamRead"),
+  },
   { category: "ws sender", group: "websocket send", test: (f) => inFile("ws/lib/sender.js")(f) || named("ws/lib/websocket.js", "send")(f) },
   { category: "Colyseus per-client frame (TIMED header)", group: "websocket send", test: (f) => named("@colyseus/core", "buildTimedFrame", "sendClientFrame", "applyPatches")(f) || named("@colyseus/ws-transport", "raw")(f) },
+  { category: "Locus one-buffer patch frames", group: "websocket send", test: inFile("server/durable/patch-frames.ts") },
   { category: "byte counting wrapper", group: "metrics", test: (f) => inFile("server/colyseus-internals.ts", "baseline/plain-room.ts")(f) && f.functionName.includes("raw") },
   { category: "schema encoder", group: "patch encoding", test: named("@colyseus/schema", "encode", "encodeAll", "discardChanges", "encodeChangeCb", "encodeValue", "encodePrimitiveType", "endEncode") },
   // The receive path.
@@ -76,7 +84,7 @@ const RULES: readonly Rule[] = [
   { category: "event emitter dispatch", group: "websocket receive", test: inFile("node:events") },
   { category: "Colyseus input decode and buffer", group: "input decoding", test: (f) => named("@colyseus/core", "_onMessage", "decodeReliable", "capture")(f) || inFile("@colyseus/schema/build/input")(f) },
   { category: "input sanitizer and guard", group: "input decoding", test: (f) => inFile("server/rooms/input-guard.ts")(f) || named("server/rooms/arena-room.ts", "sanitize")(f) },
-  { category: "Locus per-frame (seat heard)", group: "room's own per-tick work", test: inFile("server/durable/durable-room.ts") },
+  { category: "Locus durable layer (seat heard per frame, patch hook)", group: "room's own per-tick work", test: (f) => inFile("server/durable/durable-room.ts")(f) && f.functionName !== "broadcastPatch" },
   // The tick.
   { category: "simulation", group: "step", test: (f) => inFile("shared/physics.ts", "server/game/arena-world.ts")(f) },
   { category: "input feed (cadence, input buffer)", group: "step", test: (f) => inFile("server/rooms/input-cadence.ts", "@colyseus/core/build/input/InputBuffer")(f) || named("server/rooms/arena-room.ts", "nextStick")(f) },
@@ -96,7 +104,7 @@ export interface Category {
 const OTHER: Category = { category: "other", group: "other" };
 
 function categoryOf(frame: CallFrame, parent: Category): Category {
-  for (const rule of RULES) if (rule.test(frame)) return rule;
+  for (const rule of RULES) if ((rule.within === undefined || rule.within === parent.group) && rule.test(frame)) return rule;
   return parent;
 }
 
