@@ -12,7 +12,7 @@ import { Encoder, schema, t } from "@colyseus/schema";
 import { WebSocketTransport } from "@colyseus/ws-transport";
 import { describe, expect, it } from "vitest";
 import { WebSocketServer } from "ws";
-import { discardUnsentChanges, ghostClient, schemaRefIds, socketServerOf } from "./colyseus-internals.ts";
+import { discardUnsentChanges, ghostClient, recycleInputCopies, schemaRefIds, socketServerOf } from "./colyseus-internals.ts";
 
 const require = createRequire(import.meta.url);
 /** The package's own folder: its entry point's, up to the folder named as the package is. */
@@ -21,7 +21,7 @@ const packageDir = (name: string) => {
   while (!dir.endsWith(join("node_modules", name))) dir = dirname(dir);
   return dir;
 };
-const source = (name: string, file: string) => readFileSync(join(packageDir(name), "build", file), "utf8");
+const source = (name: string, file: string) => readFileSync(join(packageDir(name), name === "ws" ? "lib" : "build", file), "utf8");
 /** Whitespace-insensitive: a reformatted build is not a moved internal. */
 const squash = (text: string) => text.replace(/\s+/g, " ");
 const expectCode = (name: string, file: string, snippets: string[]) => {
@@ -35,6 +35,7 @@ describe("Colyseus internals colyseus-internals.ts relies on", () => {
     expect(version("@colyseus/core")).toBe("0.18.17");
     expect(version("@colyseus/schema")).toBe("5.0.34");
     expect(version("@colyseus/ws-transport")).toBe("0.18.4");
+    expect(version("ws")).toBe("8.23.0");
   });
 
   it("Room keeps held seats, reservations and the join and reserve steps where the adapter reaches them", () => {
@@ -114,6 +115,49 @@ describe("Colyseus internals colyseus-internals.ts relies on", () => {
     discardUnsentChanges(room);
     expect(serializer.encoder.hasChanges).toBe(false);
     expect(serializer.needFullEncode).toBe(true);
+  });
+
+  it("a TIMED patch is encoded once and framed per client with its ack, as routeTimedPatches and inputAckOf read it", () => {
+    expectCode("@colyseus/core", "serializer/SchemaSerializer.mjs", [
+      "function clientProcessedInputSeq(client) { return client._inputBuffer?.ackSeq ?? 0; }",
+      "out[0] = encodedBody[0] | ProtocolModifier.TIMED; const it = { offset: 1 }; encode.uint32(out, sNow >>> 0, it); encode.uint32(out, inputSeq >>> 0, it); out.set(schemaPayload, it.offset);",
+      "if (timing) { const heartbeatBody = Buffer.from([Protocol.ROOM_STATE_PATCH]); for (let i = 0; i < clients.length; i++) { const client = clients[i]; if (client.state !== ClientState.JOINED) continue; sendClientFrame(client, heartbeatBody, timing); } } return false;",
+      "this.needFullEncode = true; if (debugPatch.enabled) {",
+      "const it = { offset: 1 }; this.encoder.sharedBuffer[0] = Protocol.ROOM_STATE_PATCH; const encodedChanges = this.encoder.encode(it); if (!this.hasFilters) {",
+      "sendClientFrame(client, encodedChanges, timing); } } else {",
+      "this.encoder.discardChanges(); if (debugPatch.enabled) {",
+    ]);
+    expectCode("@colyseus/core", "Room.mjs", ["this._inputController !== void 0 ? { sNow } : void 0"]);
+  });
+
+  it("ws writes an idle sender's frame to its socket at once, header then payload", () => {
+    expectCode("ws", "sender.js", [
+      "const DEFAULT = 0;",
+      "this._firstFragment = true; this._compress = false; this._bufferedBytes = 0; this._queue = []; this._state = DEFAULT;",
+      "} else if (this._state !== DEFAULT) { this.enqueue([this.dispatch, data, this._compress, opts, cb]); } else { this.dispatch(data, this._compress, opts, cb); }",
+      "if (!options.mask) { return dataLength ? [target, data] : [target]; }",
+      "sendFrame(list, cb) { if (list.length === 2) { this._socket.cork(); this._socket.write(list[0]); this._socket.write(list[1], cb); this._socket.uncork();",
+    ]);
+    expectCode("ws", "websocket.js", ["this._sender = sender; this._socket = socket;", "if (!this._extensions[PerMessageDeflate.extensionName]) { opts.compress = false; }"]);
+    expectCode("@colyseus/ws-transport", "WebSocketClient.mjs", ["raw(data, options, cb) { this.ref.send(data, SEND_OPTS, cb); }"]);
+  });
+
+  it("each buffered input is a clone of the client's one decoded instance, as recycleInputCopies reads it", () => {
+    expectCode("@colyseus/core", "input/RoomInput.mjs", [
+      "this.options.sanitize?.(client._input); const buf = client._inputBuffer;",
+      "buf.push(inst.clone(), renderTime, reckonTime, seq);",
+      "client._input = new this.options.ctor();",
+    ]);
+    expectCode("@colyseus/core", "input/InputBuffer.mjs", ["this._items.push(snapshot);", "if (this.size > this._maxSize) {"]);
+    const latest = { x: 1, clone: () => ({ x: -1 }) };
+    const ring = [{ x: 0 }, { x: 0 }];
+    recycleInputCopies(latest, ring, (from, to) => (to.x = from.x));
+    expect(latest.clone()).toBe(ring[0]);
+    latest.x = 2;
+    expect(latest.clone()).toBe(ring[1]);
+    latest.x = 3;
+    expect(latest.clone()).toBe(ring[0]);
+    expect(ring.map((r) => r.x)).toEqual([3, 2]);
   });
 
   it("the websocket transport keeps its ws server in wss", () => {

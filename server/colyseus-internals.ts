@@ -6,7 +6,8 @@
  * through this module alone.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
-import { type Client, ErrorCode, matchMaker, type Room, ServerError } from "@colyseus/core";
+import type { Socket } from "node:net";
+import { type Client, ErrorCode, matchMaker, Protocol, type Room, ServerError } from "@colyseus/core";
 import { $changes } from "@colyseus/schema";
 import type { WebSocketTransport } from "@colyseus/ws-transport";
 import type { WebSocketServer } from "ws";
@@ -297,4 +298,102 @@ export function routeFullStates(room: Room, send: (client: Client, now: () => vo
   const r = room as unknown as { sendFullState(client: Client): void };
   const sendFullState = r.sendFullState.bind(room);
   r.sendFullState = (client) => send(client, () => sendFullState(client));
+}
+
+/** What a room's serializer is asked for on every patch (Room.broadcastPatch → `applyPatches`). */
+interface PatchingSerializer {
+  readonly hasFilters: boolean;
+  needFullEncode: boolean;
+  readonly encoder: { readonly hasChanges: boolean; readonly sharedBuffer: Uint8Array; encode(it: { offset: number }): Uint8Array; discardChanges(): void };
+  applyPatches(clients: readonly Client[], state: unknown, timing: { readonly sNow: number } | undefined): boolean;
+}
+
+/**
+ * Hands every TIMED patch of `room` to `send` with its body encoded once: `body` is the frame
+ * without its TIMED prefix, `[ROOM_STATE_PATCH][schema changes]`, or `[ROOM_STATE_PATCH]` alone
+ * when nothing changed (the heartbeat that carries each client's ack), valid only during the call;
+ * `send` writes each joined client its `[code | TIMED][uint32 sNow][uint32 ack][changes]`.
+ * Read from @colyseus/core 0.18.17, serializer/SchemaSerializer.mjs `applyPatches`: a room with
+ * inputs passes `timing` (`{ sNow }`); without clients it drops the changes (left to Colyseus
+ * here); with changes it marks the full state stale, encodes them once after the code byte in the
+ * encoder's shared buffer, sends, and discards them; without changes and with no filters it sends
+ * each JOINED client the heartbeat. Patches without timing, and rooms with filtered views, keep
+ * Colyseus's own path.
+ */
+export function routeTimedPatches(room: Room, send: (clients: readonly Client[], body: Uint8Array, sNow: number) => void): void {
+  const serializer = (room as unknown as { _serializer: PatchingSerializer })._serializer;
+  const applyPatches = serializer.applyPatches.bind(serializer);
+  serializer.applyPatches = (clients, state, timing) => {
+    if (timing === undefined || serializer.hasFilters || clients.length === 0) return applyPatches(clients, state, timing);
+    const { encoder } = serializer;
+    if (!encoder.hasChanges) {
+      send(clients, HEARTBEAT_BODY, timing.sNow);
+      return false;
+    }
+    serializer.needFullEncode = true;
+    encoder.sharedBuffer[0] = Protocol.ROOM_STATE_PATCH;
+    send(clients, encoder.encode({ offset: 1 }), timing.sNow);
+    encoder.discardChanges();
+    return true;
+  };
+}
+const HEARTBEAT_BODY = Uint8Array.of(Protocol.ROOM_STATE_PATCH);
+
+/**
+ * The input ack a client's TIMED patches carry. Read from @colyseus/core 0.18.17,
+ * SchemaSerializer.mjs `clientProcessedInputSeq`: `client._inputBuffer?.ackSeq ?? 0`.
+ */
+export function inputAckOf(client: Client): number {
+  return (client as unknown as { _inputBuffer?: { readonly ackSeq: number } })._inputBuffer?.ackSeq ?? 0;
+}
+
+/** The parts of a ws 8.23 WebSocket that say whether a whole frame may be written past its Sender. */
+interface WsInternals {
+  readonly readyState: number;
+  readonly _socket: Socket | null;
+  readonly _extensions: Record<string, unknown>;
+  readonly _sender: { readonly _state: number; readonly _queue: readonly unknown[]; readonly _firstFragment: boolean } | undefined;
+}
+const WS_OPEN = 1;
+/** ws 8.23 lib/sender.js: the Sender's state while nothing waits to be compressed or read from a Blob. */
+const WS_SENDER_IDLE = 0;
+
+/**
+ * The TCP socket under a client's websocket when a complete frame written to it now lands exactly
+ * where `ws.send` would put it, undefined otherwise. Read from ws 8.23 (lib/websocket.js,
+ * lib/sender.js): the socket is `_socket`; a Sender with no permessage-deflate, in its idle state
+ * with an empty queue and not inside a fragmented message, writes each frame to the socket at once
+ * (`sendFrame`), an unmasked server frame being its header then the payload. Colyseus's
+ * WebSocketClient keeps the ws socket as `client.ref` (@colyseus/ws-transport 0.18.4).
+ */
+export function frameSocketOf(client: Client): Socket | undefined {
+  const ws = client.ref as unknown as WsInternals;
+  const sender = ws._sender;
+  if (ws.readyState !== WS_OPEN || !ws._socket || !sender || sender._state !== WS_SENDER_IDLE || sender._queue.length > 0 || !sender._firstFragment) return undefined;
+  // The one extension ws negotiates; Colyseus's transport leaves it off.
+  if (ws._extensions["permessage-deflate"] !== undefined) return undefined;
+  return ws._socket;
+}
+
+/**
+ * Makes the copies Colyseus buffers of a client's decoded inputs come from `ring`, reused in turn,
+ * rather than a new schema instance each (a change tree and its arrays, per input, per player):
+ * `copy` fills a ring slot from the decoded input. Read from @colyseus/core 0.18.17,
+ * input/RoomInput.mjs `capture`: each decoded input, sanitized in place in the client's one
+ * decoded instance (`latest`), is buffered as `inst.clone()`, and the buffer holds at most its
+ * `bufferMaxSize` copies (one more while it drops the oldest), each handed out once. So a ring
+ * longer than the buffer by two never reuses a copy the buffer still holds, nor the one a step
+ * is running on; the room must not keep a copy past its step.
+ */
+export function recycleInputCopies<T extends object>(latest: T, ring: readonly T[], copy: (from: T, to: T) => void): void {
+  let next = 0;
+  Object.defineProperty(latest, "clone", {
+    value: () => {
+      const slot = ring[next]!;
+      next = (next + 1) % ring.length;
+      copy(latest, slot);
+      return slot;
+    },
+    configurable: true,
+  });
 }

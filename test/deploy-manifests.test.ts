@@ -9,6 +9,7 @@ import { Job } from "kubernetes-models/batch/v1/Job";
 import { Service } from "kubernetes-models/v1/Service";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { NODE_FLAGS } from "../loadtest/processes.ts";
 import { loadGatewayConfig, loadNodeConfig } from "../server/config.ts";
 
 const dir = fileURLToPath(new URL("../docs/deploy/", import.meta.url));
@@ -63,6 +64,16 @@ describe("deployment manifests", () => {
     expect(config.nodeAddress).toBe("http://10.1.2.3:2567");
     expect(config.port).toBe(2567);
     expect(config.nodeAdminAddress).toBe(`http://10.1.2.3:${config.adminPort}`);
+  });
+
+  it("start the node with the Node flags it runs with everywhere else", () => {
+    const container = find("Deployment", "locus-node").spec.template.spec.containers[0];
+    expect(container.command).toEqual(["node", ...NODE_FLAGS, "server/main.ts"]);
+    const dockerfile = readFileSync(`${dir}Dockerfile`, "utf8");
+    expect(dockerfile).toContain(`CMD ${JSON.stringify(["node", ...NODE_FLAGS, "server/main.ts"]).replaceAll(",", ", ")}`);
+    const scripts = (JSON.parse(readFileSync(fileURLToPath(new URL("../package.json", import.meta.url)), "utf8")) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.serve).toBe(`node ${NODE_FLAGS.join(" ")} server/main.ts`);
+    expect(scripts.start).toBe(`npm run build && node ${NODE_FLAGS.join(" ")} server/main.ts`);
   });
 
   it("give the gateway an environment the gateway accepts", () => {

@@ -9,6 +9,7 @@ import { LoopDelay } from "../loop-delay.ts";
 
 /** Between the last join and a measurement: new rooms start, and the bots' first inputs drain. */
 export const SETTLE_MS = 2000;
+const MAX_RAMP_FAILURES = 50;
 
 export interface CrowdWindow {
   readonly bots: number;
@@ -26,18 +27,40 @@ export interface CrowdWindow {
 export class Crowd {
   readonly bots: LeanBot[] = [];
   private readonly url: string;
+  private joining = 0;
 
   constructor(url: string) {
     this.url = url;
   }
 
-  /** Joins bots until there are `total`, one after another as players arrive. */
-  async growTo(total: number): Promise<void> {
-    while (this.bots.length < total) {
-      const bot = await LeanBot.join({ url: this.url, name: `bench${this.bots.length}`, tickHz: 30 });
-      bot.wander();
-      this.bots.push(bot);
-    }
+  /** Joins bots until there are `total`, one after another as players arrive, or sends the last ones away. */
+  async resizeTo(total: number): Promise<void> {
+    while (this.bots.length > total) this.bots.pop()!.close();
+    await this.growTo(total);
+  }
+
+  /**
+   * Joins bots until there are `total`, one after another as players arrive, or `concurrently`
+   * at a time for a quicker ramp (the rooms then fill in no set order, and a join that races
+   * another for a seat is tried again, up to MAX_RAMP_FAILURES in all).
+   */
+  async growTo(total: number, concurrently = 1): Promise<void> {
+    let failures = 0;
+    const joinOne = async () => {
+      while (this.bots.length + this.joining < total) {
+        this.joining++;
+        try {
+          const bot = await LeanBot.join({ url: this.url, name: `bench${this.bots.length}`, tickHz: 30 });
+          bot.wander();
+          this.bots.push(bot);
+        } catch (err) {
+          if (concurrently === 1 || ++failures > MAX_RAMP_FAILURES) throw err;
+        } finally {
+          this.joining--;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: concurrently }, joinOne));
   }
 
   /** Measures the crowd for `seconds`, from a clean window. */

@@ -7,11 +7,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseFlags } from "../../server/cli.ts";
 import { DEFAULT_ROOM_LEASE_MS } from "../../server/config.ts";
-import { LOAD_GENERATOR_ADDRESSES, startBaselineProcess, startNodeProcess, startRedis, type RunningProcess } from "../processes.ts";
+import { LOAD_GENERATOR_ADDRESSES } from "../processes.ts";
 import { renderHtmlReport } from "../html-report.ts";
 import { svgLineChart } from "../svg-plot.ts";
 import { mergeBenchmarks } from "./bench-document.ts";
-import { capacitySteps, measureCapacity, ROOM_SIZE, TICK_HZ, BENCH_TOKEN, type CapacityRun } from "./capacity.ts";
+import { measureKnees } from "./capacity.ts";
+import { startTarget, TARGET_KINDS, TARGET_NAMES } from "./capacity-targets.ts";
 import { measureChaosTimeline } from "./chaos-timeline.ts";
 import { measureCheckpointCost } from "./checkpoint-cost.ts";
 import { measureDrain } from "./drain.ts";
@@ -28,7 +29,6 @@ import { measureGatewayCost } from "./gateway-cost.ts";
 import { measureRedisSizing } from "./redis-sizing.ts";
 import { redisSizingSection } from "./redis-sizing-section.ts";
 import { describeMachine, machineLine, pinSelf } from "./machine.ts";
-import { baselineProbe, locusProbe } from "./server-probe.ts";
 import { capacitySection, chaosTimelineSection, checkpointSection, drainSection, failoverSection, gatewaySection, type Plot, type SectionContext } from "./sections.ts";
 
 // The SDK announces every drop and reconnect on the console; with many bots that would bury the
@@ -135,44 +135,12 @@ async function attempt(section: Section, measure: () => Promise<void>): Promise<
 const command = (args: string) => `npm run bench -- ${args}`;
 
 await attempt("capacity", async () => {
-  const steps = capacitySteps(maxPlayers);
-  const runs: CapacityRun[] = [];
-  const targets: [string, () => Promise<{ url: string; probe: ReturnType<typeof locusProbe>; procs: RunningProcess[] }>][] = [
-    [
-      "plain Colyseus 0.18 (baseline)",
-      async () => {
-        const p = await startBaselineProcess({ TICK_HZ: String(TICK_HZ), MAX_PLAYERS: String(ROOM_SIZE) }, { cpus: machine.serverCpus });
-        return { url: p.url, probe: baselineProbe(p.url, p.child.pid!), procs: [p] };
-      },
-    ],
-    [
-      "Locus, single node",
-      async () => {
-        const p = await startNodeProcess({ MAX_PLAYERS: String(ROOM_SIZE), LOG_LEVEL: "warn" }, { cpus: machine.serverCpus });
-        return { url: p.url, probe: locusProbe(p.adminUrl, p.child.pid!), procs: [p] };
-      },
-    ],
-    [
-      "Locus, cluster node (Redis, leases, checkpoints every 1 s)",
-      async () => {
-        const redis = await startRedis({ cpus: machine.serverCpus });
-        const p = await startNodeProcess(
-          { REDIS_URL: redis.redisUrl, NODE_ID: "capacity", ADMIN_TOKEN: BENCH_TOKEN, MAX_PLAYERS: String(ROOM_SIZE), LOG_LEVEL: "warn" },
-          { cpus: machine.serverCpus },
-        );
-        return { url: p.url, probe: locusProbe(p.adminUrl, p.child.pid!), procs: [p, redis] };
-      },
-    ],
-  ];
-  for (const [name, start] of targets) {
-    const target = await start();
-    try {
-      runs.push(await measureCapacity(name, target, steps, seconds, progress));
-    } finally {
-      await Promise.all(target.procs.map((p) => p.stop()));
-    }
-  }
-  const section = capacitySection(runs, ctx, command(`--only capacity --seconds ${seconds} --max-players ${maxPlayers}`));
+  const results = await measureKnees(
+    TARGET_KINDS.map((kind) => ({ name: TARGET_NAMES[kind], start: () => startTarget(kind, { cpus: machine.serverCpus }) })),
+    { maxPlayers, seconds },
+    progress,
+  );
+  const section = capacitySection(results, ctx, command(`--only capacity --seconds ${seconds} --max-players ${maxPlayers}`));
   parts.set("capacity", section.markdown);
   plots.push(...section.plots);
 });

@@ -4,7 +4,7 @@
  */
 import { markdownTable as table, ms, percentile } from "../report.ts";
 import type { svgLineChart } from "../svg-plot.ts";
-import { BOTS_SATURATED_MS, BUDGET_MS, type CapacityRun, ROOM_SIZE, TICK_HZ } from "./capacity.ts";
+import { BOTS_SATURATED_MS, BUDGET_MS, CAPACITY_RUNS, type CapacityResult, type CapacityStep, ROOM_SIZE, TICK_HZ } from "./capacity.ts";
 import type { ChaosTimelineRun } from "./chaos-timeline.ts";
 import { CHECKPOINT_SETTINGS, type CheckpointCostRun } from "./checkpoint-cost.ts";
 import { SETTLE_MS } from "./crowd.ts";
@@ -40,30 +40,36 @@ export const header = (title: string, ctx: SectionContext, command: string) =>
 const cpuPercent = (w: LoadWindow) => (w.server.cpuSeconds / w.bots.seconds) * 100;
 const tickDue = (w: LoadWindow) => w.server.loopDelayP99Ms + w.server.tickP99Ms;
 
-export function capacitySection(runs: readonly CapacityRun[], ctx: SectionContext, command: string): Section {
-  const common = Math.min(...runs.map((r) => r.held));
-  const atCommon = runs.map((r) => r.steps.find((s) => s.players === common));
+export function capacitySection(results: readonly CapacityResult[], ctx: SectionContext, command: string): Section {
+  // The side-by-side step: the most players every server passed at, in any of its runs.
+  const passed = results.map((r) => new Set(r.runs.flatMap((run) => run.steps.filter((s) => s.pass).map((s) => s.players))));
+  const common = Math.max(0, ...[...(passed[0] ?? [])].filter((n) => passed.every((p) => p.has(n))));
+  const stepAt = (r: CapacityResult, players: number) => [r.medianRun, ...r.runs].flatMap((run) => run.steps).find((s) => s.players === players && s.pass);
+  const atCommon = results.map((r) => stepAt(r, common));
   const baseline = atCommon[0];
   const locus = atCommon[atCommon.length - 1];
+  const first = results[0];
+  const last = results[results.length - 1];
   const lines = [
     header(`Players per core (${TICK_HZ} Hz, rooms of ${ROOM_SIZE})`, ctx, command),
-    `Each server runs alone on one core. Lean bots join ${ROOM_SIZE} to a room, step by step (about a quarter more each time), and every step is measured for the window the command gives after ${SETTLE_MS / 1000} s of settling. **Tick p99** is counted from when a tick fell due to when its patch left: the server's event-loop delay p99 (a due tick waits behind every other room on the core) plus its tick time p99 (simulation and patch). A step passes while that stays within half the ${TICK_MS.toFixed(1)} ms budget (${(BUDGET_MS / 2).toFixed(1)} ms), no bot is dropped and the bots' own event loop is not saturated (p99 within ${BOTS_SATURATED_MS} ms); since one window's p99 rests on its few worst moments, a step that fails is measured a second time and fails only if that window fails too (the table shows the passing window, or the worse failing one). Even so the held step can move by one either way between runs on the same machine; CPU per player per tick is the steadier measure of overhead. The baseline is a plain Colyseus 0.18 room playing the same game (the same schema, rules and inputs) with Colyseus's own ${TICK_HZ} Hz patch timer and none of Locus's checkpoints, leases or gateway; CPU comes from /proc for every server alike.`,
+    `Each server runs alone on one core. Lean bots join ${ROOM_SIZE} to a room, step by step, and every step is measured for the window the command gives after ${SETTLE_MS / 1000} s of settling. **Tick p99** is counted from when a tick fell due to when its patch left: the server's event-loop delay p99 (a due tick waits behind every other room on the core) plus its tick time p99 (simulation and patch). A step passes while that stays within half the ${TICK_MS.toFixed(1)} ms budget (${(BUDGET_MS / 2).toFixed(1)} ms), no bot is dropped and the bots' own event loop is not saturated (p99 within ${BOTS_SATURATED_MS} ms); a step that fails is measured a second time and fails only if that window fails too (the tables show the passing window, or the worse failing one). **Each server is measured ${CAPACITY_RUNS} times, each run on a fresh process, the servers taking turns, and holds the median of its runs' knees**, so one noisy window or run cannot move it: the first run climbs from 20 players about a quarter more each step, then in steps about a tenth apart between its last pass and its first failure; each later run starts two such steps below the first run's knee and climbs a tenth at a time. The baseline is a plain Colyseus 0.18 room playing the same game (the same schema, rules and inputs) with Colyseus's own ${TICK_HZ} Hz patch timer and none of Locus's checkpoints, leases or gateway; CPU comes from /proc for every server alike.`,
     "",
     table(
-      ["server", "players held on one core", "stopped by", "CPU per player per tick there", "bytes/s per client there"],
-      runs.map((r) => {
-        const at = r.steps.find((s) => s.players === r.held);
-        return [r.name, `**${r.held}**`, r.stoppedBy, at ? `${at.cpuPerPlayerTickUs.toFixed(1)} µs` : "n/a", at ? at.bots.bytesPerSecondPerBot.toFixed(0) : "n/a"];
+      ["server", `players held on one core (median of ${CAPACITY_RUNS})`, "each run", "stopped by", "CPU per player per tick there", "bytes/s per client there"],
+      results.map((r) => {
+        const at = stepAt(r, r.held);
+        return [r.name, `**${r.held}**`, r.runs.map((run) => run.held).join(", "), r.medianRun.stoppedBy, at ? `${at.cpuPerPlayerTickUs.toFixed(1)} µs` : "n/a", at ? at.bots.bytesPerSecondPerBot.toFixed(0) : "n/a"];
       }),
     ),
     "",
   ];
+  if (first && last && results.length > 1) lines.push(`**Players held, Locus cluster node / baseline: ${ratio(last.held, first.held)}**.`, "");
   if (baseline && locus && common > 0) {
     lines.push(
       `Side by side at ${common} players (the largest step every server passed); the last column is Locus as a cluster node over the plain Colyseus room:`,
       "",
       table(
-        ["measure", ...runs.map((r) => r.name), "Locus cluster / baseline"],
+        ["measure", ...results.map((r) => r.name), "Locus cluster / baseline"],
         [
           ["server CPU, % of one core", ...atCommon.map((s) => f1(s?.cpuPercent)), ratio(locus.cpuPercent, baseline.cpuPercent)],
           ["CPU per player per tick", ...atCommon.map((s) => `${f1(s?.cpuPerPlayerTickUs)} µs`), ratio(locus.cpuPerPlayerTickUs, baseline.cpuPerPlayerTickUs)],
@@ -77,39 +83,44 @@ export function capacitySection(runs: readonly CapacityRun[], ctx: SectionContex
     );
   }
   lines.push("![tick p99 against players](bench-plots/capacity-tick-p99.svg)", "", "![server CPU against players](bench-plots/capacity-cpu.svg)", "");
-  for (const r of runs) {
+  for (const r of results) {
     lines.push(
-      `<details><summary>${r.name}: every step</summary>`,
+      `<details><summary>${r.name}: every step of every run</summary>`,
       "",
       table(
-        ["players", "tick p99 (due → sent)", "loop delay p99", "tick time p99", "CPU %", "CPU per player-tick", "bytes/s per client", "ack p50", "ack p99", "bots' loop p99"],
-        r.steps.map((s) => [
-          String(s.players),
-          `${s.tickDueP99Ms.toFixed(1)} ms${s.pass ? "" : " ✗"}`,
-          `${s.server.loopDelayP99Ms.toFixed(1)} ms`,
-          `${s.server.tickP99Ms.toFixed(2)} ms`,
-          s.cpuPercent.toFixed(0),
-          `${s.cpuPerPlayerTickUs.toFixed(1)} µs`,
-          s.bots.bytesPerSecondPerBot.toFixed(0),
-          msOr(s.bots.ackP50Ms),
-          msOr(s.bots.ackP99Ms),
-          `${s.bots.botLoopDelayP99Ms.toFixed(1)} ms`,
-        ]),
+        ["run", "players", "tick p99 (due → sent)", "loop delay p99", "tick time p99", "CPU %", "CPU per player-tick", "bytes/s per client", "ack p50", "ack p99", "bots' loop p99"],
+        r.runs.flatMap((run, i) =>
+          run.steps.map((s) => [
+            String(i + 1),
+            String(s.players),
+            `${s.tickDueP99Ms.toFixed(1)} ms${s.pass ? "" : " ✗"}`,
+            `${s.server.loopDelayP99Ms.toFixed(1)} ms`,
+            `${s.server.tickP99Ms.toFixed(2)} ms`,
+            s.cpuPercent.toFixed(0),
+            `${s.cpuPerPlayerTickUs.toFixed(1)} µs`,
+            s.bots.bytesPerSecondPerBot.toFixed(0),
+            msOr(s.bots.ackP50Ms),
+            msOr(s.bots.ackP99Ms),
+            `${s.bots.botLoopDelayP99Ms.toFixed(1)} ms`,
+          ]),
+        ),
       ),
       "",
       "</details>",
       "",
     );
   }
-  const series = (pick: (s: CapacityRun["steps"][number]) => number) => runs.map((r) => ({ name: r.name, points: r.steps.map((s) => [s.players, pick(s)] as const) }));
+  // The first run climbs from the bottom, so it draws each server's whole curve.
+  const series = (pick: (s: CapacityStep) => number) =>
+    results.map((r) => ({ name: r.name, points: [...(r.runs[0]?.steps ?? [])].sort((a, b) => a.players - b.players).map((s) => [s.players, pick(s)] as const) }));
   return {
     markdown: lines.join("\n"),
     plots: [
       {
         file: "capacity-tick-p99.svg",
-        chart: { title: `Tick p99 (due → patch sent) on one core, ${TICK_HZ} Hz, rooms of ${ROOM_SIZE}`, xLabel: "players", yLabel: "ms", series: series((s) => s.tickDueP99Ms), threshold: { y: BUDGET_MS / 2, label: "half the tick budget" } },
+        chart: { title: `Tick p99 (due → patch sent) on one core, ${TICK_HZ} Hz, rooms of ${ROOM_SIZE} (first run)`, xLabel: "players", yLabel: "ms", series: series((s) => s.tickDueP99Ms), threshold: { y: BUDGET_MS / 2, label: "half the tick budget" } },
       },
-      { file: "capacity-cpu.svg", chart: { title: "Server CPU on one core", xLabel: "players", yLabel: "% of one core", series: series((s) => s.cpuPercent) } },
+      { file: "capacity-cpu.svg", chart: { title: "Server CPU on one core (first run)", xLabel: "players", yLabel: "% of one core", series: series((s) => s.cpuPercent) } },
     ],
   };
 }

@@ -31,8 +31,9 @@ import { JoinErrorCode, parseRoomIdOption } from "../../shared/protocol.ts";
 import type { TokenHash } from "./token-hash.ts";
 import {
   admitToHeldSeat, countBytesSent, countCarriedOverClient, discardUnsentChanges, ghostClient, heldSeatFor, leaveListingToNewOwner, onEveryFrame,
-  routeFullStates, schemaRefIds,
+  routeFullStates, routeTimedPatches, schemaRefIds,
 } from "../colyseus-internals.ts";
+import { sendTimedPatch } from "./patch-frames.ts";
 import { LogOnce } from "../log-once.ts";
 import { SEAT_FREEING_CODES } from "../rooms/seat-freeing-codes.ts";
 import { logUncaught } from "../rooms/uncaught.ts";
@@ -288,6 +289,11 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
       }
     }
     await this.onCreateGame(options, checkpoint !== undefined);
+    // After the game's setup, which may have given the room its state (and so its serializer).
+    routeTimedPatches(this, (clients, body, sNow) => {
+      const bytes = sendTimedPatch(clients, body, sNow);
+      if (bytes > 0) this.durable.metrics.bytesSent.inc(bytes);
+    });
     // No client is here yet: what the restore and the game's setup changed reaches each returning
     // player in its full state, and must not follow it as a patch too (applied twice, an array grows).
     if (checkpoint) discardUnsentChanges(this);

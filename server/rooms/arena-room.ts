@@ -10,7 +10,7 @@ import { clampAxis, type Stick } from "../../shared/physics.ts";
 import { JoinErrorCode, parseJoinOptions, parseRoomIdOption } from "../../shared/protocol.ts";
 import { ArenaState, MoveInput } from "../../shared/schema.ts";
 import { clientError } from "../client-errors.ts";
-import { broadcastPatchStampedAt, guardSeatReservations, mapJoinErrors, shiftInputAck } from "../colyseus-internals.ts";
+import { broadcastPatchStampedAt, guardSeatReservations, mapJoinErrors, recycleInputCopies, shiftInputAck } from "../colyseus-internals.ts";
 import { type DurableDeps, DurableRoom, refuseJoinWhenHostCannot, type RestoreContext } from "../durable/durable-room.ts";
 import type { PendingSeatLimit, SeatAuth } from "../edge/pending-seats.ts";
 import { replayArenaJournal, StepRecorder } from "../game/arena-journal.ts";
@@ -35,6 +35,12 @@ export interface ArenaRoomDeps extends DurableDeps {
 }
 
 const IDLE_STICK: Stick = { x: 0, y: 0 };
+/** Inputs a client may have waiting in Colyseus's buffer; InputCadence keeps far fewer. */
+const INPUT_BUFFER = 32;
+const copyStick = (from: MoveInput, to: MoveInput) => {
+  to.x = from.x;
+  to.y = from.y;
+};
 const centred = (stick: Stick | undefined) => !stick || (stick.x === 0 && stick.y === 0);
 /** The frames an arena client sends besides the join ack, leave and ping: reliable inputs of MoveInput, nothing else. */
 export const ARENA_FRAMES: FramePolicy = { input: MoveInput };
@@ -57,7 +63,7 @@ export class ArenaRoom extends DurableRoom<{ state: ArenaState; input: MoveInput
 
   override state = new ArenaState();
   override inputs = this.defineInput(MoveInput, {
-    bufferMaxSize: 32,
+    bufferMaxSize: INPUT_BUFFER,
     sanitize: (input) => this.sanitize(input),
   });
 
@@ -195,10 +201,15 @@ export class ArenaRoom extends DurableRoom<{ state: ArenaState; input: MoveInput
     this.record(["l", sessionId]);
   }
 
-  /** Every socket a seat gets, the first and each reconnect, has its inputs guarded afresh. */
+  /**
+   * Every socket a seat gets, the first and each reconnect, has its inputs guarded afresh, and
+   * buffered in reused copies: a step reads a copy's stick and keeps nothing of it.
+   */
   private guardInputs(client: Client): void {
     const input = this.inputs.get(client.sessionId).latest;
-    if (input) this.guards.set(input, new InputGuard(this.deps.tickHz * 2, performance.now()));
+    if (!input) return;
+    this.guards.set(input, new InputGuard(this.deps.tickHz * 2, performance.now()));
+    recycleInputCopies(input, Array.from({ length: INPUT_BUFFER + 2 }, () => ({ x: 0, y: 0 }) as MoveInput), copyStick);
   }
 
   private guardOf(client: Client): InputGuard | undefined {
