@@ -2,21 +2,15 @@
  * A node dies (SIGKILL) or stalls (SIGSTOP) under its players; its rooms come back on another
  * node from their last checkpoint, into the same client Room objects, and never live twice.
  */
-import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type ArenaSession, joinArena } from "../client/lib/node.ts";
+import { afterEach, describe, expect, it } from "vitest";
+import type { ArenaSession } from "../client/lib/node.ts";
 import { waitFor } from "../loadtest/processes.ts";
 import { keys } from "../server/cluster/redis-keys.ts";
-import { startCluster, type TestCluster } from "./helpers/cluster.ts";
+import { clusterForSuite, joinThroughGateway, type TestCluster } from "./helpers/cluster.ts";
 
 const sessions: ArenaSession[] = [];
 
-async function join(cluster: TestCluster, name: string, roomId?: string): Promise<ArenaSession> {
-  const session = await joinArena({ url: cluster.gateway.url, name, ...(roomId ? { roomId } : {}) });
-  sessions.push(session);
-  await waitFor(() => session.state?.players?.has(session.sessionId) === true, 5000, () => `${name} in its state`);
-  return session;
-}
+const join = (cluster: TestCluster, name: string, roomId?: string) => joinThroughGateway(cluster, sessions, name, roomId);
 
 /** Records every node a session received state from, in order. */
 function nodesSeenBy(session: ArenaSession): string[] {
@@ -32,20 +26,11 @@ afterEach(async () => {
 });
 
 describe("crash: SIGKILL a node under its players", () => {
-  let cluster: TestCluster;
-  let redis: Redis;
-  beforeAll(async () => {
-    cluster = await startCluster(3);
-    redis = new Redis(cluster.redis.redisUrl);
-  });
-  afterAll(async () => {
-    redis?.disconnect();
-    await cluster?.stop();
-  });
+  const suite = clusterForSuite(3);
 
   it("brings the room back elsewhere, into the same Room objects, as of the last checkpoint", async () => {
-    const ada = await join(cluster, "Ada");
-    const bob = await join(cluster, "Bob", ada.room.roomId);
+    const ada = await join(suite.cluster, "Ada");
+    const bob = await join(suite.cluster, "Bob", ada.room.roomId);
     const adaRoom = ada.room;
     const owner = ada.state.nodeId;
     const seen = nodesSeenBy(bob);
@@ -59,7 +44,7 @@ describe("crash: SIGKILL a node under its players", () => {
     // Once a checkpoint has been written since she stopped, that checkpoint is where she is.
     await waitFor(
       async () => {
-        const written = JSON.parse((await redis.get(keys.checkpoint(ada.room.roomId))) ?? "null") as { game: { data: { state: { players: Record<string, { x: number; y: number }> } } } } | null;
+        const written = JSON.parse((await suite.redis.get(keys.checkpoint(ada.room.roomId))) ?? "null") as { game: { data: { state: { players: Record<string, { x: number; y: number }> } } } } | null;
         const there = written?.game.data.state.players[ada.sessionId];
         return there !== undefined && Math.abs(there.x - before.x) < 1e-3 && Math.abs(there.y - before.y) < 1e-3;
       },
@@ -68,8 +53,8 @@ describe("crash: SIGKILL a node under its players", () => {
     );
     await waitFor(() => seen.length === 1, 5000, () => "Bob's state from the owner");
 
-    cluster.node(owner).child.kill("SIGKILL");
-    await waitFor(() => ada.state.nodeId !== owner && bob.state.nodeId !== owner, 10_000, () => `both players on a new node\n${cluster.output()}`);
+    suite.cluster.node(owner).child.kill("SIGKILL");
+    await waitFor(() => ada.state.nodeId !== owner && bob.state.nodeId !== owner, 10_000, () => `both players on a new node\n${suite.cluster.output()}`);
     await waitFor(() => ada.state.players.size === 2 && bob.state.players.size === 2, 5000, () => "both seats back");
 
     expect(ada.room).toBe(adaRoom);
@@ -87,13 +72,13 @@ describe("crash: SIGKILL a node under its players", () => {
   });
 
   it("comes back from the last checkpoint written, at most one interval and a slice behind", async () => {
-    const cyd = await join(cluster, "Cyd");
+    const cyd = await join(suite.cluster, "Cyd");
     const owner = cyd.state.nodeId;
     cyd.stick.y = 1;
     cyd.run();
     await new Promise((r) => setTimeout(r, 2500));
     const tickAtKill = cyd.state.tick;
-    cluster.node(owner).child.kill("SIGKILL");
+    suite.cluster.node(owner).child.kill("SIGKILL");
     let firstTickAfter = -1;
     cyd.room.onStateChange((s) => {
       if (firstTickAfter < 0 && s.nodeId !== owner) firstTickAfter = s.tick;
@@ -101,7 +86,7 @@ describe("crash: SIGKILL a node under its players", () => {
     // Nobody writes the room's checkpoint again until a node claims it, 600 ms on at the soonest;
     // a write the dead node had already sent lands within a few milliseconds.
     await new Promise((r) => setTimeout(r, 100));
-    const lastWritten = (JSON.parse((await redis.get(keys.checkpoint(cyd.room.roomId)))!) as { tick: number }).tick;
+    const lastWritten = (JSON.parse((await suite.redis.get(keys.checkpoint(cyd.room.roomId)))!) as { tick: number }).tick;
     await waitFor(() => firstTickAfter >= 0, 10_000, () => "state from the new node");
     // The rebuilt room starts from that checkpoint, not an older one.
     expect(firstTickAfter).toBeGreaterThanOrEqual(lastWritten);
@@ -112,19 +97,10 @@ describe("crash: SIGKILL a node under its players", () => {
 });
 
 describe("stall: SIGSTOP a node until its room is taken over, then SIGCONT (a longer lease than the default)", () => {
-  let cluster: TestCluster;
-  let redis: Redis;
-  beforeAll(async () => {
-    cluster = await startCluster(2, { ROOM_LEASE_MS: "2000" });
-    redis = new Redis(cluster.redis.redisUrl);
-  });
-  afterAll(async () => {
-    redis?.disconnect();
-    await cluster?.stop();
-  });
+  const suite = clusterForSuite(2, { ROOM_LEASE_MS: "2000" });
 
   it("the woken node closes its copy without a write, and no client sees two rooms", async () => {
-    const dee = await join(cluster, "Dee");
+    const dee = await join(suite.cluster, "Dee");
     const roomId = dee.room.roomId;
     const stalled = dee.state.nodeId;
     const seen = nodesSeenBy(dee);
@@ -132,10 +108,10 @@ describe("stall: SIGSTOP a node until its room is taken over, then SIGCONT (a lo
     dee.run();
     await new Promise((r) => setTimeout(r, 1000));
 
-    const zombie = cluster.node(stalled);
+    const zombie = suite.cluster.node(stalled);
     zombie.child.kill("SIGSTOP");
     try {
-      await waitFor(() => dee.state.nodeId !== stalled, 15_000, () => `the room taken over\n${cluster.output()}`);
+      await waitFor(() => dee.state.nodeId !== stalled, 15_000, () => `the room taken over\n${suite.cluster.output()}`);
     } finally {
       zombie.child.kill("SIGCONT");
     }
@@ -149,7 +125,7 @@ describe("stall: SIGSTOP a node until its room is taken over, then SIGCONT (a lo
     expect(zombie.output()).not.toMatch(/"event":"checkpoint_fenced"/);
     const metrics = await (await fetch(`${zombie.adminUrl}/metrics`)).text();
     expect(Number(/^locus_journal_refused_total\{[^}]*\} (\S+)$/m.exec(metrics)?.[1])).toBe(0);
-    expect((await redis.get(keys.owner(roomId)))?.split(" ")[0]).toBe(successor);
+    expect((await suite.redis.get(keys.owner(roomId)))?.split(" ")[0]).toBe(successor);
 
     // The player keeps playing on the successor and was never shown the stale copy again.
     const tick = dee.state.tick;
@@ -159,7 +135,7 @@ describe("stall: SIGSTOP a node until its room is taken over, then SIGCONT (a lo
 
     // The room is still listed for matchmaking, at its new home: the stale copy did not take the listing with it.
     await new Promise((r) => setTimeout(r, 1000));
-    const late = await join(cluster, "Late", roomId);
+    const late = await join(suite.cluster, "Late", roomId);
     expect(late.state.nodeId).toBe(successor);
     expect(late.state.players.has(dee.sessionId)).toBe(true);
   });

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ArenaSession, joinArena } from "../client/lib/node.ts";
 import { startNodeProcess, startRedis, waitFor } from "../loadtest/processes.ts";
 import { keys, olderOwnerKey } from "../server/cluster/redis-keys.ts";
-import { ADMIN_TOKEN, startCluster, type TestCluster } from "./helpers/cluster.ts";
+import { ADMIN_TOKEN, clusterForSuite, startCluster, type TestCluster } from "./helpers/cluster.ts";
 
 const sessions: ArenaSession[] = [];
 
@@ -80,20 +80,11 @@ describe("Redis restarts mid-game", () => {
 });
 
 describe("room ids and checkpoints", () => {
-  let cluster: TestCluster;
-  let redis: Redis;
-  beforeAll(async () => {
-    cluster = await startCluster(3);
-    redis = new Redis(cluster.redis.redisUrl);
-  });
-  afterAll(async () => {
-    redis?.disconnect();
-    await cluster?.stop();
-  });
+  const suite = clusterForSuite(3);
 
   it("gives one room for concurrent creates with one roomId, on any node", async () => {
     // Raw matchmaking calls, spread over every node and the gateway, all at once.
-    const urls = [...cluster.nodes.values()].map((n) => n.url).concat(cluster.gateway.url);
+    const urls = [...suite.cluster.nodes.values()].map((n) => n.url).concat(suite.cluster.gateway.url);
     const results = await Promise.all(
       Array.from({ length: 12 }, async (_, i) => {
         const res = await fetch(`${urls[i % urls.length]}/matchmake/create/arena`, {
@@ -108,18 +99,18 @@ describe("room ids and checkpoints", () => {
     const losers = results.filter((r) => r.status !== 200);
     expect(winners, JSON.stringify(results)).toHaveLength(1);
     for (const l of losers) expect(l.body.message ?? l.body.error).toContain("final-match already exists");
-    const listings = await redis.hgetall("roomcaches");
+    const listings = await suite.redis.hgetall("roomcaches");
     expect(Object.keys(listings).filter((id) => id === "final-match")).toHaveLength(1);
-    expect(await redis.sismember("locus:rooms", "final-match")).toBe(1);
+    expect(await suite.redis.sismember("locus:rooms", "final-match")).toBe(1);
 
     // The winner's seat is a real one: through the gateway it joins the room.
-    const room = await new Client(cluster.gateway.url).consumeSeatReservation(winners[0]!.body as never);
+    const room = await new Client(suite.cluster.gateway.url).consumeSeatReservation(winners[0]!.body as never);
     expect(room.roomId).toBe("final-match");
     await room.leave();
   });
 
   it("refuses a bad create roomId with a clear message", async () => {
-    const error = await new Client(cluster.gateway.url).create("arena", { name: "Ada", roomId: "no spaces!" }).then(
+    const error = await new Client(suite.cluster.gateway.url).create("arena", { name: "Ada", roomId: "no spaces!" }).then(
       () => undefined,
       (e: { code: number; message: string }) => e,
     );
@@ -134,12 +125,12 @@ describe("room ids and checkpoints", () => {
   for (const [what, data] of badCheckpoints) {
     it(`refuses a ${what} checkpoint with a clear log line and keeps running`, async () => {
       const roomId = JSON.parse(data.endsWith("}") ? data : '{"roomId":"bad-truncated"}').roomId as string;
-      await redis.multi().set(keys.checkpoint(roomId), data).set(keys.epoch(roomId), "1").sadd("locus:rooms", roomId).exec();
-      const logs = () => [...cluster.nodes.values()].map((n) => n.output()).join("\n");
+      await suite.redis.multi().set(keys.checkpoint(roomId), data).set(keys.epoch(roomId), "1").sadd("locus:rooms", roomId).exec();
+      const logs = () => [...suite.cluster.nodes.values()].map((n) => n.output()).join("\n");
       await waitFor(() => logs().includes(`checkpoint of room ${roomId} cannot be restored`), 5000, () => `a refusal for ${roomId}`);
-      await waitFor(async () => (await redis.sismember("locus:rooms", roomId)) === 0, 5000, () => "the broken room given up");
-      expect(await redis.get(keys.quarantine(roomId))).toBe(data);
-      for (const node of cluster.nodes.values()) {
+      await waitFor(async () => (await suite.redis.sismember("locus:rooms", roomId)) === 0, 5000, () => "the broken room given up");
+      expect(await suite.redis.get(keys.quarantine(roomId))).toBe(data);
+      for (const node of suite.cluster.nodes.values()) {
         expect(node.child.exitCode).toBeNull();
         expect((await fetch(`${node.url}/healthz`)).status).toBe(200);
       }

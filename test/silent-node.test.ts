@@ -5,21 +5,15 @@
  * (STALL_ON_SIGUSR2_MS, the test hook) keeps every room and every player. Counts are asserted;
  * the times are printed as `measured:` lines (BENCHMARKS.md, "Silent node", has the figures).
  */
-import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type ArenaSession, joinArena } from "../client/lib/node.ts";
+import { afterEach, describe, expect, it } from "vitest";
+import type { ArenaSession } from "../client/lib/node.ts";
 import { type NodeProcess, waitFor } from "../loadtest/processes.ts";
 import { keys } from "../server/cluster/redis-keys.ts";
-import { admin, startCluster, type TestCluster } from "./helpers/cluster.ts";
+import { admin, clusterForSuite, joinThroughGateway, type TestCluster } from "./helpers/cluster.ts";
 
 const sessions: ArenaSession[] = [];
 
-async function join(cluster: TestCluster, name: string, roomId?: string): Promise<ArenaSession> {
-  const session = await joinArena({ url: cluster.gateway.url, name, ...(roomId ? { roomId } : {}) });
-  sessions.push(session);
-  await waitFor(() => session.state?.players?.has(session.sessionId) === true, 5000, () => `${name} in its state`);
-  return session;
-}
+const join = (cluster: TestCluster, name: string, roomId?: string) => joinThroughGateway(cluster, sessions, name, roomId);
 
 /** Records every node a session received state from, in order, and the last tick each sent it. */
 function trail(session: ArenaSession): { nodes: string[]; lastTick: Map<string, number> } {
@@ -57,24 +51,15 @@ afterEach(async () => {
 
 describe("a silent node (SIGSTOP), at the default lease", () => {
   const ROUNDS = 3;
-  let cluster: TestCluster;
-  let redis: Redis;
-  beforeAll(async () => {
-    cluster = await startCluster(3);
-    redis = new Redis(cluster.redis.redisUrl);
-  });
-  afterAll(async () => {
-    redis?.disconnect();
-    await cluster?.stop();
-  });
+  const suite = clusterForSuite(3);
 
   it(`moves its players to another node, ${ROUNDS} times; woken, it neither steps nor writes, and no room has two live owners`, async () => {
     for (let round = 1; round <= ROUNDS; round++) {
-      const ada = await join(cluster, `Ada${round}`);
+      const ada = await join(suite.cluster, `Ada${round}`);
       const roomId = ada.room.roomId;
-      const bob = await join(cluster, `Bob${round}`, roomId);
+      const bob = await join(suite.cluster, `Bob${round}`, roomId);
       const stalled = ada.state.nodeId;
-      const zombie = cluster.node(stalled);
+      const zombie = suite.cluster.node(stalled);
       const trails = [trail(ada), trail(bob)];
       ada.stick.x = 1;
       ada.run();
@@ -86,7 +71,7 @@ describe("a silent node (SIGSTOP), at the default lease", () => {
       zombie.child.kill("SIGSTOP");
       let movedMs: number;
       try {
-        await waitFor(() => ada.state.nodeId !== stalled && bob.state.nodeId !== stalled, 15_000, () => `both players on another node\n${cluster.output()}`);
+        await waitFor(() => ada.state.nodeId !== stalled && bob.state.nodeId !== stalled, 15_000, () => `both players on another node\n${suite.cluster.output()}`);
         movedMs = performance.now() - stoppedAt;
       } finally {
         zombie.child.kill("SIGCONT");
@@ -112,13 +97,13 @@ describe("a silent node (SIGSTOP), at the default lease", () => {
 
       // At most one live owner per room, the one Redis names (a room being disposed may have none).
       await waitFor(async () => !(await roomsOf(zombie)).includes(roomId), 5000, () => "the stale copy disposed");
-      for (const id of await redis.smembers(keys.rooms)) {
+      for (const id of await suite.redis.smembers(keys.rooms)) {
         const holders: string[] = [];
-        for (const [nodeId, node] of cluster.nodes) if ((await roomsOf(node)).includes(id)) holders.push(nodeId);
+        for (const [nodeId, node] of suite.cluster.nodes) if ((await roomsOf(node)).includes(id)) holders.push(nodeId);
         expect(holders.length).toBeLessThanOrEqual(1);
-        if (holders.length === 1) expect((await redis.get(keys.owner(id)))?.split(" ")[0]).toBe(holders[0]);
+        if (holders.length === 1) expect((await suite.redis.get(keys.owner(id)))?.split(" ")[0]).toBe(holders[0]);
       }
-      expect((await roomsOf(cluster.node(successor))).includes(roomId)).toBe(true);
+      expect((await roomsOf(suite.cluster.node(successor))).includes(roomId)).toBe(true);
       for (const t of trails) expect(t.nodes).toEqual([stalled, successor]);
       const tick = ada.state.tick;
       await waitFor(() => ada.state.tick > tick + 10 && ada.state.players.size === 2, 5000, () => "the room plays on at its new home");
@@ -129,29 +114,20 @@ describe("a silent node (SIGSTOP), at the default lease", () => {
 
 describe("a healthy node whose event loop stalls for 500 ms, again and again", () => {
   const STALLS = 8;
-  let cluster: TestCluster;
-  let redis: Redis;
-  beforeAll(async () => {
-    cluster = await startCluster(2, { STALL_ON_SIGUSR2_MS: "500" });
-    redis = new Redis(cluster.redis.redisUrl);
-  });
-  afterAll(async () => {
-    redis?.disconnect();
-    await cluster?.stop();
-  });
+  const suite = clusterForSuite(2, { STALL_ON_SIGUSR2_MS: "500" });
 
   it(`keeps its rooms and its players through ${STALLS} stalls: no takeover, no fence, nobody moved`, async () => {
-    const ada = await join(cluster, "Ada");
+    const ada = await join(suite.cluster, "Ada");
     const roomId = ada.room.roomId;
-    const bob = await join(cluster, "Bob", roomId);
+    const bob = await join(suite.cluster, "Bob", roomId);
     const owner = ada.state.nodeId;
-    const [other] = [...cluster.nodes.keys()].filter((id) => id !== owner);
+    const [other] = [...suite.cluster.nodes.keys()].filter((id) => id !== owner);
     const trails = [trail(ada), trail(bob)];
     ada.stick.y = 1;
     ada.run();
     bob.run();
-    const epoch = await redis.get(keys.epoch(roomId));
-    const stalling = cluster.node(owner);
+    const epoch = await suite.redis.get(keys.epoch(roomId));
+    const stalling = suite.cluster.node(owner);
 
     for (let i = 0; i < STALLS; i++) {
       stalling.child.kill("SIGUSR2");
@@ -163,10 +139,10 @@ describe("a healthy node whose event loop stalls for 500 ms, again and again", (
     console.log(`measured: event loop blocked for ${stalledMs.join(", ")} ms`);
     for (const ms of stalledMs) expect(ms).toBeGreaterThanOrEqual(500);
 
-    expect(await redis.get(keys.epoch(roomId))).toBe(epoch);
+    expect(await suite.redis.get(keys.epoch(roomId))).toBe(epoch);
     expect(events(stalling, "room_fenced")).toEqual([]);
-    expect(events(cluster.node(other!), "room_taken_over")).toEqual([]);
-    expect(await metric(cluster.node(other!), "locus_rehydrations_total")).toBe(0);
+    expect(events(suite.cluster.node(other!), "room_taken_over")).toEqual([]);
+    expect(await metric(suite.cluster.node(other!), "locus_rehydrations_total")).toBe(0);
     for (const t of trails) expect(t.nodes).toEqual([owner]);
     expect(await roomsOf(stalling)).toEqual([roomId]);
     const tick = ada.state.tick;

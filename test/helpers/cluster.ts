@@ -2,7 +2,10 @@
  * A whole local cluster for a test: a private redis-server (or a Sentinel group), Locus nodes
  * n1..nN in cluster mode, and a gateway in front of them.
  */
-import { type LocusProcess, type NodeProcess, type RedisProcess, startGatewayProcess, startNodeProcess, startRedis } from "../../loadtest/processes.ts";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll } from "vitest";
+import { type ArenaSession, joinArena } from "../../client/lib/node.ts";
+import { type LocusProcess, type NodeProcess, type RedisProcess, startGatewayProcess, startNodeProcess, startRedis, waitFor } from "../../loadtest/processes.ts";
 import { type SentinelGroup, type SentinelGroupOptions, startSentinelGroup } from "../../loadtest/sentinel-group.ts";
 
 /** The admin token every test cluster's nodes share. */
@@ -27,6 +30,37 @@ export interface TestCluster extends ClusterProcesses {
 export interface SentinelTestCluster extends ClusterProcesses {
   /** The master, replica and sentinels every process finds Redis through. */
   readonly group: SentinelGroup;
+}
+
+/** A test cluster for the tests of one describe block, and a client of its Redis for them to look in. */
+export interface SuiteCluster {
+  readonly cluster: TestCluster;
+  readonly redis: Redis;
+}
+
+/**
+ * Starts a cluster of `count` nodes (with `env` for each) before the tests of the describe block
+ * it is called in and stops it after them; its fields are read inside the tests, once it is up.
+ */
+export function clusterForSuite(count: number, env: Record<string, string> = {}): SuiteCluster {
+  const suite = {} as { cluster: TestCluster; redis: Redis };
+  beforeAll(async () => {
+    suite.cluster = await startCluster(count, env);
+    suite.redis = new Redis(suite.cluster.redis.redisUrl);
+  });
+  afterAll(async () => {
+    suite.redis?.disconnect();
+    await suite.cluster?.stop();
+  });
+  return suite;
+}
+
+/** A player joins the arena through the cluster's gateway (into `roomId` when given), kept in `sessions` for the test to close; resolves once it sees itself in the state. */
+export async function joinThroughGateway(cluster: TestCluster, sessions: ArenaSession[], name: string, roomId?: string): Promise<ArenaSession> {
+  const session = await joinArena({ url: cluster.gateway.url, name, ...(roomId ? { roomId } : {}) });
+  sessions.push(session);
+  await waitFor(() => session.state?.players?.has(session.sessionId) === true, 5000, () => `${name} in its state`);
+  return session;
 }
 
 /** `main`: the nodes' script, when not server/main.ts (a node serving room types of its own). */
