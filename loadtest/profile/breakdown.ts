@@ -82,7 +82,7 @@ const RULES: readonly Rule[] = [
   { category: "ws receiver", group: "websocket receive", test: (f) => inFile("ws/lib/receiver.js", "ws/lib/buffer-util.js")(f) || named("ws/lib/websocket.js", "socketOnData", "receiverOnMessage", "receiverOnPing", "receiverOnPong")(f) },
   { category: "edge frame gate", group: "edge frame gate", test: inFile("server/edge/frame-gate.ts", "server/edge/frame-budget.ts", "server/edge/credit-bucket.ts", "server/edge/frame-policy.ts") },
   { category: "event emitter dispatch", group: "websocket receive", test: inFile("node:events") },
-  { category: "Colyseus input decode and buffer", group: "input decoding", test: (f) => named("@colyseus/core", "_onMessage", "decodeReliable", "capture")(f) || inFile("@colyseus/schema/build/input", "server/rooms/input-frame-reader.ts")(f) || named("server/colyseus-internals.ts", "r._onMessage")(f) },
+  { category: "Colyseus input decode and buffer", group: "input decoding", test: (f) => named("@colyseus/core", "_onMessage", "decodeReliable", "capture")(f) || inFile("@colyseus/schema/build/input")(f) },
   { category: "input sanitizer and guard", group: "input decoding", test: (f) => inFile("server/rooms/input-guard.ts")(f) || named("server/rooms/arena-room.ts", "sanitize")(f) },
   { category: "Locus durable layer (seat heard per frame, patch hook)", group: "room's own per-tick work", test: (f) => inFile("server/durable/durable-room.ts")(f) && f.functionName !== "broadcastPatch" },
   // The tick.
