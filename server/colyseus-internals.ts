@@ -7,7 +7,7 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
-import { type Client, ClientState, ErrorCode, matchMaker, Protocol, type Room, ServerError } from "@colyseus/core";
+import { type Client, ErrorCode, matchMaker, Protocol, type Room, ServerError } from "@colyseus/core";
 import { $changes } from "@colyseus/schema";
 import type { WebSocketTransport } from "@colyseus/ws-transport";
 import type { WebSocketServer } from "ws";
@@ -37,25 +37,18 @@ export function socketServerOf(transport: WebSocketTransport): WebSocketServer {
 /** Six bits of field index on the wire. */
 const SCHEMA_FIELD_SLOTS = 64;
 
-/** A schema field as its class's metadata declares it. */
-export interface SchemaField {
-  readonly name: string;
-  readonly type: unknown;
-}
-
 /**
- * A schema class's fields by wire index, with their names and declared types. @colyseus/schema
- * 5.0.34 keeps them in the class's `Symbol.metadata` as `{ [index]: { name, type, index } }`, its
- * decoder reads a field's index from the low six bits of the byte that opens the field, and it
- * writes a decoded value through the instance's setter of that name (`decodeSchemaOperation`).
+ * A schema class's fields by wire index, with their declared types. @colyseus/schema 5.0.34
+ * keeps them in the class's `Symbol.metadata` as `{ [index]: { name, type, index } }`, and its
+ * decoder reads a field's index from the low six bits of the byte that opens the field.
  */
-export function schemaFields(schemaClass: abstract new (...args: any[]) => object): Map<number, SchemaField> {
+export function schemaFieldTypes(schemaClass: abstract new (...args: any[]) => object): Map<number, unknown> {
   const metadataKey = (Symbol as unknown as { metadata: symbol }).metadata;
-  const metadata = (schemaClass as unknown as Record<symbol, Record<number, SchemaField | undefined> | undefined>)[metadataKey] ?? {};
-  const fields = new Map<number, SchemaField>();
+  const metadata = (schemaClass as unknown as Record<symbol, Record<number, { type: unknown } | undefined> | undefined>)[metadataKey] ?? {};
+  const fields = new Map<number, unknown>();
   for (let index = 0; index < SCHEMA_FIELD_SLOTS; index++) {
     const field = metadata[index];
-    if (field) fields.set(index, { name: field.name, type: field.type });
+    if (field) fields.set(index, field.type);
   }
   return fields;
 }
@@ -403,63 +396,4 @@ export function recycleInputCopies<T extends object>(latest: T, ring: readonly T
     },
     configurable: true,
   });
-}
-
-/** What Room._onMessage and RoomInput.decodeReliable read and write of a client for a reliable input frame. */
-interface InputFrameClient {
-  state: ClientState;
-  _lastMessageTime: number;
-  _messageCountResetsAt?: number;
-  _numMessagesLastSecond?: number;
-  _input?: object;
-  _inputDecoder?: unknown;
-  _lastInputReceivedAt?: number;
-  _receivedInputCount?: number;
-}
-
-interface InputFrameRoom {
-  _onMessage(client: Client, buffer: Uint8Array | undefined): void;
-  readonly maxMessagesPerSecond: number;
-  readonly clock: { readonly currentTime: number };
-  readonly _inputController?: { capture(client: Client): void };
-}
-
-/**
- * Applies `room`'s reliable input frames with `read`, in place of Colyseus's schema decoder:
- * `read` writes a frame's fields into the client's decoded input and says true, or declines
- * (false) having written nothing, and the frame then goes Colyseus's own way, as does every other
- * frame. Read from @colyseus/core 0.18.17: Room.mjs binds `this._onMessage` to each client as it
- * joins (so an own property set before the first join is the one bound); `_onMessage` returns for
- * a LEAVING client, stamps `_lastMessageTime` and counts the message against
- * `maxMessagesPerSecond` (here only ever unlimited: a limit keeps Colyseus's path), then
- * input/RoomInput.mjs `decodeReliable` (a frame without modifiers, so no stamps) decodes the body
- * into `client._input` (the decoder writes each field through its setter), stamps
- * `_lastInputReceivedAt`, counts `_receivedInputCount` and `capture`s the input: sanitized, then
- * buffered as a clone. Only the decoding differs: no decoder, no `subarray`, no offset objects.
- */
-export function readInputFrames(room: Room, read: (frame: Uint8Array, input: object) => boolean): void {
-  const r = room as unknown as InputFrameRoom;
-  const generic = r._onMessage;
-  r._onMessage = (client, buffer) => {
-    const c = client as unknown as InputFrameClient;
-    const controller = r._inputController;
-    if (
-      buffer === undefined || buffer[0] !== Protocol.ROOM_INPUT_RELIABLE || c.state === ClientState.LEAVING ||
-      r.maxMessagesPerSecond !== Infinity || controller === undefined || c._inputDecoder === undefined || !read(buffer, c._input!)
-    ) {
-      generic.call(room, client, buffer);
-      return;
-    }
-    const now = r.clock.currentTime;
-    c._lastMessageTime = now;
-    if (now >= (c._messageCountResetsAt ?? 0)) {
-      c._numMessagesLastSecond = 0;
-      c._messageCountResetsAt = now + 1000;
-    } else {
-      c._numMessagesLastSecond = (c._numMessagesLastSecond ?? 0) + 1;
-    }
-    c._lastInputReceivedAt = performance.now();
-    c._receivedInputCount = (c._receivedInputCount ?? 0) + 1;
-    controller.capture(client);
-  };
 }

@@ -5,7 +5,7 @@
  * outside the policy is one an honest SDK never sends: the gate closes its socket.
  */
 import { Protocol, ProtocolModifier } from "@colyseus/core";
-import { schemaFields } from "../colyseus-internals.ts";
+import { schemaFieldTypes } from "../colyseus-internals.ts";
 
 export interface FramePolicy {
   /**
@@ -110,7 +110,7 @@ function compile(accepted: ReadonlySet<number>, input: FramePolicy["input"], fra
   const inputFieldBytes = new Uint8Array(FIELD_INDEX_MASK + 1);
   let inputFieldCount = 0;
   if (input) {
-    for (const [index, { type }] of schemaFields(input)) {
+    for (const [index, type] of schemaFieldTypes(input)) {
       const bytes = typeof type === "string" ? PRIMITIVE_BYTES[type] : undefined;
       if (bytes === undefined) throw new Error(`input field ${index} is of type ${JSON.stringify(type)}: the frame gate bounds fixed-size primitive input fields only`);
       inputFieldBytes[index] = bytes;

@@ -10,7 +10,7 @@ import { clampAxis, type Stick } from "../../shared/physics.ts";
 import { JoinErrorCode, parseJoinOptions, parseRoomIdOption } from "../../shared/protocol.ts";
 import { ArenaState, MoveInput } from "../../shared/schema.ts";
 import { clientError } from "../client-errors.ts";
-import { broadcastPatchStampedAt, guardSeatReservations, mapJoinErrors, readInputFrames, recycleInputCopies, shiftInputAck } from "../colyseus-internals.ts";
+import { broadcastPatchStampedAt, guardSeatReservations, mapJoinErrors, recycleInputCopies, shiftInputAck } from "../colyseus-internals.ts";
 import { type DurableDeps, DurableRoom, refuseJoinWhenHostCannot, type RestoreContext } from "../durable/durable-room.ts";
 import type { PendingSeatLimit, SeatAuth } from "../edge/pending-seats.ts";
 import { replayArenaJournal, StepRecorder } from "../game/arena-journal.ts";
@@ -20,7 +20,6 @@ import { parseCheckpointWorld, restoreWorld, snapshotWorld, WORLD_SNAPSHOT_VERSI
 import type { FramePolicy } from "../edge/frame-policy.ts";
 import type { NodeMetrics } from "../metrics.ts";
 import { InputCadence } from "./input-cadence.ts";
-import { inputFrameReader } from "./input-frame-reader.ts";
 import { InputGuard } from "./input-guard.ts";
 import { TickClock } from "./tick-clock.ts";
 
@@ -45,7 +44,6 @@ const copyStick = (from: MoveInput, to: MoveInput) => {
 const centred = (stick: Stick | undefined) => !stick || (stick.x === 0 && stick.y === 0);
 /** The frames an arena client sends besides the join ack, leave and ping: reliable inputs of MoveInput, nothing else. */
 export const ARENA_FRAMES: FramePolicy = { input: MoveInput };
-const readMoveInput = inputFrameReader(MoveInput);
 
 /** Binds the room class to this node's dependencies; Colyseus constructs rooms itself, without arguments. */
 export function arenaRoom(deps: ArenaRoomDeps): typeof ArenaRoom {
@@ -105,8 +103,6 @@ export class ArenaRoom extends DurableRoom<{ state: ArenaState; input: MoveInput
     this.maxClients = deps.maxPlayers;
     this.seatReservationTimeout = deps.seatReservationSeconds;
     guardSeatReservations(this, (seat, pending) => deps.pendingSeats.refuses(this.roomId, seat, pending));
-    // An input frame per player per tick: its two fields are read without a schema decoder pass.
-    readInputFrames(this, readMoveInput);
     if (!restored) this.world = new ArenaWorld(this.state, new Rng(Date.now() ^ (Math.random() * 0x7fffffff)));
     this.state.nodeId = deps.nodeId;
 
