@@ -134,7 +134,7 @@ export class HaproxyRuntime {
   }
 }
 
-const SESSION_LINE = /^(0x[0-9a-f]+): proto=\S+ src=(\S+) fe=public be=owners /;
+const SESSION_LINE = /^(0x[0-9a-f]+): proto=\S+ src=(\S+) fe=public be=owners(?:_http)? /;
 
 /** `show sess` lines of the sessions the `owners` backend carries. */
 export function parseSessions(text: string): HaproxySession[] {
