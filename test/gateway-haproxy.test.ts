@@ -7,15 +7,14 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { Client, type Room } from "@colyseus/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGatewayProcess, waitFor } from "../loadtest/processes.ts";
 import { readEdgeSettings } from "../server/edge/edge-settings.ts";
 import { EnvReader } from "../server/config.ts";
 import { haproxyConfig } from "../server/gateway/haproxy-config.ts";
-import { HaproxyRuntime, parseSessions } from "../server/gateway/haproxy.ts";
-import { LeanBot } from "../loadtest/lean-bot.ts";
+import { parseSessions } from "../server/gateway/haproxy.ts";
 import { admin, startCluster, type TestCluster } from "./helpers/cluster.ts";
 
 /** Established TCP connections the process holds to `port` on this machine. */
@@ -57,9 +56,6 @@ describe("the HAProxy configuration", () => {
       const text = haproxyConfig({ host: "127.0.0.1", port: 2567, controlPort: 2999, routeSocket: join(dir, "route.sock"), adminSocket: join(dir, "admin.sock"), luaFile: new URL("../server/gateway/haproxy-route.lua", import.meta.url).pathname, routeWaitSeconds: 10, edge });
       expect(text).toContain("acl unlimited src 10.0.0.0/8 ::1 192.0.2.7");
       expect(text).toContain("sc0_conn_cur gt 7");
-      // An upgrade the gateway holds waits inside the owners backend's inspect delay: cut short, it would take HAProxy down.
-      const ownersDelay = Number(/backend owners\n(?:.*\n)*?  tcp-request inspect-delay (\d+)s/.exec(text)?.[1]);
-      expect(ownersDelay).toBeGreaterThan(10);
       writeFileSync(join(dir, "haproxy.cfg"), text);
       const check = spawnSync("haproxy", ["-c", "-f", join(dir, "haproxy.cfg")], { encoding: "utf8" });
       expect(check.status, check.stdout + check.stderr).toBe(0);
@@ -74,12 +70,10 @@ describe("the HAProxy configuration", () => {
       "0x7f1f70041fd0: proto=tcpv4 src=127.0.0.1:40774 fe=public be=owners srv=owner ts=00 epoch=0 age=0s calls=5",
       "0x7f1f70042fd0: proto=tcpv4 src=127.0.0.1:40775 fe=public be=gateway srv=gateway ts=00 epoch=0 age=0s calls=5",
       "0x7f1f70043fd0: proto=tcpv6 src=::1:40776 fe=public be=owners srv=owner ts=00 epoch=0 age=0s calls=5",
-      "0x7f1f70044fd0: proto=tcpv4 src=127.0.0.1:40777 fe=public be=owners_http srv=owner ts=00 epoch=0 age=0s calls=5",
     ].join("\n");
     expect(parseSessions(text)).toEqual([
       { id: "0x7f1f70041fd0", src: "127.0.0.1:40774" },
       { id: "0x7f1f70043fd0", src: "::1:40776" },
-      { id: "0x7f1f70044fd0", src: "127.0.0.1:40777" },
     ]);
   });
 });
@@ -127,25 +121,6 @@ describe("a stock SDK client through the HAProxy data plane", () => {
     const metrics = await (await fetch(`${cluster.gateway.adminUrl}/metrics`)).text();
     expect(Number(/^locus_gateway_relays_open (\S+)$/m.exec(metrics)?.[1])).toBe(1);
     await room.leave();
-  });
-
-  it("carries a websocket on a connection of its own as plain TCP, HTTP clients' reused connections through its HTTP layer", async () => {
-    const haproxy = childrenOf(cluster.gateway.child.pid!).find((pid) => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "haproxy")!;
-    // The configuration file, and the runtime API's socket beside it, are HAProxy's last arguments.
-    const config = readFileSync(`/proc/${haproxy}/cmdline`, "utf8").split("\0").filter(Boolean).at(-1)!;
-    const runtime = new HaproxyRuntime(join(dirname(config), "admin.sock"));
-    const bot = await LeanBot.join({ url: cluster.gateway.url, name: "raw", tickHz: 30 });
-    try {
-      const backends = () => runtime.command("show sess").then((text) => [...text.matchAll(/ fe=public be=(\S+) /g)].map((m) => m[1]));
-      await waitFor(async () => (await backends()).includes("owners"), 5000, () => "the bot's session in the TCP backend");
-      expect(await backends()).not.toContain("owners_http");
-      const sdk: Room = await new Client(cluster.gateway.url).create("arena", { name: "pooled" });
-      // Node's fetch and WebSocket share one connection pool: the SDK's socket follows its matchmaking request.
-      await waitFor(async () => (await backends()).includes("owners_http"), 5000, () => "the SDK's session in the HTTP backend");
-      await sdk.leave();
-    } finally {
-      bot.close();
-    }
   });
 
   it("with GATEWAY_RELAY=node, is relayed by the gateway's own process instead", async () => {

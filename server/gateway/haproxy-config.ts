@@ -2,11 +2,10 @@
  * The configuration of the HAProxy a gateway runs as its data plane (GATEWAY_RELAY=haproxy). HAProxy
  * takes the public port: every websocket upgrade asks the gateway where to go (haproxy-route.lua,
  * answered by route-service.ts) and is then connected straight to its room's owner, HAProxy passing
- * the socket's bytes on without reading them (as plain TCP when the upgrade opened its connection,
- * through HAProxy's HTTP layer when an HTTP client reused one); every other request goes to the
- * gateway's own HTTP listener on the loopback interface. The public edge's connection limits that
- * only the listener can apply are HAProxy's here: MAX_SOCKETS and MAX_SOCKETS_PER_IP. The rest of
- * the edge (timeouts aside) stays in the gateway and on the nodes.
+ * the socket's bytes on without reading them; every other request goes to the gateway's own HTTP
+ * listener on the loopback interface. The public edge's connection limits that only the listener
+ * can apply are HAProxy's here: MAX_SOCKETS and MAX_SOCKETS_PER_IP. The rest of the edge (timeouts
+ * aside) stays in the gateway and on the nodes.
  */
 import type { EdgeSettings } from "../edge/edge-settings.ts";
 
@@ -28,13 +27,6 @@ export interface HaproxyConfigOptions {
 
 /** A player's socket carries a patch every tick and a ping every few seconds; one silent this long is gone. */
 const TUNNEL_TIMEOUT = "1h";
-/**
- * How long an upgrade's request head is awaited as raw bytes. A client sends it at once; a slower
- * one is handed to the HTTP layer, which still routes it, under HEADERS_TIMEOUT_MS from then.
- */
-const RAW_HEAD_WAIT = "1s";
-/** The route action gives up on the gateway's answer first (after routeWaitSeconds), and answers 503. */
-const ROUTE_WAIT_MARGIN_SECONDS = 5;
 
 export function haproxyConfig(o: HaproxyConfigOptions): string {
   const { edge } = o;
@@ -56,12 +48,10 @@ export function haproxyConfig(o: HaproxyConfigOptions): string {
     `  timeout server ${edge.requestTimeoutMs}ms`,
     `  timeout http-request ${edge.headersTimeoutMs}ms`,
     `  timeout tunnel ${TUNNEL_TIMEOUT}`,
+    // Game frames are small and timely: send each at once rather than wait to fill a packet.
+    "  option http-no-delay",
     "",
     "frontend public",
-    // TCP: a websocket routed on its first request passes between two plain sockets, which costs
-    // HAProxy less per frame than its HTTP layer (docs/architecture.md, "Where a relay's CPU goes").
-    // Every other request is handed to the HTTP layer.
-    "  mode tcp",
     `  bind ${o.host}:${o.port}`,
     `  maxconn ${edge.maxSockets}`,
     "  stick-table type ipv6 size 100k expire 60s store conn_cur",
@@ -69,42 +59,19 @@ export function haproxyConfig(o: HaproxyConfigOptions): string {
     // Counted as the edge counts them (limitKey): an IPv4 address, an IPv6 /64.
     "  tcp-request connection track-sc0 src,ipmask(32,64) if !unlimited",
     `  tcp-request connection reject if !unlimited { sc0_conn_cur gt ${edge.maxSocketsPerIp} }`,
-    `  tcp-request inspect-delay ${RAW_HEAD_WAIT}`,
-    "  acl upgrade req.hdr_cnt(upgrade) gt 0",
-    // What makes Node's HTTP server hand the socket to its upgrade handler and parse no further
-    // request on it: only then may the rest of the connection pass unread.
-    "  acl tunnel req.hdr(connection) -i upgrade",
-    // A connection handed to the HTTP layer stays there: an HTTP client may reuse it for an upgrade.
-    "  acl http var(sess.locus_http) -m bool",
-    "  tcp-request content set-var(sess.locus_http) bool(true) if !upgrade !http or !tunnel !http",
-    "  tcp-request content switch-mode http if !upgrade !http or !tunnel !http",
-    `  http-request lua.locus_route_http ${o.routeSocket} ${o.routeWaitSeconds} if upgrade`,
+    "  acl upgrade hdr_cnt(upgrade) gt 0",
+    `  http-request lua.locus_route ${o.routeSocket} ${o.routeWaitSeconds} if upgrade`,
     "  http-request set-dst var(txn.locus_ip) if upgrade",
     "  http-request set-dst-port var(txn.locus_port) if upgrade",
-    "  use_backend owners if upgrade tunnel !http",
-    "  use_backend owners_http if upgrade http",
+    "  option forwardfor",
+    "  use_backend owners if upgrade",
     "  default_backend gateway",
     "",
-    // The address each upgrade was given by the route service, its frames relayed as bytes ...
     "backend owners",
-    "  mode tcp",
-    // Its own inspect delay, for the route's answer, which the gateway may hold: the rules are cut
-    // short at the delay's end, and a Lua action cut short while it waits takes HAProxy 2.6 down.
-    `  tcp-request inspect-delay ${o.routeWaitSeconds + ROUTE_WAIT_MARGIN_SECONDS}s`,
-    `  tcp-request content lua.locus_route ${o.routeSocket} ${o.routeWaitSeconds}`,
-    "  tcp-request content set-dst var(txn.locus_ip)",
-    "  tcp-request content set-dst-port var(txn.locus_port)",
-    "  server owner 0.0.0.0:0",
-    "",
-    // ... or, on a connection that carried a plain request first, through the HTTP layer.
-    "backend owners_http",
-    "  option forwardfor",
-    // Game frames are small and timely: send each at once rather than wait to fill a packet.
-    "  option http-no-delay",
+    // The address each upgrade was given by the route service.
     "  server owner 0.0.0.0:0",
     "",
     "backend gateway",
-    "  option forwardfor",
     `  server gateway 127.0.0.1:${o.controlPort}`,
     "",
   ].join("\n");

@@ -134,9 +134,9 @@ export class HaproxyRuntime {
   }
 }
 
-const SESSION_LINE = /^(0x[0-9a-f]+): proto=\S+ src=(\S+) fe=public be=owners(?:_http)? /;
+const SESSION_LINE = /^(0x[0-9a-f]+): proto=\S+ src=(\S+) fe=public be=owners /;
 
-/** `show sess` lines of the players' sockets: the sessions the `owners` and `owners_http` backends carry. */
+/** `show sess` lines of the sessions the `owners` backend carries. */
 export function parseSessions(text: string): HaproxySession[] {
   const sessions: HaproxySession[] = [];
   for (const line of text.split("\n")) {
