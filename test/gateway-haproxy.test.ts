@@ -123,6 +123,35 @@ describe("a stock SDK client through the HAProxy data plane", () => {
     await room.leave();
   });
 
+  it("leaves no files behind once a SIGKILLed gateway is followed by another", async () => {
+    const filesOf = (pid: number) =>
+      readdirSync(tmpdir())
+        .filter((name) => name.startsWith("locus-gateway-"))
+        .map((name) => join(tmpdir(), name))
+        .filter((dir) => {
+          try {
+            return readFileSync(join(dir, "gateway.pid"), "utf8") === String(pid);
+          } catch {
+            return false;
+          }
+        });
+    const killed = await startGatewayProcess({ REDIS_URL: cluster.redis.redisUrl });
+    const pid = killed.child.pid!;
+    const left = filesOf(pid);
+    expect(left).toHaveLength(1);
+    const exited = new Promise((r) => killed.child.once("exit", r));
+    killed.child.kill("SIGKILL");
+    await exited;
+    expect(filesOf(pid), "a SIGKILLed gateway cannot clean up after itself").toEqual(left);
+    const next = await startGatewayProcess({ REDIS_URL: cluster.redis.redisUrl });
+    try {
+      expect(filesOf(pid)).toEqual([]);
+      expect(filesOf(next.child.pid!)).toHaveLength(1);
+    } finally {
+      await next.stop();
+    }
+  });
+
   it("with GATEWAY_RELAY=node, is relayed by the gateway's own process instead", async () => {
     const gateway = await startGatewayProcess({ REDIS_URL: cluster.redis.redisUrl, GATEWAY_RELAY: "node" });
     try {

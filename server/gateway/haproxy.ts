@@ -6,7 +6,7 @@
  * Should HAProxy die on its own, the gateway has no public port left and exits too.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,9 +35,44 @@ export interface HaproxyFiles {
   readonly adminSocket: string;
 }
 
+const FILES_PREFIX = "locus-gateway-";
+/** Names the gateway that made a directory, so that a later gateway can tell a dead one's leftovers. */
+const OWNER_FILE = "gateway.pid";
+
 export function haproxyFiles(): HaproxyFiles {
-  const dir = mkdtempSync(join(tmpdir(), "locus-gateway-"));
+  removeDeadGatewaysFiles();
+  const dir = mkdtempSync(join(tmpdir(), FILES_PREFIX));
+  writeFileSync(join(dir, OWNER_FILE), String(process.pid));
   return { dir, routeSocket: join(dir, "route.sock"), adminSocket: join(dir, "admin.sock") };
+}
+
+/**
+ * A SIGKILLed gateway cannot remove its directory, and its HAProxy dies with it; without this
+ * sweep every such kill would leave a directory and two dead sockets in the temp dir for good.
+ */
+function removeDeadGatewaysFiles(): void {
+  const root = tmpdir();
+  for (const name of readdirSync(root)) {
+    if (!name.startsWith(FILES_PREFIX)) continue;
+    const dir = join(root, name);
+    let owner: number;
+    try {
+      owner = Number(readFileSync(join(dir, OWNER_FILE), "utf8"));
+    } catch {
+      continue; // not ours to judge: another user's, or one being made right now
+    }
+    if (Number.isInteger(owner) && owner > 0 && !processAlive(owner)) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: alive, but another user's.
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** Why HAProxy cannot run here, or undefined when it can. */
