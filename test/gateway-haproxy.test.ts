@@ -14,7 +14,7 @@ import { startGatewayProcess, waitFor } from "../loadtest/processes.ts";
 import { readEdgeSettings } from "../server/edge/edge-settings.ts";
 import { EnvReader } from "../server/config.ts";
 import { haproxyConfig } from "../server/gateway/haproxy-config.ts";
-import { parseSessions } from "../server/gateway/haproxy.ts";
+import { backendSessions, parseSessions } from "../server/gateway/haproxy.ts";
 import { admin, startCluster, type TestCluster } from "./helpers/cluster.ts";
 
 /** Established TCP connections the process holds to `port` on this machine. */
@@ -62,6 +62,19 @@ describe("the HAProxy configuration", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("reads the sockets carried to the owners from `show stat`'s backend line", () => {
+    const csv = [
+      "# pxname,svname,qcur,qmax,scur,smax,slim",
+      "public,FRONTEND,,,12,40,500",
+      "owners,owner,0,0,9,30,",
+      "owners,BACKEND,0,0,11,31,50",
+      "gateway,BACKEND,0,0,1,4,50",
+      "",
+    ].join("\n");
+    expect(backendSessions(csv, "owners")).toBe(11);
+    expect(backendSessions(csv, "missing")).toBe(0);
   });
 
   it("finds the players' sessions in `show sess`, and only those", () => {

@@ -48,11 +48,6 @@ export class HaproxySessions {
     return cuts.length;
   }
 
-  /** The players' sockets HAProxy carries now. */
-  async count(): Promise<number> {
-    return (await this.prune()).length;
-  }
-
   stop(): void {
     clearInterval(this.timer);
   }

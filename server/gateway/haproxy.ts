@@ -164,6 +164,11 @@ export class HaproxyRuntime {
     return parseSessions(await this.command("show sess"));
   }
 
+  /** How many sockets HAProxy relays to the room owners now: one line of `show stat`, however many there are. */
+  async ownersCarried(): Promise<number> {
+    return backendSessions(await this.command("show stat"), "owners");
+  }
+
   shutdownSession(id: string): Promise<string> {
     return this.command(`shutdown session ${id}`);
   }
@@ -179,4 +184,16 @@ export function parseSessions(text: string): HaproxySession[] {
     if (m) sessions.push({ id: m[1]!, src: m[2]! });
   }
   return sessions;
+}
+
+/** A backend's current sessions (`scur`) in `show stat`'s CSV; 0 when it is not listed. */
+export function backendSessions(csv: string, backend: string): number {
+  const [header, ...rows] = csv.split("\n");
+  const scur = header?.replace(/^# /, "").split(",").indexOf("scur") ?? -1;
+  if (scur < 0) return 0;
+  for (const row of rows) {
+    const fields = row.split(",");
+    if (fields[0] === backend && fields[1] === "BACKEND") return Number(fields[scur]) || 0;
+  }
+  return 0;
 }

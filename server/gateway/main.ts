@@ -36,8 +36,9 @@ if (missing) {
 const log = createLogger(config.logLevel, "gateway");
 process.on("unhandledRejection", (err) => log.warn({ event: "unhandled_rejection", err }, "unhandled rejection (ignored)"));
 const files = config.relay === "haproxy" ? haproxyFiles() : undefined;
-const sessions = files ? new HaproxySessions(new HaproxyRuntime(files.adminSocket)) : undefined;
-const metrics = createGatewayMetrics(sessions && (() => sessions.count().catch(() => 0)));
+const runtime = files ? new HaproxyRuntime(files.adminSocket) : undefined;
+const sessions = runtime ? new HaproxySessions(runtime) : undefined;
+const metrics = createGatewayMetrics(runtime && (() => runtime.ownersCarried().catch(() => 0)));
 const abuse = new RepeatLog({ log });
 const gateway = new Gateway({
   redis: connectRedis(config.redis, log, "locus-gateway"),
