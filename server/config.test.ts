@@ -69,6 +69,13 @@ describe("operator listener and CORS settings", () => {
     expect(loadNodeConfig({ PORT: "0" }, defaults).adminPort).toBe(0);
   });
 
+  it("advertise no public websocket address unless PUBLIC_URL names one", () => {
+    expect(loadNodeConfig({}, defaults).publicUrl).toBeUndefined();
+    expect(loadNodeConfig({ PUBLIC_URL: "wss://n1.game.example.com:8443" }, defaults).publicUrl).toBe("wss://n1.game.example.com:8443");
+    expect(problemsOf({ PUBLIC_URL: "http://n1.example.com" })).toContain('PUBLIC_URL="http://n1.example.com": expected a ws:// or wss:// URL with no path');
+    expect(problemsOf({ PUBLIC_URL: "wss://n1.example.com/game" })).toContain("PUBLIC_URL");
+  });
+
   it("read ADMIN_PORT, ADMIN_HOST, NODE_ADMIN_ADDRESS and ALLOWED_ORIGINS, keeping origins as browsers send them", () => {
     const c = loadNodeConfig(
       { ADMIN_PORT: "9100", ADMIN_HOST: "0.0.0.0", NODE_ADMIN_ADDRESS: "http://10.0.0.5:9100", ALLOWED_ORIGINS: "https://Game.Example.com:443, http://localhost:5173" },

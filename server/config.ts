@@ -39,6 +39,11 @@ export interface NodeConfig {
   readonly stallOnSigusr2Ms: number;
   /** Cluster mode: the URL other nodes and gateways reach this node at; derived from the port when unset. */
   readonly nodeAddress: string | undefined;
+  /**
+   * Cluster mode: where players' websockets reach this node without the gateway, advertised in
+   * its node record to the clients that follow a room (docs/architecture.md); unset, none do.
+   */
+  readonly publicUrl: string | undefined;
   /** Bearer token for /admin; required in cluster mode, where operators drain nodes with it. */
   readonly adminToken: string | undefined;
   /** How long a drain may take before the rooms left are checkpointed for recovery elsewhere. */
@@ -68,6 +73,8 @@ export interface NodeConfig {
 export const NODE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 /** A node's address, in NODE_ADDRESS and in the node records gateways route by. */
 export const NODE_ADDRESS_PATTERN = /^https?:\/\/[^/\s]+$/;
+/** A node's public websocket address, in PUBLIC_URL and in the node records the gateway hands to clients that follow a room. */
+export const PUBLIC_URL_PATTERN = /^wss?:\/\/[^/\s?#@]+$/;
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -103,6 +110,7 @@ export function loadNodeConfig(env: Env, defaults: { staticDir: string }): NodeC
     roomLeaseMs: read.int("ROOM_LEASE_MS", DEFAULT_ROOM_LEASE_MS, 1000, 60_000),
     stallOnSigusr2Ms: read.int("STALL_ON_SIGUSR2_MS", 0, 0, 60_000),
     nodeAddress: read.optional("NODE_ADDRESS", NODE_ADDRESS_PATTERN, "an http:// URL with no path, e.g. http://10.0.0.5:2567"),
+    publicUrl: read.optional("PUBLIC_URL", PUBLIC_URL_PATTERN, "a ws:// or wss:// URL with no path, e.g. wss://n1.game.example.com"),
     adminToken: read.secret("ADMIN_TOKEN", /^[\x21-\x7e]{16,256}$/, "16 to 256 printable ASCII characters, no spaces"),
     drainTimeoutMs: read.int("DRAIN_TIMEOUT_MS", 30_000, 1000, 600_000),
     drainParallelism: read.int("DRAIN_PARALLELISM", 4, 1, 64),

@@ -182,7 +182,7 @@ export async function startNode(config: NodeConfig, log: Logger, roomTypes: read
   installMatchmaking(log);
   await server.listen(config.port, config.host);
   const port = (httpServer.address() as AddressInfo).port;
-  await cluster?.started(config.nodeAddress ?? localUrl(config.host, port), config.nodeAdminAddress ?? localUrl(config.adminHost, operator.port));
+  await cluster?.started(config.nodeAddress ?? localUrl(config.host, port), config.nodeAdminAddress ?? localUrl(config.adminHost, operator.port), config.publicUrl);
   listening = true;
 
   const shutdown = async (deadlineMs: number) => {

@@ -163,11 +163,11 @@ export function startClusterMode(options: ClusterModeOptions) {
       return new Response(`room ${roomId} is not on this node; retry`, { status: JoinErrorCode.UNAVAILABLE, headers: { "retry-after": "1" } });
     },
 
-    async started(address: string, adminAddress: string): Promise<void> {
+    async started(address: string, adminAddress: string, publicUrl: string | undefined): Promise<void> {
       heartbeat = startHeartbeat(redis, {
         intervalMs: NODE_HEARTBEAT_MS,
         ttlMs: NODE_TTL_MS,
-        record: () => ({ nodeId, address, adminAddress, processId: matchMaker.processId, state, players: host.playerCount, rooms: host.roomCount, pid: process.pid }),
+        record: () => ({ nodeId, address, adminAddress, ...(publicUrl === undefined ? {} : { publicUrl }), processId: matchMaker.processId, state, players: host.playerCount, rooms: host.roomCount, pid: process.pid }),
         onBeat: () => failures.recovered("heartbeat"),
         onError: (err) => failures.report("heartbeat", err),
       });

@@ -24,6 +24,11 @@ describe("parseNodeRecord", () => {
     expect(parseNodeRecord("n1", JSON.stringify(withAdmin))).toEqual({ ok: true, value: withAdmin });
   });
 
+  it("reads a public websocket address (PUBLIC_URL) when the node advertises one", () => {
+    const withPublic = { ...good, publicUrl: "wss://n1.game.example.com" };
+    expect(parseNodeRecord("n1", JSON.stringify(withPublic))).toEqual({ ok: true, value: withPublic });
+  });
+
   it("ignores fields it does not know, which newer nodes may add", () => {
     const parsed = parseNodeRecord("n1", JSON.stringify({ ...good, zone: "eu-1" }));
     expect(parsed.ok && parsed.value).toEqual(good);
@@ -40,6 +45,9 @@ describe("parseNodeRecord", () => {
     ["an address with a port out of range", { ...good, address: "http://10.0.0.5:99999" }, "address"],
     ["a non-http address", { ...good, address: "file:///etc" }, "address"],
     ["a bad admin address", { ...good, adminAddress: "ftp://x" }, "adminAddress"],
+    ["a public address that is http", { ...good, publicUrl: "http://10.0.0.5:2567" }, "publicUrl"],
+    ["a public address with a path", { ...good, publicUrl: "ws://10.0.0.5:2567/evil" }, "publicUrl"],
+    ["a public address that is a number", { ...good, publicUrl: 5 }, "publicUrl"],
     ["an unknown state", { ...good, state: "drained" }, "state"],
     ["a count as text", { ...good, players: "many" }, "players"],
     ["a negative count", { ...good, rooms: -1 }, "rooms"],

@@ -3,7 +3,7 @@
  * placement, gateways and failure detection all read the same view of who is alive.
  */
 import type { Redis } from "ioredis";
-import { NODE_ADDRESS_PATTERN, NODE_ID_PATTERN } from "../config.ts";
+import { NODE_ADDRESS_PATTERN, NODE_ID_PATTERN, PUBLIC_URL_PATTERN } from "../config.ts";
 import type { BadRecordSink } from "./bad-records.ts";
 import { keys } from "./redis-keys.ts";
 import { type Bounded, readBounded, readNodeRecords, type ScriptedRedis } from "./redis-scripts.ts";
@@ -20,6 +20,8 @@ export interface NodeRecord {
    * Absent from a node of a version before the operator listener, met during a rolling update.
    */
   readonly adminAddress?: string;
+  /** Where players' websockets reach the node without the gateway (PUBLIC_URL); absent when it advertises none. */
+  readonly publicUrl?: string;
   /** Colyseus's process id for this node, which placement hands back to the matchmaker. */
   readonly processId: string;
   readonly state: NodeState;
@@ -100,6 +102,7 @@ export function parseNodeRecord(nodeId: string, text: string): { ok: true; value
   if (r.nodeId !== nodeId) return { ok: false, error: "nodeId is not the one in its key" };
   if (!isAddress(r.address)) return { ok: false, error: "address is not an http(s) URL with no path" };
   if (r.adminAddress !== undefined && !isAddress(r.adminAddress)) return { ok: false, error: "adminAddress is not an http(s) URL with no path" };
+  if (r.publicUrl !== undefined && (typeof r.publicUrl !== "string" || !PUBLIC_URL_PATTERN.test(r.publicUrl))) return { ok: false, error: "publicUrl is not a ws(s) URL with no path" };
   if (typeof r.processId !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(r.processId)) return { ok: false, error: "processId is not a process id" };
   if (!NODE_STATES.includes(r.state as NodeState)) return { ok: false, error: `state is not one of ${NODE_STATES.join(", ")}` };
   for (const field of ["players", "rooms", "pid", "heartbeatAt"] as const) {
@@ -115,6 +118,7 @@ export function parseNodeRecord(nodeId: string, text: string): { ok: true; value
     pid: r.pid as number,
     heartbeatAt: r.heartbeatAt as number,
     ...(r.adminAddress === undefined ? {} : { adminAddress: r.adminAddress as string }),
+    ...(r.publicUrl === undefined ? {} : { publicUrl: r.publicUrl as string }),
   };
   return { ok: true, value };
 }
