@@ -98,18 +98,24 @@ export class Edge {
       this.refuseBody(req, address);
       return undefined;
     }
-    if (req.method === "POST" && req.url?.startsWith("/matchmake/") && !this.settings.limitExemptIps.has(address)) {
-      const waitSeconds = this.joins.take(limitKey(address), performance.now());
-      if (waitSeconds > 0) {
-        const { joinsPerIpPerSecond, joinBurstPerIp } = this.settings;
-        const refusal = { status: JoinErrorCode.TOO_MANY_REQUESTS, message: `too many joins from ${address}: at most ${joinsPerIpPerSecond} a second after a burst of ${joinBurstPerIp}; retry in ${waitSeconds} s`, retryAfterSeconds: waitSeconds };
-        this.refusals.refused("joins_per_ip", address, refusal.message);
-        answer(res, refusal);
-        return undefined;
-      }
-    }
+    if (req.method === "POST" && req.url?.startsWith("/matchmake/") && !this.admitJoin(address, res)) return undefined;
     this.clients.set(req, address);
     return address;
+  }
+
+  /**
+   * Takes one of the address's matchmaking tokens (JOINS_PER_IP_PER_SECOND), or answers with 429
+   * and returns false: for a matchmaking request, and for a gateway's room lookup, its equal.
+   */
+  admitJoin(address: string, res: ServerResponse): boolean {
+    if (this.settings.limitExemptIps.has(address)) return true;
+    const waitSeconds = this.joins.take(limitKey(address), performance.now());
+    if (waitSeconds <= 0) return true;
+    const { joinsPerIpPerSecond, joinBurstPerIp } = this.settings;
+    const refusal = { status: JoinErrorCode.TOO_MANY_REQUESTS, message: `too many joins from ${address}: at most ${joinsPerIpPerSecond} a second after a burst of ${joinBurstPerIp}; retry in ${waitSeconds} s`, retryAfterSeconds: waitSeconds };
+    this.refusals.refused("joins_per_ip", address, refusal.message);
+    answer(res, refusal);
+    return false;
   }
 
   /**

@@ -9,7 +9,9 @@
  * so their per-address limits hold behind the gateway. The operator's paths (`/admin/*`,
  * `/metrics`) are never relayed: nodes serve them on their operator listeners, which only operators
  * reach. CORS is the gateway's own edge's policy (ALLOWED_ORIGINS): it answers preflights itself
- * and replaces whatever CORS headers a node's answer carries.
+ * and replaces whatever CORS headers a node's answer carries. Clients that follow their room ask it
+ * where the room's owner takes sockets directly (`GET /rooms/<roomId>/address`, nodes with
+ * PUBLIC_URL), and their sockets never pass it.
  *
  * Who carries a socket's bytes once its owner is known is the data plane's choice
  * (GATEWAY_RELAY): this process, piping the two sockets together (`relay`), or HAProxy in front of
@@ -61,6 +63,9 @@ interface Relay {
 }
 
 const ROOM_MATCHMAKE = /^\/matchmake\/(?:joinById|reconnect)\/([A-Za-z0-9_-]+)$/;
+/** A follower's question: where room X's socket goes now (answerAddress). */
+const ROOM_ADDRESS = /^\/rooms\/([^/]*)\/address$/;
+const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** Before retrying a node that refused a connection. */
 const RETRY_MS = 10;
 
@@ -157,6 +162,8 @@ export class Gateway {
       return answer(res, { status: JoinErrorCode.UNAVAILABLE, message: "the cluster's state store (Redis) is unreachable; try again shortly" });
     }
     try {
+      const asked = ROOM_ADDRESS.exec(path)?.[1];
+      if (asked !== undefined && req.method === "GET") return await this.answerAddress(req, res, asked, address);
       const roomId = ROOM_MATCHMAKE.exec(path)?.[1];
       if (!roomId) {
         const target = this.leastBusy(await this.nodes());
@@ -166,13 +173,29 @@ export class Gateway {
       }
       const found = await this.owners.find(roomId, "request");
       if (found.kind === "owner") return this.proxyHttp(req, res, found.node, address);
-      const refusal = this.ownerRefusal(found, roomId, address);
-      // An unknown room gets the status Colyseus answers it with, so the SDK reads it the same way.
-      answer(res, { ...refusal, status: found.kind === "unknown" ? JoinErrorCode.ROOM_NOT_FOUND : refusal.status });
+      answer(res, asRequestRefusal(this.ownerRefusal(found, roomId, address), found.kind));
     } catch (err) {
       this.o.log.warn({ event: "gateway_request_failed", path, err }, "request failed");
       answer(res, { status: JoinErrorCode.UNAVAILABLE, message: "the cluster could not be reached; try again shortly" });
     }
+  }
+
+  /**
+   * Where a client that follows its room (client/lib) opens its socket now: the owner's public
+   * websocket address when its node advertises one (PUBLIC_URL), none when the socket is to come
+   * through here. Decided as an upgrade is, held while the room has no live owner; each lookup
+   * takes a matchmaking token, as the join or reconnect it stands for.
+   */
+  private async answerAddress(req: IncomingMessage, res: ServerResponse, roomId: string, address: string): Promise<void> {
+    if (!ROOM_ID.test(roomId)) return answer(res, { status: 400, message: "not a room id" });
+    if (!this.o.edge.admitJoin(address, res)) return;
+    const reached = await this.reachOwner(roomId, address, () => req.socket.destroyed);
+    if (!reached) return;
+    if (!("upstream" in reached)) return answer(res, asRequestRefusal(reached.refusal, reached.reason));
+    reached.upstream.destroy();
+    const { publicUrl } = reached.target;
+    const body = JSON.stringify(publicUrl === undefined ? { roomId } : { roomId, url: publicUrl });
+    res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store", ...this.o.edge.cors.headers(req.headers.origin) }).end(body);
   }
 
   private proxyHttp(req: IncomingMessage, res: ServerResponse, target: NodeRecord, address: string): void {
@@ -367,6 +390,11 @@ export class Gateway {
 function roomOfUpgrade(target: string | undefined): string | undefined {
   const url = socketUrlOf(target);
   return !url || OPERATOR_PATH.test(url.pathname) ? undefined : roomOfSocketUrl(url).roomId;
+}
+
+/** A refusal as a plain request gets it: an unknown room with the status Colyseus answers it with, so the SDK reads it the same way. */
+function asRequestRefusal(refusal: Refusal, kind: string): Refusal {
+  return kind === "unknown" ? { ...refusal, status: JoinErrorCode.ROOM_NOT_FOUND } : refusal;
 }
 
 /** The upgrade request as the node gets it: the client's own headers, X-Forwarded-For extended. */
