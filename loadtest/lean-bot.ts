@@ -8,6 +8,7 @@ import { decode } from "@colyseus/schema";
 import { InputEncoder } from "@colyseus/schema/input";
 import { CloseCode, PROTOCOL_CODE_MASK, Protocol, ProtocolModifier } from "@colyseus/shared-types";
 import { WebSocket } from "ws";
+import { ownerAddress, withOrigin } from "../client/lib/owner-address.ts";
 import { jitteredRetryMs, MAX_RETRIES } from "../client/lib/reconnection.ts";
 import { MoveInput } from "../shared/schema.ts";
 import { honouringRetryAfter, retryAfterSeconds, TooManyJoins } from "./retry-after.ts";
@@ -28,6 +29,8 @@ export interface LeanBotOptions {
   readonly tickHz: number;
   /** Join this room rather than matchmaking into any arena with room. */
   readonly roomId?: string;
+  /** Open the socket straight to the room's owner when the gateway names its address, and ask again before each reconnect, as the client library's `followRoom` does. */
+  readonly followRoom?: boolean;
 }
 
 export class LeanBot {
@@ -44,7 +47,10 @@ export class LeanBot {
   /** For each drop of its socket, the milliseconds until it had state again. */
   readonly recoveries: number[] = [];
   readonly roomId: string;
+  /** The socket's address through the gateway (or the node it was given). */
   private readonly socketUrl: string;
+  /** The gateway to ask where the room is before each connect, when following the room. */
+  private readonly follow: string | undefined;
   private readonly input = new MoveInput();
   private readonly encoder = new InputEncoder(this.input, { mode: "reliable" });
   private readonly frame = new Uint8Array(64);
@@ -67,8 +73,9 @@ export class LeanBot {
   /** When its socket last dropped, while it waits for state again; 0 otherwise. */
   private downSince = 0;
 
-  private constructor(socketUrl: string, roomId: string, tickHz: number) {
+  private constructor(socketUrl: string, roomId: string, tickHz: number, follow: string | undefined) {
     this.socketUrl = socketUrl;
+    this.follow = follow;
     this.roomId = roomId;
     this.tickHz = tickHz;
     this.frame[0] = Protocol.ROOM_INPUT_RELIABLE;
@@ -82,9 +89,9 @@ export class LeanBot {
   static async join(options: LeanBotOptions): Promise<LeanBot> {
     const seat = await honouringRetryAfter(() => LeanBot.reserve(options));
     const base = options.url.replace(/^http/, "ws");
-    const bot = new LeanBot(`${base}/${seat.processId}/${seat.roomId}?sessionId=${seat.sessionId}`, seat.roomId, options.tickHz);
+    const bot = new LeanBot(`${base}/${seat.processId}/${seat.roomId}?sessionId=${seat.sessionId}`, seat.roomId, options.tickHz, options.followRoom ? options.url : undefined);
     try {
-      await bot.connect(bot.socketUrl, JOIN_TIMEOUT_MS);
+      await bot.connect(await bot.whereNow(), JOIN_TIMEOUT_MS);
     } catch (err) {
       bot.close();
       throw err;
@@ -203,16 +210,25 @@ export class LeanBot {
     });
   }
 
-  /** Reconnects as the game's client library does: the same URL with the token, after the same jittered waits. */
+  /** Reconnects as the game's client library does: the same URL (or the room's owner now) with the token, after the same jittered waits. */
   private retry(): void {
     setTimeout(() => {
       if (this.stopped) return;
       this.encoder.reset();
-      this.connect(`${this.socketUrl}&reconnectionToken=${this.token}&skipHandshake=true`).then(
-        () => this.reconnects++,
-        () => undefined,
-      );
+      void this.whereNow().then((url) => {
+        if (this.stopped) return;
+        this.connect(`${url}&reconnectionToken=${this.token}&skipHandshake=true`).then(
+          () => this.reconnects++,
+          () => undefined,
+        );
+      });
     }, jitteredRetryMs(++this.retries));
+  }
+
+  /** The socket's address now: the owner's own when following the room and the gateway names one. */
+  private async whereNow(): Promise<string> {
+    const owner = this.follow === undefined ? undefined : await ownerAddress(this.follow, this.roomId);
+    return owner ? withOrigin(this.socketUrl, owner) : this.socketUrl;
   }
 
   /** Sends the inputs that fell due since the last call: one per fixed step of the real clock, as a player does. */

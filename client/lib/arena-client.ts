@@ -3,14 +3,15 @@
  * the own player with Colyseus's reconciler over the shared step, interpolate everyone else.
  * The browser game draws from it; tests and bots drive it without a page.
  */
-import { Callbacks, Client, type InputHandle, Predict, type Reconciler, type Room } from "@colyseus/sdk";
+import { Callbacks, type InputHandle, Predict, type Reconciler, type Room } from "@colyseus/sdk";
 import { ROOM_NAME } from "../../shared/constants.ts";
 import { stepPlayer } from "../../shared/physics.ts";
 import type { ArenaState, MoveInput, Player } from "../../shared/schema.ts";
 import { DrawClock } from "./draw-clock.ts";
 import { reconnectPromptly } from "./reconnection.ts";
+import { clientFor, type FollowOption } from "./room-follower.ts";
 
-export interface JoinArenaOptions {
+export interface JoinArenaOptions extends FollowOption {
   /** The node or gateway: http(s):// or ws(s)://, e.g. http://localhost:2567. */
   readonly url: string;
   readonly name: string;
@@ -171,7 +172,7 @@ export class ArenaSession {
 
 /** Joins an arena room (a given one, or any with room) and starts measuring ping. */
 export async function joinArena(options: JoinArenaOptions): Promise<ArenaSession> {
-  const client = new Client(options.url);
+  const client = clientFor(options.url, options);
   const joinOptions = { name: options.name };
   const room = options.roomId
     ? await client.joinById<ArenaState>(options.roomId, joinOptions)

@@ -4,13 +4,14 @@
  * state objects, so it reads the same after its room moves to another node and the SDK reconnects
  * into the same Room object with a fresh state.
  */
-import { Client, type Room } from "@colyseus/sdk";
+import type { Room } from "@colyseus/sdk";
 import { MOVE_MESSAGE, REVERSI_ROOM_NAME, type ReversiErrorCode } from "../../shared/reversi/protocol.ts";
 import { type Color, legalMoves } from "../../shared/reversi/rules.ts";
 import type { ReversiPlayer, ReversiState } from "../../shared/reversi/schema.ts";
 import { reconnectPromptly } from "./reconnection.ts";
+import { clientFor, type FollowOption } from "./room-follower.ts";
 
-export interface JoinReversiOptions {
+export interface JoinReversiOptions extends FollowOption {
   /** The node or gateway: http(s):// or ws(s)://, e.g. http://localhost:2567. */
   readonly url: string;
   readonly name: string;
@@ -98,7 +99,7 @@ export class ReversiSession {
 
 /** Joins a Reversi game (a given one, or any waiting for a player, or a new one). */
 export async function joinReversi(options: JoinReversiOptions): Promise<ReversiSession> {
-  const client = new Client(options.url);
+  const client = clientFor(options.url, options);
   const joinOptions = { name: options.name };
   const room = options.roomId
     ? await client.joinById<ReversiState>(options.roomId, joinOptions)

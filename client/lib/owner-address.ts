@@ -1,0 +1,30 @@
+/**
+ * The gateway's answer to a client that follows its room: where the room's socket goes now. Kept
+ * free of the SDK, for the load tester's lean bots too.
+ */
+
+/**
+ * The owner's public websocket address (ws(s)://host[:port]) as the gateway at `gatewayHttp`
+ * names it, holding while the room has no live owner; undefined when the socket is to go through
+ * the gateway (the owner advertises none, the room is unknown, or the gateway did not say).
+ */
+export async function ownerAddress(gatewayHttp: string, roomId: string): Promise<string | undefined> {
+  try {
+    const res = await fetch(`${gatewayHttp}/rooms/${encodeURIComponent(roomId)}/address`);
+    if (!res.ok) return undefined;
+    const body = (await res.json()) as { url?: unknown };
+    return typeof body.url === "string" && /^wss?:\/\/[^/\s?#@]+$/.test(body.url) ? body.url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `url` with the scheme, host and port of `origin`. */
+export function withOrigin(url: string, origin: string): string {
+  const to = new URL(origin);
+  const from = new URL(url);
+  from.protocol = to.protocol;
+  from.hostname = to.hostname;
+  from.port = to.port;
+  return from.toString();
+}
