@@ -5,7 +5,7 @@
  * process holds the connection to the owner is read from /proc.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client, type Room } from "@colyseus/sdk";
@@ -16,35 +16,8 @@ import { EnvReader } from "../server/config.ts";
 import { haproxyConfig } from "../server/gateway/haproxy-config.ts";
 import { backendSessions, parseSessions } from "../server/gateway/haproxy.ts";
 import { admin, startCluster, type TestCluster } from "./helpers/cluster.ts";
+import { childrenOf, connectionsTo, haproxyOf, portOf } from "./helpers/proc-sockets.ts";
 
-/** Established TCP connections the process holds to `port` on this machine. */
-function connectionsTo(pid: number, port: number): number {
-  const inodes = new Set<string>();
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (m) inodes.add(m[1]!);
-    } catch {
-      // A descriptor closed while we listed them.
-    }
-  }
-  let n = 0;
-  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    for (const line of readFileSync(table, "utf8").split("\n").slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length < 10) continue;
-      const remotePort = parseInt(f[2]!.split(":")[1]!, 16);
-      if (remotePort === port && f[3] === "01" && inodes.has(f[9]!)) n++;
-    }
-  }
-  return n;
-}
-
-function childrenOf(pid: number): number[] {
-  return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").split(" ").filter(Boolean).map(Number);
-}
-
-const portOf = (url: string) => Number(new URL(url).port);
 
 describe("the HAProxy configuration", () => {
   it("passes HAProxy's own check with every edge setting in it", () => {
@@ -101,7 +74,7 @@ describe("a stock SDK client through the HAProxy data plane", () => {
   });
 
   it("is carried by HAProxy to its room's owner, and to the new owner after a drain, in the same Room", async () => {
-    const haproxy = childrenOf(cluster.gateway.child.pid!).find((pid) => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "haproxy");
+    const haproxy = haproxyOf(cluster.gateway.child.pid!);
     expect(haproxy, "the gateway runs HAProxy").toBeDefined();
     const room: Room = await new Client(cluster.gateway.url).create("arena", { name: "stock" });
     // Stock, but for the SDK's minimum uptime before it reconnects by itself (5 s), which a test need not sit out.

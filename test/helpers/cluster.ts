@@ -5,7 +5,7 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll } from "vitest";
 import { type ArenaSession, joinArena } from "../../client/lib/node.ts";
-import { type LocusProcess, type NodeProcess, type RedisProcess, startGatewayProcess, startNodeProcess, startRedis, waitFor } from "../../loadtest/processes.ts";
+import { type LocusProcess, type NodeProcess, type RedisProcess, type StartOptions, startGatewayProcess, startNodeProcess, startRedis, waitFor } from "../../loadtest/processes.ts";
 import { type SentinelGroup, type SentinelGroupOptions, startSentinelGroup } from "../../loadtest/sentinel-group.ts";
 
 /** The admin token every test cluster's nodes share. */
@@ -16,8 +16,8 @@ export interface ClusterProcesses {
   readonly nodes: Map<string, NodeProcess>;
   readonly gateway: LocusProcess;
   node(nodeId: string): NodeProcess;
-  /** Starts one more node in this cluster. */
-  addNode(nodeId: string, env?: Record<string, string>): Promise<NodeProcess>;
+  /** Starts one more node in this cluster (on `options.port` when given). */
+  addNode(nodeId: string, env?: Record<string, string>, options?: StartOptions): Promise<NodeProcess>;
   /** Everything every process printed, for a failing test's message. */
   output(): string;
   stop(): Promise<void>;
@@ -79,8 +79,8 @@ export async function startSentinelCluster(count: number, env: Record<string, st
 async function startProcesses(redis: { stop(): Promise<void> }, redisEnv: Readonly<Record<string, string>>, count: number, env: Record<string, string>, main: string | undefined): Promise<ClusterProcesses> {
   const nodes = new Map<string, NodeProcess>();
   const started: { stop(): Promise<void> }[] = [redis];
-  const addNode = async (nodeId: string, extra: Record<string, string> = {}) => {
-    const node = await startNodeProcess({ ...redisEnv, NODE_ID: nodeId, ADMIN_TOKEN, ...env, ...extra }, main ? { main } : {});
+  const addNode = async (nodeId: string, extra: Record<string, string> = {}, options: StartOptions = {}) => {
+    const node = await startNodeProcess({ ...redisEnv, NODE_ID: nodeId, ADMIN_TOKEN, ...env, ...extra }, { ...options, ...(main ? { main } : {}) });
     nodes.set(nodeId, node);
     started.push(node);
     return node;
