@@ -5,12 +5,12 @@
  * its process (checkpoints, carried-over seats, freeze and fencing) is the durable-room layer's.
  */
 import type { AuthContext, Client } from "@colyseus/core";
-import { ServerError, TimestepException } from "@colyseus/core";
+import { ServerError } from "@colyseus/core";
 import { clampAxis, type Stick } from "../../shared/physics.ts";
 import { JoinErrorCode, parseJoinOptions, parseRoomIdOption } from "../../shared/protocol.ts";
 import { ArenaState, MoveInput } from "../../shared/schema.ts";
 import { clientError } from "../client-errors.ts";
-import { broadcastPatchStampedAt, guardSeatReservations, mapJoinErrors, recycleInputCopies, shiftInputAck, stopColyseusTimestep } from "../colyseus-internals.ts";
+import { broadcastPatchStampedAt, guardSeatReservations, mapJoinErrors, recycleInputCopies, shiftInputAck, takeFixedTimestep } from "../colyseus-internals.ts";
 import { type DurableDeps, DurableRoom, refuseJoinWhenHostCannot, type RestoreContext } from "../durable/durable-room.ts";
 import type { PendingSeatLimit, SeatAuth } from "../edge/pending-seats.ts";
 import { replayArenaJournal, StepRecorder } from "../game/arena-journal.ts";
@@ -38,8 +38,6 @@ export interface ArenaRoomDeps extends DurableDeps {
 }
 
 const IDLE_STICK: Stick = { x: 0, y: 0 };
-/** Steps a late loop catches up at most, dropping the rest: Colyseus's own fixed-step loop's limit. */
-const MAX_CATCH_UP_STEPS = 5;
 /** Inputs a client may have waiting in Colyseus's buffer; InputCadence keeps far fewer. */
 const INPUT_BUFFER = 32;
 const copyStick = (from: MoveInput, to: MoveInput) => {
@@ -115,36 +113,21 @@ export class ArenaRoom extends DurableRoom<{ state: ArenaState; input: MoveInput
     const budgetMs = 1000 / deps.tickHz;
     this.tickClock = new TickClock(budgetMs);
     const { tickDuration, tickOverruns } = deps.metrics;
-    const step = (dt: number) => {
+    this.setFixedTimestep((ctx) => {
       if (!this.running()) return;
       const started = performance.now();
       if (this.journaling) {
-        this.world.step(dt, this.recordedStickOf);
-        this.record(this.recorder.take(dt));
+        this.world.step(ctx.dt, this.recordedStickOf);
+        this.record(this.recorder.take(ctx.dt));
       } else {
-        this.world.step(dt, this.stickOf);
+        this.world.step(ctx.dt, this.stickOf);
       }
       broadcastPatchStampedAt(this, this.tickClock.next(this.clock.elapsedTime));
       const tookMs = performance.now() - started;
       tickDuration.observe(tookMs / 1000);
       if (tookMs > budgetMs) tickOverruns.inc();
-    };
-    // Colyseus's fixed-step loop for what it sets up (the tick rate its join handshake advertises);
-    // the steps run on the node's TickScheduler, at this room's own phase.
-    this.setFixedTimestep(() => undefined, deps.tickHz);
-    stopColyseusTimestep(this);
-    const dt = 1 / deps.tickHz;
-    this.stopLoop = deps.ticks.add((periods) => {
-      this.clock.tick();
-      for (let n = Math.min(periods, MAX_CATCH_UP_STEPS); n > 0; n--) {
-        try {
-          step(dt);
-        } catch (err) {
-          const error = err instanceof Error ? err : new Error(String(err));
-          this.onUncaughtException(new TimestepException(error, error.message), "setFixedTimestep");
-        }
-      }
-    });
+    }, deps.tickHz);
+    this.stopLoop = deps.ticks.add(takeFixedTimestep(this));
     // Only after setFixedTimestep: set earlier, Colyseus starts a clock timer that starves the step.
     this.patchRate = null;
 

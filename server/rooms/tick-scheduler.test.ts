@@ -11,24 +11,17 @@ describe("TickScheduler", () => {
     vi.useRealTimers();
   });
 
-  /** Adds loops that note when they ran (performance.now()) and how many periods each run was told of. */
+  /** Adds loops that note when they ran (performance.now()). */
   const loops = (scheduler: TickScheduler, n: number) => {
     const runs = Array.from({ length: n }, () => [] as number[]);
-    const periods = Array.from({ length: n }, () => [] as number[]);
-    const stops = runs.map((r, i) =>
-      scheduler.add((p) => {
-        r.push(performance.now());
-        periods[i]!.push(p);
-      }),
-    );
-    return { runs, periods, stops };
+    const stops = runs.map((r) => scheduler.add(() => r.push(performance.now())));
+    return { runs, stops };
   };
   const phaseOf = (t: number) => ((t % PERIOD) + PERIOD) % PERIOD;
 
   it("spreads loops over the period, each once a period and never early", () => {
-    const { runs, periods } = loops(new TickScheduler(PERIOD), 4);
+    const { runs } = loops(new TickScheduler(PERIOD), 4);
     vi.advanceTimersByTime(PERIOD * 30);
-    expect(new Set(periods.flat())).toEqual(new Set([1]));
     const phases = runs.map((r) => phaseOf(r.at(-1)!));
     // Gaps of a quarter period, give or take the timers' whole milliseconds.
     const sorted = [...phases].sort((a, b) => a - b);
@@ -42,21 +35,18 @@ describe("TickScheduler", () => {
 
   it("runs late loops once after a stall, and each is back at its own phase for the next period", () => {
     const scheduler = new TickScheduler(PERIOD);
-    const { runs, periods } = loops(scheduler, 6);
+    const { runs } = loops(scheduler, 6);
     vi.advanceTimersByTime(PERIOD * 10);
     const before = runs.map((r) => phaseOf(r.at(-1)!));
     // The clock jumps three periods (a stall: nothing ran meanwhile).
     const stallUntil = performance.now() + 3 * PERIOD;
     const now = performance.now.bind(performance);
     vi.spyOn(performance, "now").mockImplementation(() => Math.max(now(), stallUntil));
-    for (const r of [...runs, ...periods]) r.length = 0;
+    runs.forEach((r) => (r.length = 0));
     vi.advanceTimersByTime(PERIOD * 10);
     const apart = (a: number, b: number) => Math.min(Math.abs(a - b), PERIOD - Math.abs(a - b));
     for (const [i, r] of runs.entries()) {
       expect(r[0]).toBeGreaterThanOrEqual(stallUntil);
-      // The late run is told of the periods it missed; every later one of one.
-      expect(periods[i]![0]).toBeGreaterThanOrEqual(3);
-      expect(new Set(periods[i]!.slice(1))).toEqual(new Set([1]));
       for (const p of r.slice(1).map(phaseOf)) expect(apart(p, before[i]!)).toBeLessThan(1.5);
     }
   });

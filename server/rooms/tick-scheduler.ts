@@ -9,17 +9,15 @@
  * the event-loop delay then grows with the node's CPU, well before the core is full.
  *
  * Here each loop keeps a phase on a fixed grid of the tick period (a new loop takes the middle of
- * the widest gap between the phases in use), so after a stall the late loops run once, told how
- * many periods passed, and are back at their own phases for their next tick. A loop never runs
- * before its time on the grid, and counts its steps in periods of the grid rather than in the
- * milliseconds between runs: a run a little late or early on a whole-millisecond timer neither
- * skips a step nor takes two.
+ * the widest gap between the phases in use), so after a stall the late loops run once and are
+ * back at their own phases for their next tick. A loop never runs before its time on the grid:
+ * Colyseus's fixed-step accumulator then sees the deltas it sees on its own interval.
  */
 
 interface Loop {
   readonly phase: number;
   dueAt: number;
-  readonly run: (periods: number) => void;
+  readonly run: () => void;
 }
 
 export class TickScheduler {
@@ -33,11 +31,8 @@ export class TickScheduler {
     this.periodMs = periodMs;
   }
 
-  /**
-   * Runs `run` once a period from now on, at a phase of its own, with the periods since its last
-   * run (1 but after a stall); the returned function stops it.
-   */
-  add(run: (periods: number) => void): () => void {
+  /** Runs `run` once a period from now on, at a phase of its own; the returned function stops it. */
+  add(run: () => void): () => void {
     const phase = this.freePhase();
     const loop: Loop = { phase, dueAt: this.nextOnGrid(phase, performance.now()), run };
     this.loops.add(loop);
@@ -76,10 +71,10 @@ export class TickScheduler {
     try {
       for (const loop of this.loops) {
         if (loop.dueAt > now) continue;
+        const next = loop.dueAt + this.periodMs;
         // A loop that missed whole periods runs once, as a late interval does, and keeps its phase.
-        const periods = Math.floor((now - loop.dueAt) / this.periodMs) + 1;
-        loop.dueAt += periods * this.periodMs;
-        loop.run(periods);
+        loop.dueAt = next > now ? next : this.nextOnGrid(loop.phase, now);
+        loop.run();
       }
     } finally {
       this.arm();
