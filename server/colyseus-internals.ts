@@ -397,20 +397,3 @@ export function recycleInputCopies<T extends object>(latest: T, ring: readonly T
     configurable: true,
   });
 }
-
-/**
- * Takes a room's fixed-step loop off its own timer and returns one run of it, for the node's
- * TickScheduler to call once a tick. Read from @colyseus/core 0.18.17, Room.mjs
- * `setFixedTimestep`: everything of the loop (the room clock's tick, the accumulator and its
- * catch-up steps, the step wrapped for onUncaughtException, the tick rate given to the input
- * controller) is set up by the call, and the loop itself is the callback of the setInterval it
- * keeps as `_simulationInterval` (cleared again, harmlessly, when the room is disposed). A Node
- * Timeout holds its callback as `_onTimeout` until it is cleared.
- */
-export function takeFixedTimestep(room: Room): () => void {
-  const timer = (room as unknown as { _simulationInterval?: NodeJS.Timeout })._simulationInterval;
-  const run = (timer as unknown as { _onTimeout?: unknown } | undefined)?._onTimeout;
-  if (typeof run !== "function") throw new Error("the room has no fixed-step loop to take over");
-  clearInterval(timer);
-  return run as () => void;
-}

@@ -32,7 +32,6 @@ import { tokenHasher } from "./durable/token-hash.ts";
 import { createFrameGate } from "./edge/frame-gate.ts";
 import { installMatchmaking } from "./matchmaking.ts";
 import { ARENA_FRAMES, arenaRoom } from "./rooms/arena-room.ts";
-import { TickScheduler } from "./rooms/tick-scheduler.ts";
 import { reconnectGate } from "./rooms/reconnect-gate.ts";
 import { LocalRoomHost, type RoomHost } from "./durable/room-host.ts";
 import type { DurableDeps, DurableRoom } from "./durable/durable-room.ts";
@@ -160,7 +159,6 @@ export async function startNode(config: NodeConfig, log: Logger, roomTypes: read
     arenaRoom({
       nodeId: config.nodeId,
       tickHz: config.tickHz,
-      ticks: new TickScheduler(1000 / config.tickHz),
       maxPlayers: config.maxPlayers,
       seatHoldSeconds: config.seatHoldSeconds,
       seatReservationSeconds: config.seatReservationSeconds,

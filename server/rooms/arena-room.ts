@@ -10,7 +10,7 @@ import { clampAxis, type Stick } from "../../shared/physics.ts";
 import { JoinErrorCode, parseJoinOptions, parseRoomIdOption } from "../../shared/protocol.ts";
 import { ArenaState, MoveInput } from "../../shared/schema.ts";
 import { clientError } from "../client-errors.ts";
-import { broadcastPatchStampedAt, guardSeatReservations, mapJoinErrors, recycleInputCopies, shiftInputAck, takeFixedTimestep } from "../colyseus-internals.ts";
+import { broadcastPatchStampedAt, guardSeatReservations, mapJoinErrors, recycleInputCopies, shiftInputAck } from "../colyseus-internals.ts";
 import { type DurableDeps, DurableRoom, refuseJoinWhenHostCannot, type RestoreContext } from "../durable/durable-room.ts";
 import type { PendingSeatLimit, SeatAuth } from "../edge/pending-seats.ts";
 import { replayArenaJournal, StepRecorder } from "../game/arena-journal.ts";
@@ -22,13 +22,10 @@ import type { NodeMetrics } from "../metrics.ts";
 import { InputCadence } from "./input-cadence.ts";
 import { InputGuard } from "./input-guard.ts";
 import { TickClock } from "./tick-clock.ts";
-import type { TickScheduler } from "./tick-scheduler.ts";
 
 export interface ArenaRoomDeps extends DurableDeps {
   readonly nodeId: string;
   readonly tickHz: number;
-  /** Runs every arena room's loop on the node, each at a phase of its own. */
-  readonly ticks: TickScheduler;
   readonly maxPlayers: number;
   /** How long a reserved seat waits for its player's socket. */
   readonly seatReservationSeconds: number;
@@ -79,7 +76,6 @@ export class ArenaRoom extends DurableRoom<{ state: ArenaState; input: MoveInput
   private readonly recordedStickOf = (sessionId: string): Stick | undefined => this.recorder.note(this.nextStick(sessionId));
   private readonly cadences = new Map<string, InputCadence>();
   private tickClock!: TickClock;
-  private stopLoop: (() => void) | undefined;
 
   protected get durable(): DurableDeps {
     return this.deps;
@@ -127,7 +123,6 @@ export class ArenaRoom extends DurableRoom<{ state: ArenaState; input: MoveInput
       tickDuration.observe(tookMs / 1000);
       if (tookMs > budgetMs) tickOverruns.inc();
     }, deps.tickHz);
-    this.stopLoop = deps.ticks.add(takeFixedTimestep(this));
     // Only after setFixedTimestep: set earlier, Colyseus starts a clock timer that starves the step.
     this.patchRate = null;
 
@@ -141,11 +136,6 @@ export class ArenaRoom extends DurableRoom<{ state: ArenaState; input: MoveInput
     });
     this.clock.setInterval(() => this.reviewGuards(), 1000);
     if (!restored) this.log.info({ event: "room_created", tickHz: deps.tickHz, maxPlayers: deps.maxPlayers }, "room created");
-  }
-
-  override onDispose(): void {
-    this.stopLoop?.();
-    super.onDispose();
   }
 
   get playerCount(): number {
