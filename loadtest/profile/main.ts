@@ -124,7 +124,7 @@ async function measure(kind: TargetKind, load: number, o: { main?: string; nodeF
       gc: { ...gc, perSecond: gc.scavenges / bots.seconds, msPerSecond: (gc.scavengeMs + gc.fullGcMs) / bots.seconds, mbPerSecond: gc.scavengedMb / bots.seconds },
     };
     progress(
-      `${o.label} at ${load}: ticks served ${((playerTicks / (load * TICK_HZ * bots.seconds)) * 100).toFixed(0)} % of due, CPU ${window.cpuPercent.toFixed(0)} %, ${window.cpuPerPlayerTickUs.toFixed(1)} µs/player-tick, tick p99 ${window.tickDueP99Ms.toFixed(1)} ms, ` +
+      `${o.label} at ${load}: ticks served ${((playerTicks / (load * TICK_HZ * bots.seconds)) * 100).toFixed(0)} % of due, CPU ${window.cpuPercent.toFixed(0)} %, ${window.cpuPerPlayerTickUs.toFixed(1)} µs/player-tick, tick p99 ${window.tickDueP99Ms.toFixed(1)} ms (loop ${window.loopDelayP99Ms.toFixed(1)} + tick ${window.tickP99Ms.toFixed(2)}), ` +
         `${window.gc.perSecond.toFixed(1)} scavenges/s (${window.gc.msPerSecond.toFixed(1)} ms/s, max ${gc.scavengeMaxMs.toFixed(1)} ms), ${window.gc.mbPerSecond.toFixed(0)} MB/s scavenged, ${window.bytesPerSecondPerBot.toFixed(0)} B/s per bot`,
     );
     if (!inspectPort) return { window };
