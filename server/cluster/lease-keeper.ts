@@ -1,5 +1,5 @@
 /**
- * Keeps this node's leases: renews each a few times per lease, in slices, beside the tick
+ * Keeps this node's leases: renews them all in one batch a few times per lease, beside the tick
  * loops, and pauses a room the moment this node can no longer prove it holds the lease, before
  * the lease can lapse in Redis and another node claim the room (lease-lapse.ts: a renewal later
  * resumes it, or finds it claimed and fences it). The proof is asked for before every step and
@@ -28,26 +28,13 @@ export function renewEveryMs(leaseMs: number): number {
   return Math.max(100, Math.floor(leaseMs / 6));
 }
 
-/**
- * The rooms are renewed in this many slices, each in turn a fraction of the interval after the
- * last, every room still once an interval: renewing them all at once puts a call per room (and
- * Redis running them, on the node's own core where they share one) in one burst that every tick
- * then due waits behind.
- */
-const RENEW_SLICES = 5;
-
 export class LeaseKeeper {
   private readonly o: LeaseKeeperOptions;
   readonly renewEveryMs: number;
   /** Local time after which this node can no longer be sure it still owns the room. */
   private readonly deadlines = new WeakMap<OwnedRoom, number>();
-  /** The slice each room is renewed in, dealt in turn as rooms start. */
-  private readonly slices = new WeakMap<OwnedRoom, number>();
-  private nextSlice = 0;
-  private turn = 0;
   private timer: NodeJS.Timeout | undefined;
-  /** Whether each slice's renewal is in flight. */
-  private readonly renewing: boolean[] = new Array<boolean>(RENEW_SLICES).fill(false);
+  private renewing = false;
 
   constructor(options: LeaseKeeperOptions) {
     this.o = options;
@@ -55,7 +42,7 @@ export class LeaseKeeper {
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.renewSlice(this.turn++ % RENEW_SLICES), this.renewEveryMs / RENEW_SLICES);
+    this.timer = setInterval(() => void this.renewAll(), this.renewEveryMs);
   }
 
   stop(): void {
@@ -65,13 +52,12 @@ export class LeaseKeeper {
   /** A room just claimed: its lease runs from now. */
   track(entry: OwnedRoom): void {
     this.deadlines.set(entry, Date.now() + this.o.ownership.leaseMs - this.renewEveryMs);
-    this.slices.set(entry, this.nextSlice++ % RENEW_SLICES);
   }
 
-  private async renewSlice(slice: number): Promise<void> {
-    const rooms = [...this.o.rooms()].filter((e) => this.slices.get(e) === slice);
-    if (this.renewing[slice] || rooms.length === 0) return;
-    this.renewing[slice] = true;
+  private async renewAll(): Promise<void> {
+    const rooms = [...this.o.rooms()];
+    if (this.renewing || rooms.length === 0) return;
+    this.renewing = true;
     const { ownership, metrics } = this.o;
     const { leaseMs } = ownership;
     // A room past its proof is paused first, then renewed with the rest: the renewal takes a lapsed
@@ -96,7 +82,7 @@ export class LeaseKeeper {
     } catch {
       metrics.leaseRenewalFailures.inc(entries.length);
     } finally {
-      this.renewing[slice] = false;
+      this.renewing = false;
     }
     // Checked after every attempt, reached or not: a node that cannot prove its lease stops the room.
     const now = Date.now();
