@@ -4,14 +4,15 @@
  * awaiting anything.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { TallyCounter, TallyHistogram } from "./tick-metrics.ts";
 
 export interface NodeMetrics {
   readonly registry: Registry;
   readonly rooms: Gauge;
   readonly clients: Gauge;
-  readonly tickDuration: Histogram;
+  readonly tickDuration: TallyHistogram;
   readonly tickOverruns: Counter;
-  readonly bytesSent: Counter;
+  readonly bytesSent: TallyCounter;
   readonly inputsRejected: Counter<"reason">;
   readonly clientsKicked: Counter<"reason">;
   readonly framesRefused: Counter<"reason">;
@@ -50,7 +51,7 @@ export function createNodeMetrics(labels: { node: string }): NodeMetrics {
     registry,
     rooms: new Gauge({ name: "locus_rooms", help: "Rooms live on this node.", registers: [registry] }),
     clients: new Gauge({ name: "locus_clients", help: "Clients connected to this node's rooms.", registers: [registry] }),
-    tickDuration: new Histogram({
+    tickDuration: new TallyHistogram({
       name: "locus_tick_duration_seconds",
       help: "Time one room spends in one fixed step, simulation and patch encoding included.",
       buckets: TICK_BUCKETS,
@@ -61,7 +62,7 @@ export function createNodeMetrics(labels: { node: string }): NodeMetrics {
       help: "Steps that took longer than the tick budget (1 / TICK_HZ).",
       registers: [registry],
     }),
-    bytesSent: new Counter({
+    bytesSent: new TallyCounter({
       name: "locus_bytes_sent_total",
       help: "Bytes of websocket payload sent to clients (state, patches, messages).",
       registers: [registry],

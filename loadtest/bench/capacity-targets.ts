@@ -28,6 +28,8 @@ export interface TargetOptions {
   readonly nodeFlags?: readonly string[];
   /** A script to start instead of the kind's own (another checkout's server/main.ts, for an A/B). */
   readonly main?: string;
+  /** Environment over the kind's own (JOURNAL=off, CHECKPOINT_MS=…), for an A/B of a setting. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export async function startTarget(kind: TargetKind, o: TargetOptions = {}): Promise<StartedTarget> {
@@ -40,10 +42,10 @@ export async function startTarget(kind: TargetKind, o: TargetOptions = {}): Prom
     },
   });
   if (kind === "baseline") {
-    const p = await startBaselineProcess({ TICK_HZ: String(TICK_HZ), MAX_PLAYERS: String(ROOM_SIZE) }, { ...start, main: o.main });
+    const p = await startBaselineProcess({ TICK_HZ: String(TICK_HZ), MAX_PLAYERS: String(ROOM_SIZE), ...o.env }, { ...start, main: o.main });
     return started([p], { url: p.url, probe: baselineProbe(p.url, p.child.pid!) });
   }
-  const env = { MAX_PLAYERS: String(ROOM_SIZE), LOG_LEVEL: "warn" };
+  const env = { MAX_PLAYERS: String(ROOM_SIZE), LOG_LEVEL: "warn", ...o.env };
   if (kind === "single") {
     const p = await startNodeProcess(env, { ...start, main: o.main });
     return started([p], { url: p.url, probe: locusProbe(p.adminUrl, p.child.pid!) });

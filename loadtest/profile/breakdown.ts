@@ -90,7 +90,7 @@ const RULES: readonly Rule[] = [
   { category: "input feed (cadence, input buffer)", group: "step", test: (f) => inFile("server/rooms/input-cadence.ts", "@colyseus/core/build/input/InputBuffer")(f) || named("server/rooms/arena-room.ts", "nextStick")(f) },
   { category: "journal record", group: "room's own per-tick work", test: inFile("server/game/arena-journal.ts") },
   { category: "Locus tick", group: "room's own per-tick work", test: (f) => inFile("server/rooms/arena-room.ts", "server/rooms/tick-clock.ts", "server/colyseus-internals.ts", "baseline/plain-room.ts")(f) },
-  { category: "prom-client", group: "metrics", test: inFile("prom-client", "server/metrics.ts", "baseline/plain-server.ts") },
+  { category: "prom-client", group: "metrics", test: inFile("prom-client", "server/metrics.ts", "server/tick-metrics.ts", "baseline/plain-server.ts") },
   { category: "cluster: checkpoints, journal flush, leases, Redis", group: "Locus beside the loop", test: inFile("server/cluster/", "server/durable/checkpoint.ts", "server/durable/journal.ts", "server/game/snapshot.ts", "ioredis", "redis-parser", "@colyseus/redis") },
   { category: "HTTP (matchmaking, scrapes)", group: "other", test: inFile("express", "node:_http", "@colyseus/better-call", "router", "node:internal/http") },
   { category: "logging", group: "other", test: inFile("pino") },

@@ -9,8 +9,9 @@
  *
  * `--compare` instead measures only plain windows of several variants of one server kind,
  * interleaved (A B B A …) over `--rounds`, each window a fresh process, and prints ratios to the
- * first variant: a variant is `name=kind[:main.ts][ node flags…]`, for example
- * `--variant before=cluster:/tmp/before/server/main.ts --variant after=cluster`.
+ * first variant: a variant is `name=kind[:main.ts][ NAME=value…][ node flags…]`, for example
+ * `--variant before=cluster:/tmp/before/server/main.ts --variant after=cluster` or
+ * `--variant nojournal=cluster JOURNAL=off`.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -37,7 +38,7 @@ const spec = {
   "node-flag": { type: "string", multiple: true, help: "a Node flag for every server started (repeatable)" },
   main: { type: "string", help: "the Locus node script to profile (default this checkout's server/main.ts), e.g. another checkout's" },
   compare: { type: "boolean", help: "measure --variant s interleaved, without profilers" },
-  variant: { type: "string", multiple: true, help: "with --compare: name=kind[:main.ts][ node flags…] (repeatable)" },
+  variant: { type: "string", multiple: true, help: "with --compare: name=kind[:main.ts][ NAME=value…][ node flags…] (repeatable)" },
   rounds: { type: "string", help: "with --compare: rounds of the interleaved variants (1 to 20, default 3)" },
 } as const;
 const flags = parseFlags("npm run profile --", spec);
@@ -57,11 +58,15 @@ interface Variant {
   readonly kind: TargetKind;
   readonly main?: string;
   readonly nodeFlags: string[];
+  /** Environment for the server process, over the kind's own (JOURNAL=off, CHECKPOINT_MS=…). */
+  readonly env: Record<string, string>;
 }
+const words = (text: string | undefined) => (text ?? "").trim().split(/\s+/).filter(Boolean);
 const parseVariant = (text: string): Variant => {
-  const m = /^([\w.-]+)=(\w+)(?::(\S+))?((?:\s+--\S+)*)\s*$/.exec(text);
-  if (!m || !TARGET_KINDS.includes(m[2] as TargetKind)) return flags.fail(`--variant takes name=kind[:main.ts][ --node-flags], kind one of ${TARGET_KINDS.join(", ")}; got ${JSON.stringify(text)}`);
-  return { name: m[1]!, kind: m[2] as TargetKind, main: m[3], nodeFlags: [...extraFlags, ...(m[4] ?? "").trim().split(/\s+/).filter(Boolean)] };
+  const m = /^([\w.-]+)=(\w+)(?::(\S+))?((?:\s+[A-Z][A-Z0-9_]*=\S*)*)((?:\s+--\S+)*)\s*$/.exec(text);
+  if (!m || !TARGET_KINDS.includes(m[2] as TargetKind)) return flags.fail(`--variant takes name=kind[:main.ts][ NAME=value…][ --node-flags], kind one of ${TARGET_KINDS.join(", ")}; got ${JSON.stringify(text)}`);
+  const env = Object.fromEntries(words(m[4]).map((w) => [w.slice(0, w.indexOf("=")), w.slice(w.indexOf("=") + 1)]));
+  return { name: m[1]!, kind: m[2] as TargetKind, main: m[3], env, nodeFlags: [...extraFlags, ...words(m[5])] };
 };
 
 /** Joins in flight while a server is loaded: one at a time takes minutes on a busy machine. */
@@ -87,11 +92,12 @@ interface Window {
 }
 
 /** One fresh server at `load` players: a plain window, then (when asked) the profilers' windows. */
-async function measure(kind: TargetKind, load: number, o: { main?: string; nodeFlags: string[]; profile: boolean; label: string }) {
+async function measure(kind: TargetKind, load: number, o: { main?: string; nodeFlags: string[]; env?: Record<string, string>; profile: boolean; label: string }) {
   const inspectPort = o.profile ? await freePort() : undefined;
   const target = await startTarget(kind, {
     cpus: machine.serverCpus,
     main: o.main,
+    env: o.env,
     nodeFlags: ["--trace-gc", ...o.nodeFlags, ...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : [])],
   });
   const server = target.procs[0]!;
@@ -118,7 +124,7 @@ async function measure(kind: TargetKind, load: number, o: { main?: string; nodeF
       gc: { ...gc, perSecond: gc.scavenges / bots.seconds, msPerSecond: (gc.scavengeMs + gc.fullGcMs) / bots.seconds, mbPerSecond: gc.scavengedMb / bots.seconds },
     };
     progress(
-      `${o.label} at ${load}: ticks served ${((playerTicks / (load * TICK_HZ * bots.seconds)) * 100).toFixed(0)} % of due, CPU ${window.cpuPercent.toFixed(0)} %, ${window.cpuPerPlayerTickUs.toFixed(1)} µs/player-tick, tick p99 ${window.tickDueP99Ms.toFixed(1)} ms, ` +
+      `${o.label} at ${load}: ticks served ${((playerTicks / (load * TICK_HZ * bots.seconds)) * 100).toFixed(0)} % of due, CPU ${window.cpuPercent.toFixed(0)} %, ${window.cpuPerPlayerTickUs.toFixed(1)} µs/player-tick, tick p99 ${window.tickDueP99Ms.toFixed(1)} ms (loop ${window.loopDelayP99Ms.toFixed(1)} + tick ${window.tickP99Ms.toFixed(2)}), ` +
         `${window.gc.perSecond.toFixed(1)} scavenges/s (${window.gc.msPerSecond.toFixed(1)} ms/s, max ${gc.scavengeMaxMs.toFixed(1)} ms), ${window.gc.mbPerSecond.toFixed(0)} MB/s scavenged, ${window.bytesPerSecondPerBot.toFixed(0)} B/s per bot`,
     );
     if (!inspectPort) return { window };
@@ -195,7 +201,7 @@ if (flags.values.compare) {
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? variants : [...variants].reverse();
       for (const v of order) {
-        const { window } = await measure(v.kind, load, { main: v.main, nodeFlags: v.nodeFlags, profile: false, label: `${v.name} (round ${round + 1})` });
+        const { window } = await measure(v.kind, load, { main: v.main, nodeFlags: v.nodeFlags, env: v.env, profile: false, label: `${v.name} (round ${round + 1})` });
         windows.get(v.name)!.push(window);
       }
     }

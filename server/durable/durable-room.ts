@@ -34,6 +34,7 @@ import {
   routeFullStates, routeTimedPatches, schemaRefIds,
 } from "../colyseus-internals.ts";
 import { sendTimedPatch } from "./patch-frames.ts";
+import { lastMessageAt } from "../edge/frame-gate.ts";
 import { LogOnce } from "../log-once.ts";
 import { SEAT_FREEING_CODES } from "../rooms/seat-freeing-codes.ts";
 import { logUncaught } from "../rooms/uncaught.ts";
@@ -130,7 +131,7 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
   private readonly seated = new Set<string>();
   /** Seats carried over from a checkpoint, by their token's hash: each is held under a random key until its token is presented. */
   private readonly carriedSeats = new Map<string, { readonly heldUnder: string }>();
-  /** When each seat's connection last sent a frame (performance.now()). */
+  /** When each seat's connection was attached, or (a socket the frame gate does not front) last sent a frame (performance.now()). */
   private readonly lastHeard = new Map<string, { at: number }>();
   /** Seats whose token was refused while in use: logged once per seat, until its player leaves. */
   private readonly refusedSeats = new LogOnce();
@@ -375,7 +376,7 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
     const client = this.clients.find((c) => c.reconnectionToken === token);
     if (!client) return undefined;
     const heard = this.lastHeard.get(client.sessionId);
-    if (!heard || performance.now() - heard.at >= SEAT_IN_USE_MS) return { seat: client.sessionId };
+    if (!heard || performance.now() - Math.max(heard.at, lastMessageAt(client.ref) ?? heard.at) >= SEAT_IN_USE_MS) return { seat: client.sessionId };
     this.durable.metrics.seatTakeoversRefused.inc();
     if (this.refusedSeats.first(client.sessionId)) {
       this.log.warn({ event: "reconnect_refused_seat_in_use", session: client.sessionId }, "a reconnection token was presented for a seat whose player is playing; refused");
@@ -554,9 +555,14 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
     metrics.clients.inc();
     const heard = { at: performance.now() };
     this.lastHeard.set(client.sessionId, heard);
-    onEveryFrame(client, () => {
-      heard.at = performance.now();
-    });
+    // A node's frame gate keeps each socket's last message time itself; a second 'message'
+    // listener would make every frame's dispatch copy the listener list. Only a socket of
+    // another transport is listened to here.
+    if (lastMessageAt(client.ref) === undefined) {
+      onEveryFrame(client, () => {
+        heard.at = performance.now();
+      });
+    }
     countBytesSent(client, (bytes) => metrics.bytesSent.inc(bytes));
   }
 

@@ -59,10 +59,21 @@ interface GatedSocket extends WebSocket {
   /** The code the gate closed the socket with; 0 while open. */
   closedWith: number;
   warned: boolean;
+  /** When the last message frame passed the gate to Colyseus (performance.now()), -Infinity before any. */
+  heardAt: number;
   /** For logs: who sent it, and what it asked for. */
   address: string;
   room: string;
   session: string;
+}
+
+/**
+ * When a gated socket last had a message frame passed on to its room (performance.now()), for the
+ * durable layer's "is this seat in use"; undefined for a socket the gate does not front.
+ */
+export function lastMessageAt(socket: unknown): number | undefined {
+  const heardAt = (socket as Partial<GatedSocket> | undefined)?.heardAt;
+  return typeof heardAt === "number" ? heardAt : undefined;
 }
 
 export function createFrameGate(deps: FrameGateDeps): FrameGate {
@@ -97,10 +108,10 @@ export function createFrameGate(deps: FrameGateDeps): FrameGate {
     close(ws, CloseCode.PROTOCOL_VIOLATION, `protocol violation: ${reason}`);
   };
 
-  /** Spends one frame of the budget; false when the frame must be dropped. */
-  const spend = (ws: GatedSocket): boolean => {
+  /** Spends one frame of the budget, arrived at `now`; false when the frame must be dropped. */
+  const spend = (ws: GatedSocket, now: number): boolean => {
     if (ws.closedWith !== 0) return false;
-    const admission = ws.budget.admit(performance.now());
+    const admission = ws.budget.admit(now);
     if (admission === Admission.ACCEPT) return true;
     if (admission === Admission.WARN) {
       ws.send(warningFor(ws.budget.perSecond), noop);
@@ -115,9 +126,13 @@ export function createFrameGate(deps: FrameGateDeps): FrameGate {
   };
 
   const passMessage = (ws: GatedSocket, data: Buffer, isBinary: boolean): boolean => {
-    if (!spend(ws)) return false;
+    const now = performance.now();
+    if (!spend(ws, now)) return false;
     const refusal = isBinary ? checkFrame(ws.policy, data) : "text_frame";
-    if (refusal === undefined) return true;
+    if (refusal === undefined) {
+      ws.heardAt = now;
+      return true;
+    }
     refuse(ws, refusal);
     return false;
   };
@@ -127,6 +142,7 @@ export function createFrameGate(deps: FrameGateDeps): FrameGate {
     budget = new FrameBudget(maxFramesPerSecond, performance.now());
     closedWith = 0;
     warned = false;
+    heardAt = Number.NEGATIVE_INFINITY;
     address = "";
     room = "";
     session = "";
@@ -136,10 +152,10 @@ export function createFrameGate(deps: FrameGateDeps): FrameGate {
       if (event === "message") {
         if (!passMessage(this, a as Buffer, b as boolean)) return false;
       } else if (event === "ping") {
-        if (!spend(this)) return false;
+        if (!spend(this, performance.now())) return false;
         this.pong(a as Buffer, false, noop);
       } else if (event === "pong") {
-        if (!spend(this)) return false;
+        if (!spend(this, performance.now())) return false;
       } else if (event === "close") {
         if (this.budget.dropped > 0) metrics.framesDropped.inc(this.budget.dropped);
         // The room hears why the gate closed the socket, whatever the peer answered (or 1006 if it did not).
