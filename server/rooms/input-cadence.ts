@@ -12,7 +12,12 @@
  * - While the player stands still with a centred stick a step changes nothing, so the room can
  *   run no input (wait) or take two (give one back) at no cost at all. That is when the queue is
  *   set to the depth the network's jitter asks for: deep enough that inputs are rarely late,
- *   shallow enough not to add a tick of delay that is not needed.
+ *   shallow enough not to add a tick of delay that is not needed. It waits at once when an input
+ *   is short, but gives one back only after the queue held more than its depth on every tick of a
+ *   window (SURPLUS_WINDOW_MS): the queue a tick sees swings by an input with the arrival jitter,
+ *   and trimmed on its first high tick it sat at the jitter's early edge, so the leg that
+ *   followed ran with no input to spare and its late inputs were guessed (a release among them
+ *   mispredicted).
  * - The depth follows lateness: a window with inputs late now and then asks for one more, and
  *   windows with none let one go. A late run longer than OUTAGE_MS is a lost packet or a stall,
  *   which a deeper queue would only pay for with delay on every other input, so it does not count.
@@ -40,6 +45,8 @@ const OUTAGE_MS = 170;
 const START_DEPTH = 2;
 const MIN_DEPTH = 1;
 const MAX_DEPTH_MS = 200;
+/** A still player's queue is given back an input only after it held more than its depth on every tick for this long. */
+const SURPLUS_WINDOW_MS = 300;
 /** A queue longer than this is from a client whose clock runs fast, or a flood: the excess is dropped, acknowledged unrun. */
 const MOST_QUEUED_MS = 600;
 
@@ -48,6 +55,7 @@ export class InputCadence {
   private readonly outageTicks: number;
   private readonly maxDepth: number;
   private readonly mostQueued: number;
+  private readonly surplusWindow: number;
   /** Inputs the queue is set to hold waiting, beyond the one each tick takes. */
   private depth = START_DEPTH;
   /** Guessed steps already acknowledged whose inputs have not arrived yet. */
@@ -56,6 +64,9 @@ export class InputCadence {
   private lateRun = 0;
   private lateRuns = 0;
   private cleanWindows = 0;
+  /** Still ticks in the current surplus window, and the fewest inputs beyond the depth any of them left. */
+  private stillTicks = 0;
+  private leastSurplus = Number.POSITIVE_INFINITY;
 
   constructor(tickHz: number) {
     const ticks = (ms: number) => Math.max(1, Math.round((ms * tickHz) / 1000));
@@ -63,6 +74,7 @@ export class InputCadence {
     this.outageTicks = ticks(OUTAGE_MS);
     this.maxDepth = Math.max(MIN_DEPTH, ticks(MAX_DEPTH_MS));
     this.mostQueued = ticks(MOST_QUEUED_MS);
+    this.surplusWindow = ticks(SURPLUS_WINDOW_MS);
   }
 
   /** Of the `queued` inputs, how many came only to settle guesses: the room drops them without acknowledging them again. */
@@ -83,7 +95,9 @@ export class InputCadence {
    */
   plan(queued: number, still: boolean): TickFeed {
     this.review(queued === 0);
-    return this.feed(queued, still);
+    const feed = this.feed(queued, still);
+    if (feed !== "step") this.restartSurplusWindow();
+    return feed;
   }
 
   private feed(queued: number, still: boolean): TickFeed {
@@ -98,10 +112,27 @@ export class InputCadence {
   /**
    * Asked after taking a step's input, with how many are left and whether that input was centred
    * and the player still: true when it should be given back (taken without a step; the room runs
-   * the next one instead), which shortens a queue deeper than it is set to.
+   * the next one instead), which shortens a queue that stayed deeper than it is set to for a
+   * whole window, one input a tick until its shallowest tick in that window had none to spare.
    */
   giveBack(left: number, stillAndCentred: boolean): boolean {
-    return stillAndCentred && left > this.depth;
+    if (!stillAndCentred) {
+      this.restartSurplusWindow();
+      return false;
+    }
+    this.leastSurplus = Math.min(this.leastSurplus, left - this.depth);
+    if (++this.stillTicks < this.surplusWindow) return false;
+    if (this.leastSurplus < 1) {
+      this.restartSurplusWindow();
+      return false;
+    }
+    this.leastSurplus--;
+    return true;
+  }
+
+  private restartSurplusWindow(): void {
+    this.stillTicks = 0;
+    this.leastSurplus = Number.POSITIVE_INFINITY;
   }
 
   private review(late: boolean): void {
