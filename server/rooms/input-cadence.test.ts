@@ -38,6 +38,21 @@ describe("InputCadence", () => {
     expect(c.plan(1, false)).toBe("step");
   });
 
+  it("gives a still player's inputs beyond a burst back at once, and the last one over its depth only after the window", () => {
+    const c = new InputCadence(HZ);
+    // Depth two: five left is three over it, a burst.
+    expect(c.plan(6, true)).toBe("step");
+    expect(c.giveBack(5, true)).toBe(true);
+    const window = Math.round(0.3 * HZ);
+    const givenBack: boolean[] = [];
+    for (let tick = 0; tick < window; tick++) {
+      expect(c.plan(5, true)).toBe("step");
+      givenBack.push(c.giveBack(4, true));
+    }
+    // Two over is no burst: the window counts the burst's tick at what it left once given back, two over too.
+    expect(givenBack.indexOf(true)).toBe(window - 2);
+  });
+
   it("leaves a still player's queue deep enough for the jitter it saw, so the leg that follows has no late input", () => {
     // Input k is sent at tick k and comes a tick and a half later, give or take up to 0.6 of a
     // tick, in order: the queue a tick finds swings by up to two inputs with the jitter alone.
