@@ -18,16 +18,62 @@ describe("InputCadence", () => {
     expect(c.settle(1)).toBe(0);
   });
 
-  it("keeps a still player's queue at its depth: waits below it, gives a centred input back above it", () => {
+  it("keeps a still player's queue at its depth: waits below it at once, gives a centred input back once it stayed above it", () => {
     const c = new InputCadence(HZ);
     // A new player's queue is set to two inputs waiting beside the one a tick takes.
     expect(c.plan(2, true)).toBe("wait");
+    const window = Math.round(0.3 * HZ);
+    const givenBack: boolean[] = [];
+    for (let tick = 0; tick < window + 1; tick++) {
+      expect(c.plan(5, true)).toBe("step");
+      givenBack.push(c.giveBack(tick < window ? 4 : 3, true));
+    }
+    // Two to spare on every tick of the window: given back on its last tick and the next, not before.
+    expect(givenBack.indexOf(true)).toBe(window - 1);
+    expect(givenBack.filter(Boolean)).toHaveLength(2);
     expect(c.plan(3, true)).toBe("step");
     expect(c.giveBack(2, true)).toBe(false);
-    expect(c.giveBack(3, true)).toBe(true);
     // Never a pressed stick, never while moving: those would change what is run.
     expect(c.giveBack(3, false)).toBe(false);
     expect(c.plan(1, false)).toBe("step");
+  });
+
+  it("gives a still player's inputs beyond a burst back at once, and the last one over its depth only after the window", () => {
+    const c = new InputCadence(HZ);
+    // Depth two: five left is three over it, a burst.
+    expect(c.plan(6, true)).toBe("step");
+    expect(c.giveBack(5, true)).toBe(true);
+    const window = Math.round(0.3 * HZ);
+    const givenBack: boolean[] = [];
+    for (let tick = 0; tick < window; tick++) {
+      expect(c.plan(5, true)).toBe("step");
+      givenBack.push(c.giveBack(4, true));
+    }
+    // Two over is no burst: the window counts the burst's tick at what it left once given back, two over too.
+    expect(givenBack.indexOf(true)).toBe(window - 2);
+  });
+
+  it("leaves a still player's queue deep enough for the jitter it saw, so the leg that follows has no late input", () => {
+    // Input k is sent at tick k and comes a tick and a half later, give or take up to 0.6 of a
+    // tick, in order: the queue a tick finds swings by up to two inputs with the jitter alone.
+    const jitter = [0, -0.6, 0.3, 0.1, -0.5, 0.6, 0, -0.3, 0.2, -0.1, 0.45, -0.6];
+    const comesAt = (k: number) => k + 1.5 + jitter[k % jitter.length]!;
+    let guessedWhileMoving = 0;
+    // A rest long enough for the depth to settle at one, then a leg; the leg starts at every phase of the jitter.
+    for (let restTicks = 180; restTicks < 180 + jitter.length; restTicks++) {
+      const c = new InputCadence(HZ);
+      let arrived = 0;
+      let taken = 0;
+      for (let tick = 0; tick < restTicks + 45; tick++) {
+        while (comesAt(arrived) <= tick) arrived++;
+        taken += c.settle(arrived - taken);
+        const still = tick < restTicks;
+        const feed = c.plan(arrived - taken, still);
+        if (feed === "guess" && !still) guessedWhileMoving++;
+        if (feed === "step" && c.giveBack(arrived - ++taken, still)) taken++;
+      }
+    }
+    expect(guessedWhileMoving).toBe(0);
   });
 
   it("guesses through as many late ticks as its queue is deep plus one, then waits until its inputs come", () => {

@@ -12,7 +12,14 @@
  * - While the player stands still with a centred stick a step changes nothing, so the room can
  *   run no input (wait) or take two (give one back) at no cost at all. That is when the queue is
  *   set to the depth the network's jitter asks for: deep enough that inputs are rarely late,
- *   shallow enough not to add a tick of delay that is not needed.
+ *   shallow enough not to add a tick of delay that is not needed. It waits at once when an input
+ *   is short, but gives one back only when the queue held more than its depth on each of the last
+ *   still ticks of a window (SURPLUS_WINDOW_MS): the queue a tick sees swings by an input with the
+ *   arrival jitter, and trimmed on its first high tick it sat at the jitter's early edge, so the
+ *   leg that followed ran with no input to spare and its late inputs were guessed (a release
+ *   among them mispredicted). An input beyond BURST_SURPLUS over the depth is given back at once:
+ *   that is a burst after a hold or a stall, or a jitter wider than the depth covers, and a
+ *   window's wait for it would add its delay to every input of the window.
  * - The depth follows lateness: a window with inputs late now and then asks for one more, and
  *   windows with none let one go. A late run longer than OUTAGE_MS is a lost packet or a stall,
  *   which a deeper queue would only pay for with delay on every other input, so it does not count.
@@ -40,6 +47,10 @@ const OUTAGE_MS = 170;
 const START_DEPTH = 2;
 const MIN_DEPTH = 1;
 const MAX_DEPTH_MS = 200;
+/** A still player's queue is given back an input when it held more than its depth on every still tick of the last this long, */
+const SURPLUS_WINDOW_MS = 300;
+/** or at once when it holds more than this many beyond its depth. */
+const BURST_SURPLUS = 2;
 /** A queue longer than this is from a client whose clock runs fast, or a flood: the excess is dropped, acknowledged unrun. */
 const MOST_QUEUED_MS = 600;
 
@@ -48,6 +59,8 @@ export class InputCadence {
   private readonly outageTicks: number;
   private readonly maxDepth: number;
   private readonly mostQueued: number;
+  /** Inputs beyond the depth left after each of the last still ticks, a ring of one window. */
+  private readonly surplus: Int8Array;
   /** Inputs the queue is set to hold waiting, beyond the one each tick takes. */
   private depth = START_DEPTH;
   /** Guessed steps already acknowledged whose inputs have not arrived yet. */
@@ -56,6 +69,8 @@ export class InputCadence {
   private lateRun = 0;
   private lateRuns = 0;
   private cleanWindows = 0;
+  /** Still ticks since the player last moved or waited: the ring's next slot, and whether the ring is full. */
+  private stillTicks = 0;
 
   constructor(tickHz: number) {
     const ticks = (ms: number) => Math.max(1, Math.round((ms * tickHz) / 1000));
@@ -63,6 +78,7 @@ export class InputCadence {
     this.outageTicks = ticks(OUTAGE_MS);
     this.maxDepth = Math.max(MIN_DEPTH, ticks(MAX_DEPTH_MS));
     this.mostQueued = ticks(MOST_QUEUED_MS);
+    this.surplus = new Int8Array(ticks(SURPLUS_WINDOW_MS));
   }
 
   /** Of the `queued` inputs, how many came only to settle guesses: the room drops them without acknowledging them again. */
@@ -83,7 +99,9 @@ export class InputCadence {
    */
   plan(queued: number, still: boolean): TickFeed {
     this.review(queued === 0);
-    return this.feed(queued, still);
+    const feed = this.feed(queued, still);
+    if (feed !== "step") this.restartSurplusWindow();
+    return feed;
   }
 
   private feed(queued: number, still: boolean): TickFeed {
@@ -98,10 +116,29 @@ export class InputCadence {
   /**
    * Asked after taking a step's input, with how many are left and whether that input was centred
    * and the player still: true when it should be given back (taken without a step; the room runs
-   * the next one instead), which shortens a queue deeper than it is set to.
+   * the next one instead), which shortens a queue that stayed deeper than it is set to through the
+   * whole window, one input a tick until its shallowest tick in the window had none to spare, or
+   * that is deeper than a burst.
    */
   giveBack(left: number, stillAndCentred: boolean): boolean {
-    return stillAndCentred && left > this.depth;
+    if (!stillAndCentred) {
+      this.restartSurplusWindow();
+      return false;
+    }
+    const window = this.surplus.length;
+    // Clamped to fit: a tick more than a burst over gives back at once whatever the ring holds.
+    this.surplus[this.stillTicks % window] = Math.min(left - this.depth, BURST_SURPLUS + 1);
+    this.stillTicks++;
+    if (left - this.depth <= BURST_SURPLUS) {
+      if (this.stillTicks < window) return false;
+      for (let i = 0; i < window; i++) if (this.surplus[i]! < 1) return false;
+    }
+    for (let i = 0; i < Math.min(this.stillTicks, window); i++) this.surplus[i]!--;
+    return true;
+  }
+
+  private restartSurplusWindow(): void {
+    this.stillTicks = 0;
   }
 
   private review(late: boolean): void {
