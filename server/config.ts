@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { DEFAULT_MAX_PLAYERS, DEFAULT_TICK_HZ, MAX_PLAYERS_LIMIT } from "../shared/constants.ts";
+import { PUBLIC_URL_PATTERN } from "../shared/protocol.ts";
 import { DEFAULT_REVERSI_CLOCK_MS } from "../shared/reversi/protocol.ts";
 import type { RedisEndpoint, SentinelAddress } from "./cluster/redis-endpoint.ts";
 import { redactUrl } from "./redact.ts";
@@ -73,8 +74,6 @@ export interface NodeConfig {
 export const NODE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 /** A node's address, in NODE_ADDRESS and in the node records gateways route by. */
 export const NODE_ADDRESS_PATTERN = /^https?:\/\/[^/\s]+$/;
-/** A node's public websocket address, in PUBLIC_URL and in the node records the gateway hands to clients that follow a room. */
-export const PUBLIC_URL_PATTERN = /^wss?:\/\/[^/\s?#@]+$/;
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

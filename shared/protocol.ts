@@ -86,6 +86,12 @@ export const INTERNAL_ERROR = { code: JoinErrorCode.INTERNAL_ERROR, message: "in
 /** Largest websocket frame a client may send; a larger one closes its socket with 1009. */
 export const MAX_MESSAGE_BYTES = 2048;
 
+/**
+ * A node's public websocket address: in its PUBLIC_URL, in the node record the gateway reads it
+ * from, and in the gateway's answer to a client that follows its room, which checks it again.
+ */
+export const PUBLIC_URL_PATTERN = /^wss?:\/\/[^/\s?#@]+$/;
+
 const ROOM_ID = /^[A-Za-z0-9_-]{1,32}$/;
 
 /**

@@ -2,6 +2,14 @@
  * The gateway's answer to a client that follows its room: where the room's socket goes now. Kept
  * free of the SDK, for the load tester's lean bots too.
  */
+import { PUBLIC_URL_PATTERN } from "../../shared/protocol.ts";
+
+/**
+ * The gateway holds a lookup while the room has no live owner (GATEWAY_HOLD_MS, 5 s by default); a
+ * gateway that has not answered well past that is stuck, and the socket goes through it instead
+ * of waiting on it for good.
+ */
+const LOOKUP_TIMEOUT_MS = 10_000;
 
 /**
  * The owner's public websocket address (ws(s)://host[:port]) as the gateway at `gatewayHttp`
@@ -10,10 +18,10 @@
  */
 export async function ownerAddress(gatewayHttp: string, roomId: string): Promise<string | undefined> {
   try {
-    const res = await fetch(`${gatewayHttp}/rooms/${encodeURIComponent(roomId)}/address`);
+    const res = await fetch(`${gatewayHttp}/rooms/${encodeURIComponent(roomId)}/address`, { signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS) });
     if (!res.ok) return undefined;
     const body = (await res.json()) as { url?: unknown };
-    return typeof body.url === "string" && /^wss?:\/\/[^/\s?#@]+$/.test(body.url) ? body.url : undefined;
+    return typeof body.url === "string" && PUBLIC_URL_PATTERN.test(body.url) ? body.url : undefined;
   } catch {
     return undefined;
   }

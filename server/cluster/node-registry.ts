@@ -3,7 +3,8 @@
  * placement, gateways and failure detection all read the same view of who is alive.
  */
 import type { Redis } from "ioredis";
-import { NODE_ADDRESS_PATTERN, NODE_ID_PATTERN, PUBLIC_URL_PATTERN } from "../config.ts";
+import { PUBLIC_URL_PATTERN } from "../../shared/protocol.ts";
+import { NODE_ADDRESS_PATTERN, NODE_ID_PATTERN } from "../config.ts";
 import type { BadRecordSink } from "./bad-records.ts";
 import { keys } from "./redis-keys.ts";
 import { type Bounded, readBounded, readNodeRecords, type ScriptedRedis } from "./redis-scripts.ts";
