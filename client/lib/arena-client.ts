@@ -52,7 +52,7 @@ export class ArenaSession {
     reconnectPromptly(room);
     this.input = room.input<MoveInput>();
     this.interpolationDelayMs = interpolationDelayMs;
-    this.drawClock = new DrawClock(room, interpolationDelayMs);
+    this.drawClock = new DrawClock(room, interpolationDelayMs, this.input);
     room.onStateChange(() => this.drawClock.patched());
     room.onReconnect(() => this.drawClock.forget());
     this.predict = Predict.get(room, { mode: "lerp", delay: interpolationDelayMs, clock: this.drawClock });

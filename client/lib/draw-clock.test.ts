@@ -1,5 +1,7 @@
-import type { RoomClockLike } from "@colyseus/sdk";
+import { Decoder, Encoder } from "@colyseus/schema";
+import { Predict, type RoomClockLike } from "@colyseus/sdk";
 import { describe, expect, it } from "vitest";
+import { ArenaState, Player } from "../../shared/schema.ts";
 import { DrawClock } from "./draw-clock.ts";
 
 /** A room clock that reads whatever the test sets. */
@@ -19,6 +21,8 @@ function fakeRoom() {
 }
 
 const DELAY = 100;
+/** What the room's input handle advertised at join: 30 ticks a second, one patch each. */
+const TICKS = { tickRate: 30 };
 
 /** Feeds `n` patches 33 ms apart, each arriving when the instant drawn without extra delay is `lateBy` ms past the patch before it. */
 function patches(clock: DrawClock, t: { server: number; last: number; rtt: number }, n: number, lateBy: (i: number) => number) {
@@ -33,7 +37,7 @@ function patches(clock: DrawClock, t: { server: number; last: number; rtt: numbe
 describe("DrawClock", () => {
   it("adds no delay while patches come in time", () => {
     const { t, room } = fakeRoom();
-    const clock = new DrawClock(room, DELAY);
+    const clock = new DrawClock(room, DELAY, TICKS);
     patches(clock, t, 300, () => -50);
     for (let f = 0; f < 600; f++) clock.advance(f * 16);
     expect(clock.extraMs).toBe(0);
@@ -42,7 +46,7 @@ describe("DrawClock", () => {
 
   it("covers the latest patch of the last twenty seconds, not a share of them, raising the delay gradually", () => {
     const { t, room } = fakeRoom();
-    const clock = new DrawClock(room, DELAY);
+    const clock = new DrawClock(room, DELAY, TICKS);
     // One patch in three hundred comes 60 ms late, the next ones in a burst behind it.
     patches(clock, t, 300, (i) => (i === 100 ? 60 : -50));
     clock.advance(0);
@@ -56,7 +60,7 @@ describe("DrawClock", () => {
 
   it("counts a patch as late once the instant drawn has passed the patch before it, though not yet its own", () => {
     const { t, room } = fakeRoom();
-    const clock = new DrawClock(room, DELAY);
+    const clock = new DrawClock(room, DELAY, TICKS);
     // Each arrives as the drawn instant reaches its own stamp: the interpolation had run dry for 33 ms.
     patches(clock, t, 300, () => 33);
     for (let f = 0; f < 200; f++) clock.advance(f * 16);
@@ -65,7 +69,7 @@ describe("DrawClock", () => {
 
   it("covers a jittery link within its first patches", () => {
     const { t, room } = fakeRoom();
-    const clock = new DrawClock(room, DELAY);
+    const clock = new DrawClock(room, DELAY, TICKS);
     patches(clock, t, 5, (i) => (i === 3 ? 40 : -50));
     for (let f = 0; f < 60; f++) clock.advance(f * 16);
     expect(clock.extraMs).toBe(50);
@@ -73,7 +77,7 @@ describe("DrawClock", () => {
 
   it("never adds more than its cap, and lowers the delay again when patches are on time", () => {
     const { t, room } = fakeRoom();
-    const clock = new DrawClock(room, DELAY);
+    const clock = new DrawClock(room, DELAY, TICKS);
     patches(clock, t, 600, () => 1000);
     for (let f = 0; f < 300; f++) clock.advance(f * 16);
     expect(clock.extraMs).toBe(150);
@@ -86,11 +90,80 @@ describe("DrawClock", () => {
 
   it("forgets what patches needed once the socket is back after a drop", () => {
     const { t, room } = fakeRoom();
-    const clock = new DrawClock(room, DELAY);
+    const clock = new DrawClock(room, DELAY, TICKS);
     patches(clock, t, 300, () => 1000);
     clock.forget();
     patches(clock, t, 30, () => -50);
     for (let f = 0; f < 300; f++) clock.advance(f * 16);
     expect(clock.extraMs).toBe(0);
+  });
+});
+
+describe("DrawClock under Predict's interpolation", () => {
+  /**
+   * A player moving 10 units a tick, as a Locus room sends it: one patch per tick stamped 33 or 34 ms
+   * after the last, except one tick that ran early and was stamped on the room clock `shortMs` after
+   * the one before (TickClock under CPU contention). The watcher draws at 60 frames a second.
+   * Returns the drawn displacement of each frame, from when the drawn instant has passed that stamp.
+   */
+  function drawAfterShortStamp(ticks: { readonly tickRate?: number }, shortMs: number): number[] {
+    const serverState = new ArenaState();
+    const mover = new Player();
+    serverState.players.set("mover", mover);
+    const encoder = new Encoder(serverState);
+    const decoder = new Decoder(new ArenaState());
+    const { t, room } = fakeRoom();
+    t.rtt = 0;
+    // The full state's stamp, a tick before the first patch (Predict stamps with the local clock while it is 0).
+    t.last = 967;
+    decoder.decode(encoder.encodeAll());
+    encoder.discardChanges();
+    const clock = new DrawClock(room, DELAY, ticks);
+    const predict = Predict.get(decoder, { mode: "lerp", delay: DELAY, clock });
+    predict.attachAll("players", { mode: "lerp", fields: ["x", "y"] });
+    const seen = decoder.state.players.get("mover")!;
+
+    const stamps: number[] = [];
+    for (let at = 1000, i = 0; i < 120; i++) {
+      stamps.push(Math.floor(at));
+      at += i === 40 ? shortMs : 1000 / 30;
+    }
+    const shortAt = stamps[41]!;
+    const moved: number[] = [];
+    let next = 0;
+    let lastX = Number.NaN;
+    for (let now = 1000; now < stamps[stamps.length - 1]!; now += 1000 / 60) {
+      while (next < stamps.length && stamps[next]! <= now) {
+        mover.x += 10;
+        t.last = stamps[next++]!;
+        decoder.decode(encoder.encode());
+        encoder.discardChanges();
+        clock.patched();
+      }
+      t.server = now;
+      clock.advance(now);
+      predict.tick(now);
+      const x = predict.value(seen, "x");
+      if (now - DELAY > shortAt + 1000 / 30) moved.push(x - lastX);
+      lastX = x;
+    }
+    return moved;
+  }
+
+  /** Frames drawn at under a quarter of the true speed, or over 1.75 times it (the feel benchmark's freezes and jumps). */
+  function uneven(moved: number[]): number {
+    const perFrame = 10 / 2;
+    return moved.filter((px) => px < 0.25 * perFrame || px > 1.75 * perFrame).length;
+  }
+
+  it("draws a moving player evenly again after a stamp that came a few milliseconds after the last", () => {
+    const moved = drawAfterShortStamp(TICKS, 5);
+    expect(moved.length).toBeGreaterThan(100);
+    expect(uneven(moved)).toBe(0);
+  });
+
+  it("needs the cadence: without it Predict draws the same stream in steps for as long as the player moves", () => {
+    const moved = drawAfterShortStamp({}, 5);
+    expect(uneven(moved)).toBeGreaterThan(moved.length / 2);
   });
 });

@@ -10,6 +10,14 @@
  * A patch is in time when the instant drawn has not yet passed the patch before it: until it
  * comes, that one is the newest the interpolation has. Measured against the patch itself, a
  * patch a whole interval late still looked in time, and at 200 ms ± 60 the delay never rose.
+ *
+ * It also tells Predict the patch cadence, which a Locus room does not advertise (it sends a patch
+ * per tick by hand, with no patch timer). Without it Predict takes the interval between the last
+ * two samples as the cadence, and one short interval corrupts that for good: a server stamps a tick
+ * on its room clock when the tick runs early, and one stamp a few milliseconds after the last makes
+ * every later sample look like the end of an idle gap, whose collapse puts the same short interval
+ * back in front of the next sample. Other players were then drawn in 30 Hz steps, still and double
+ * speed by turns, until they left (docs/netcode.md).
  */
 import type { RoomClockLike } from "@colyseus/sdk";
 
@@ -34,6 +42,7 @@ export class DrawClock implements RoomClockLike {
   extraMs = 0;
   private readonly room: { readonly clock: RoomClockLike };
   private readonly delayMs: number;
+  private readonly ticks: { readonly tickRate?: number };
   private readonly margins = new Float64Array(WINDOW);
   private seen = 0;
   /** The stamp of the newest patch before the one now arriving; NaN before the first. */
@@ -41,10 +50,14 @@ export class DrawClock implements RoomClockLike {
   private targetMs = 0;
   private lastFrame = -1;
 
-  /** Reads `room.clock` afresh each time: the SDK replaces it when it reconnects. */
-  constructor(room: { readonly clock: RoomClockLike }, delayMs: number) {
+  /**
+   * Reads `room.clock` afresh each time: the SDK replaces it when it reconnects. `ticks` is the
+   * room's input handle, whose `tickRate` the server advertised at join: one patch per tick.
+   */
+  constructor(room: { readonly clock: RoomClockLike }, delayMs: number, ticks: { readonly tickRate?: number }) {
     this.room = room;
     this.delayMs = delayMs;
+    this.ticks = ticks;
   }
 
   /** Call on every patch: notes how far the instant drawn without extra delay still was from the patch held until now. */
@@ -109,8 +122,12 @@ export class DrawClock implements RoomClockLike {
     return this.room.clock.lastServerTime();
   }
 
+  /** The advertised patch interval if the server sent one, else the tick's. */
   patchInterval(): number {
-    return this.room.clock.patchInterval?.() ?? 0;
+    const advertised = this.room.clock.patchInterval?.() ?? 0;
+    if (advertised > 0) return advertised;
+    const hz = this.ticks.tickRate ?? 0;
+    return Number.isFinite(hz) && hz > 0 ? 1000 / hz : 0;
   }
 
   /** The room feeds its own clock; nothing is fed through this one. */
