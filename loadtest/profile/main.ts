@@ -11,7 +11,8 @@
  * interleaved (A B B A …) over `--rounds`, each window a fresh process, and prints ratios to the
  * first variant: a variant is `name=kind[:main.ts][ NAME=value…][ node flags…]`, for example
  * `--variant before=cluster:/tmp/before/server/main.ts --variant after=cluster` or
- * `--variant nojournal=cluster JOURNAL=off`.
+ * `--variant nojournal=cluster JOURNAL=off`. Each window's GC trace is kept in `--out` as
+ * `<variant>-round-<n>-<players>.gc.log`.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -88,7 +89,7 @@ interface Window {
   readonly bytesPerSecondPerBot: number;
   readonly ackP99Ms: number | null;
   readonly botLoopDelayP99Ms: number;
-  readonly gc: ReturnType<typeof summarizeGcTrace> & { readonly perSecond: number; readonly msPerSecond: number; readonly mbPerSecond: number };
+  readonly gc: ReturnType<typeof summarizeGcTrace> & { readonly perSecond: number; readonly fullPerSecond: number; readonly msPerSecond: number; readonly mbPerSecond: number };
 }
 
 /** One fresh server at `load` players: a plain window, then (when asked) the profilers' windows. */
@@ -109,7 +110,10 @@ async function measure(kind: TargetKind, load: number, o: { main?: string; nodeF
     await target.probe.start();
     const bots = await crowd.measure(seconds);
     const s = await target.probe.finish();
-    const gc = summarizeGcTrace(server.output().slice(from));
+    const trace = server.output().slice(from);
+    // Kept for a closer look: run a variant with `--trace-gc-nvp` for what each scavenge copied and promoted.
+    writeFileSync(join(out, `${o.label.replace(/\W+/g, "-").replace(/-$/, "")}-${load}.gc.log`), trace);
+    const gc = summarizeGcTrace(trace);
     const playerTicks = s.ticks * ROOM_SIZE;
     const window: Window = {
       playerTicks,
@@ -121,11 +125,11 @@ async function measure(kind: TargetKind, load: number, o: { main?: string; nodeF
       bytesPerSecondPerBot: bots.bytesPerSecondPerBot,
       ackP99Ms: bots.ackP99Ms,
       botLoopDelayP99Ms: bots.botLoopDelayP99Ms,
-      gc: { ...gc, perSecond: gc.scavenges / bots.seconds, msPerSecond: (gc.scavengeMs + gc.fullGcMs) / bots.seconds, mbPerSecond: gc.scavengedMb / bots.seconds },
+      gc: { ...gc, perSecond: gc.scavenges / bots.seconds, fullPerSecond: gc.fullGcs / bots.seconds, msPerSecond: (gc.scavengeMs + gc.fullGcMs) / bots.seconds, mbPerSecond: gc.scavengedMb / bots.seconds },
     };
     progress(
       `${o.label} at ${load}: ticks served ${((playerTicks / (load * TICK_HZ * bots.seconds)) * 100).toFixed(0)} % of due, CPU ${window.cpuPercent.toFixed(0)} %, ${window.cpuPerPlayerTickUs.toFixed(1)} µs/player-tick, tick p99 ${window.tickDueP99Ms.toFixed(1)} ms (loop ${window.loopDelayP99Ms.toFixed(1)} + tick ${window.tickP99Ms.toFixed(2)}), ` +
-        `${window.gc.perSecond.toFixed(1)} scavenges/s (${window.gc.msPerSecond.toFixed(1)} ms/s, max ${gc.scavengeMaxMs.toFixed(1)} ms), ${window.gc.mbPerSecond.toFixed(0)} MB/s scavenged, ${window.bytesPerSecondPerBot.toFixed(0)} B/s per bot`,
+        `${window.gc.perSecond.toFixed(1)} scavenges/s (${window.gc.msPerSecond.toFixed(1)} ms/s, max ${gc.scavengeMaxMs.toFixed(1)} ms), ${gc.fullGcs} full GCs (max ${gc.fullGcMaxMs.toFixed(1)} ms), ${window.gc.mbPerSecond.toFixed(0)} MB/s scavenged, ${window.bytesPerSecondPerBot.toFixed(0)} B/s per bot`,
     );
     if (!inspectPort) return { window };
     const inspector = await InspectorSession.connect(inspectPort);
@@ -213,6 +217,8 @@ if (flags.values.compare) {
       ["scavenges per second", (w) => w.gc.perSecond],
       ["GC pause, ms per second", (w) => w.gc.msPerSecond],
       ["scavenge max, ms", (w) => w.gc.scavengeMaxMs],
+      ["full GCs per second", (w) => w.gc.fullPerSecond],
+      ["full GC max, ms", (w) => w.gc.fullGcMaxMs],
       ["MB scavenged per second", (w) => w.gc.mbPerSecond],
       ["bytes/s per client", (w) => w.bytesPerSecondPerBot],
       ["ack p99, ms", (w) => w.ackP99Ms ?? 0],
