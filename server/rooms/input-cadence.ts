@@ -27,8 +27,13 @@
  *   one tick, never past OUTAGE_MS): what is left is a lost packet's retransmission, a stall or a
  *   client that stopped, and every further guess would add one more step of error, and one more
  *   visible correction, if the stick changed meanwhile. The rest of the run waits: the player
- *   stands, nothing is acknowledged, and the inputs run one a tick when they come, later by the
- *   ticks waited until the player next rests.
+ *   stands, nothing is acknowledged, and its inputs, when they come, are later by the ticks waited.
+ * - A moving player the room waited for catches up: a tick that finds more than its depth waiting
+ *   after the input it takes runs the next one too (two steps, two inputs acknowledged, so the ack
+ *   still counts the steps), once for each tick waited, until the player rests. Left waiting, the
+ *   delay of the outage stayed on every input until the next rest, and a hold comes every few
+ *   legs under 1 % loss. Only ticks waited are caught up, never below the depth: on a link
+ *   without loss no tick waits while moving, so nothing a watcher sees changes there.
  *   A client whose inputs run behind the ticks (it stalled and skipped steps) is late every tick,
  *   its inputs settling guesses one tick after them: the waits put it back on time.
  */
@@ -71,6 +76,8 @@ export class InputCadence {
   private cleanWindows = 0;
   /** Still ticks since the player last moved or waited: the ring's next slot, and whether the ring is full. */
   private stillTicks = 0;
+  /** Ticks waited while moving since the player last rested, not yet caught up. */
+  private waited = 0;
 
   constructor(tickHz: number) {
     const ticks = (ms: number) => Math.max(1, Math.round((ms * tickHz) / 1000));
@@ -101,7 +108,20 @@ export class InputCadence {
     this.review(queued === 0);
     const feed = this.feed(queued, still);
     if (feed !== "step") this.restartSurplusWindow();
+    if (still) this.waited = 0;
+    else if (feed === "wait") this.waited++;
     return feed;
+  }
+
+  /**
+   * Asked after taking a moving player's step input, with how many are left: true when the tick
+   * should run the next one as well (taken, stepped and acknowledged), which gives back a tick the
+   * room waited for the player while it moved, as long as the queue keeps its depth.
+   */
+  catchUp(left: number): boolean {
+    if (this.waited === 0 || left <= this.depth) return false;
+    this.waited--;
+    return true;
   }
 
   private feed(queued: number, still: boolean): TickFeed {
