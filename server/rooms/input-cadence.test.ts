@@ -111,18 +111,26 @@ describe("InputCadence", () => {
     expect(queued).toBe(3);
   });
 
-  it("catches up only for ticks waited while moving: not a deep queue alone, nor after the player rested", () => {
-    const c = new InputCadence(HZ);
+  it("catches up only for ticks waited through an outage: also one at rest whose burst the next leg starts with, never a deep queue alone", () => {
+    const deep = new InputCadence(HZ);
     for (let tick = 0; tick < 10; tick++) {
-      expect(c.plan(6, false)).toBe("step");
-      expect(c.catchUp(5)).toBe(false);
+      expect(deep.plan(6, false)).toBe("step");
+      expect(deep.catchUp(5)).toBe(false);
     }
-    for (let tick = 0; tick < 6; tick++) c.plan(0, false);
-    c.settle(3);
-    // At rest the still player's rules set the queue; the waits are forgotten.
-    expect(c.plan(8, true)).toBe("step");
-    expect(c.plan(8, false)).toBe("step");
-    expect(c.catchUp(7)).toBe(false);
+    const outageAtRest = () => {
+      const c = new InputCadence(HZ);
+      // A still player is waited for at once; the ticks past depth plus one (three) are the outage's.
+      for (let tick = 0; tick < 6; tick++) expect(c.plan(0, true)).toBe("wait");
+      return c;
+    };
+    const leg = outageAtRest();
+    expect(leg.plan(7, false)).toBe("step");
+    expect([leg.catchUp(6), leg.catchUp(5), leg.catchUp(4), leg.catchUp(3)]).toEqual([true, true, true, false]);
+    // A rest that finds the queue back at its depth owes the leg nothing.
+    const rested = outageAtRest();
+    expect(rested.plan(3, true)).toBe("step");
+    expect(rested.plan(7, false)).toBe("step");
+    expect(rested.catchUp(6)).toBe(false);
   });
 
   it("waits within four ticks for a client whose inputs come a tick after their guesses, and is on time again", () => {

@@ -76,7 +76,7 @@ export class InputCadence {
   private cleanWindows = 0;
   /** Still ticks since the player last moved or waited: the ring's next slot, and whether the ring is full. */
   private stillTicks = 0;
-  /** Ticks waited while moving since the player last rested, not yet caught up. */
+  /** Ticks waited through an outage whose delay the queue still carries: not yet caught up or given back. */
   private waited = 0;
 
   constructor(tickHz: number) {
@@ -108,15 +108,15 @@ export class InputCadence {
     this.review(queued === 0);
     const feed = this.feed(queued, still);
     if (feed !== "step") this.restartSurplusWindow();
-    if (still) this.waited = 0;
-    else if (feed === "wait") this.waited++;
+    if (feed === "wait" && this.lateRun > this.guessLimit()) this.waited++;
+    else if (still && queued <= this.depth + 1) this.waited = 0;
     return feed;
   }
 
   /**
    * Asked after taking a moving player's step input, with how many are left: true when the tick
    * should run the next one as well (taken, stepped and acknowledged), which gives back a tick the
-   * room waited for the player while it moved, as long as the queue keeps its depth.
+   * room waited through an outage, as long as the queue keeps its depth.
    */
   catchUp(left: number): boolean {
     if (this.waited === 0 || left <= this.depth) return false;
@@ -126,7 +126,7 @@ export class InputCadence {
 
   private feed(queued: number, still: boolean): TickFeed {
     if (queued === 0) {
-      if (still || this.lateRun > Math.min(this.depth + 1, this.outageTicks)) return "wait";
+      if (still || this.lateRun > this.guessLimit()) return "wait";
       this.debt++;
       return "guess";
     }
@@ -154,7 +154,13 @@ export class InputCadence {
       for (let i = 0; i < window; i++) if (this.surplus[i]! < 1) return false;
     }
     for (let i = 0; i < Math.min(this.stillTicks, window); i++) this.surplus[i]!--;
+    if (this.waited > 0) this.waited--;
     return true;
+  }
+
+  /** The late run the queue is sized for: guessed while moving, beyond it waited (an outage). */
+  private guessLimit(): number {
+    return Math.min(this.depth + 1, this.outageTicks);
   }
 
   private restartSurplusWindow(): void {
