@@ -28,14 +28,16 @@
  *   client that stopped, and every further guess would add one more step of error, and one more
  *   visible correction, if the stick changed meanwhile. The rest of the run waits: the player
  *   stands, nothing is acknowledged, and its inputs, when they come, are later by the ticks waited.
- * - A moving player the room waited for catches up: a tick that finds more than its depth waiting
- *   after the input it takes runs the next one too (two steps, two inputs acknowledged, so the ack
- *   still counts the steps), once for each tick waited, until the player rests. Left waiting, the
- *   delay of the outage stayed on every input until the next rest, and a hold comes every few
- *   legs under 1 % loss. Only ticks waited are caught up, never below the depth: on a link
- *   without loss no tick waits while moving, so nothing a watcher sees changes there.
  *   A client whose inputs run behind the ticks (it stalled and skipped steps) is late every tick,
  *   its inputs settling guesses one tick after them: the waits put it back on time.
+ * - The ticks waited through an outage (a late run that long, moving or still) are caught up: a
+ *   moving tick that finds more than the depth left after the input it takes runs the next one
+ *   too (two steps, two inputs acknowledged, so the ack still counts the steps), once for each
+ *   tick owed, never below the depth. A give-back at rest pays one back, and a still tick that
+ *   finds the queue at its depth owes nothing more. Left owed, the outage's delay stayed on every
+ *   input until the next rest (and a leg that started inside its burst carried it whole), with a
+ *   hold every few legs under 1 % loss. On a link without loss nothing waits that long, so nothing
+ *   a watcher sees changes there; under loss a watcher sees the mover stand, then catch up.
  */
 
 /** What a tick does for the player: run its next input, run a guess for the missing one, or run nothing. */
