@@ -174,7 +174,7 @@ export function createNodeMetrics(labels: { node: string }): NodeMetrics {
     edgeRefusals: edgeRefusalsCounter(registry),
     lateInputTicks: new Counter({
       name: "locus_late_input_ticks_total",
-      help: "Ticks at which a connected player's input had not arrived: guessed (run on its last stick and acknowledged) or waited (not run).",
+      help: "Ticks at which a connected player's input had not arrived: guessed (run on its last stick and acknowledged) or waited (not run); and caught_up, ticks that ran two of a moving player's inputs to make up for one waited.",
       labelNames: ["handled"],
       registers: [registry],
     }),

@@ -8,6 +8,8 @@
  *   per player in the world's visit order, its stick's x and y, or two NaN when that body sat the
  *   step out. Sticks arrive as float32 on the wire, so this keeps every bit of them (-0 included)
  *   in 8 bytes a player, a quarter of their JSON;
+ * - `["t", dt, sticks, again]`: the same, in a step where some player caught up (moved twice,
+ *   ArenaWorld.step): `again` holds the second sticks alike, two NaN for every other player;
  * - `["j", sessionId, name]`: a player joined (its colour and spot are drawn from the world's RNG);
  * - `["l", sessionId]`: a player's seat was freed;
  * - `["c", sessionId, 0 | 1]`: a player's connection dropped (0) or came back (1).
@@ -22,6 +24,7 @@ import type { ArenaWorld } from "./arena-world.ts";
 
 export type ArenaRecord =
   | readonly ["t", number, string]
+  | readonly ["t", number, string, string]
   | readonly ["j", string, string]
   | readonly ["l", string]
   | readonly ["c", string, 0 | 1];
@@ -35,30 +38,48 @@ const STICK_BYTES = 8;
  */
 export class StepRecorder {
   private readonly sticks = Buffer.alloc(MAX_PLAYERS_LIMIT * STICK_BYTES);
+  private readonly again = Buffer.alloc(MAX_PLAYERS_LIMIT * STICK_BYTES);
   private count = 0;
+  private caughtUp = false;
   private readonly stick = { x: 0, y: 0 };
 
   /** Wraps a step's stick source. */
   note(stick: Stick | undefined): Stick | undefined {
     const at = this.count++ * STICK_BYTES;
-    if (!stick) {
-      this.sticks.writeFloatLE(Number.NaN, at);
-      this.sticks.writeFloatLE(Number.NaN, at + 4);
-      return undefined;
-    }
-    this.stick.x = Math.fround(stick.x);
-    this.stick.y = Math.fround(stick.y);
-    this.sticks.writeFloatLE(this.stick.x, at);
-    this.sticks.writeFloatLE(this.stick.y, at + 4);
-    return this.stick;
+    writeStick(this.again, at, undefined);
+    return writeStick(this.sticks, at, stick, this.stick);
+  }
+
+  /** Wraps a step's catch-up source, asked right after `note` for the same player. */
+  noteAgain(stick: Stick | undefined): Stick | undefined {
+    if (!stick) return undefined;
+    this.caughtUp = true;
+    return writeStick(this.again, (this.count - 1) * STICK_BYTES, stick, this.stick);
   }
 
   /** The record of the step just taken; the recorder starts afresh for the next. */
   take(dt: number): ArenaRecord {
-    const record: ArenaRecord = ["t", dt, this.sticks.toString("base64", 0, this.count * STICK_BYTES)];
+    const end = this.count * STICK_BYTES;
+    const sticks = this.sticks.toString("base64", 0, end);
+    const record: ArenaRecord = this.caughtUp ? ["t", dt, sticks, this.again.toString("base64", 0, end)] : ["t", dt, sticks];
     this.count = 0;
+    this.caughtUp = false;
     return record;
   }
+}
+
+/** Writes a stick as two float32 (NaN for none) and returns it as written, in `out`. */
+function writeStick(buffer: Buffer, at: number, stick: Stick | undefined, out?: { x: number; y: number }): Stick | undefined {
+  if (!stick || !out) {
+    buffer.writeFloatLE(Number.NaN, at);
+    buffer.writeFloatLE(Number.NaN, at + 4);
+    return undefined;
+  }
+  out.x = Math.fround(stick.x);
+  out.y = Math.fround(stick.y);
+  buffer.writeFloatLE(out.x, at);
+  buffer.writeFloatLE(out.y, at + 4);
+  return out;
 }
 
 /** Applies one record to the world, as the room applied what it records. Throws when the record does not fit the world (it was not this world's). */
@@ -68,15 +89,14 @@ export function replayArenaRecord(world: ArenaWorld, record: ArenaRecord): void 
       const sticks = Buffer.from(record[2], "base64");
       const count = sticks.length / STICK_BYTES;
       if (count !== world.playerCount) throw new Error(`a step of ${count} sticks for ${world.playerCount} players`);
+      const again = record.length === 4 ? Buffer.from(record[3], "base64") : undefined;
       let i = 0;
       const stick = { x: 0, y: 0 };
-      world.step(record[1], () => {
-        const at = i++ * STICK_BYTES;
-        stick.x = sticks.readFloatLE(at);
-        if (Number.isNaN(stick.x)) return undefined;
-        stick.y = sticks.readFloatLE(at + 4);
-        return stick;
-      });
+      world.step(
+        record[1],
+        () => readStick(sticks, i++ * STICK_BYTES, stick),
+        again && (() => readStick(again, (i - 1) * STICK_BYTES, stick)),
+      );
       return;
     }
     case "j":
@@ -115,6 +135,13 @@ export function replayArenaJournal(world: ArenaWorld, records: readonly unknown[
   return replayable.length;
 }
 
+function readStick(sticks: Buffer, at: number, out: { x: number; y: number }): Stick | undefined {
+  out.x = sticks.readFloatLE(at);
+  if (Number.isNaN(out.x)) return undefined;
+  out.y = sticks.readFloatLE(at + 4);
+  return out;
+}
+
 const stickCount = (sticks: string) => Buffer.byteLength(sticks, "base64") / STICK_BYTES;
 const isAxis = (v: number) => v >= -1 && v <= 1;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -138,9 +165,12 @@ export function parseArenaRecord(data: unknown): ArenaRecord {
   if (!Array.isArray(data)) throw new Error("a record is not a list");
   switch (data[0]) {
     case "t": {
-      const [, dt, sticks] = data as unknown[];
+      const [, dt, sticks, again] = data as unknown[];
       if (!(typeof dt === "number" && dt > 0 && dt <= MAX_DT)) throw new Error("a step's dt is out of range");
       if (!validSticks(sticks)) throw new Error("a step's sticks are not float32 pairs within [-1, 1] or NaN");
+      if (data.length > 4 || (data.length === 4 && !(validSticks(again) && (again as string).length === (sticks as string).length))) {
+        throw new Error("a step's second sticks are not float32 pairs within [-1, 1] or NaN, one for each of its first");
+      }
       return data as unknown as ArenaRecord;
     }
     case "j": {

@@ -81,13 +81,19 @@ export class ArenaWorld {
 
   /**
    * One fixed step: every player moves under its stick, players part, coins are taken and dropped.
-   * A player whose stick is undefined sits this step out (it does not move on its own).
+   * A player whose stick is undefined sits this step out (it does not move on its own). A player
+   * that moves may move once more, under the stick `catchUpOf` gives it (asked right after its
+   * first): a player the room waited for, catching up. Only movement runs twice, which is all the
+   * client predicts of itself.
    */
-  step(dt: number, stickOf: (sessionId: string) => Stick | undefined): void {
+  step(dt: number, stickOf: (sessionId: string) => Stick | undefined, catchUpOf?: (sessionId: string) => Stick | undefined): void {
     const { ids, bodies } = this;
     for (let i = 0; i < ids.length; i++) {
       const stick = stickOf(ids[i]!);
-      if (stick) stepPlayer(bodies[i]!, stick, dt);
+      if (!stick) continue;
+      stepPlayer(bodies[i]!, stick, dt);
+      const again = catchUpOf?.(ids[i]!);
+      if (again) stepPlayer(bodies[i]!, again, dt);
     }
     separatePlayers(bodies, bodies.length);
     this.collectCoins();

@@ -68,6 +68,12 @@ function play(makeWorld: () => ArenaWorld, seed: number): Run {
     stick.y = r < 0.3 ? 1 : Math.fround(choose.next() * 2 - 1);
     return recorder.note({ x: Math.max(-1, Math.min(1, stick.x)), y: stick.y });
   };
+  // Now and then a player that moved catches up (moves a second time), as one the room waited for does.
+  const catchUpOf = (): Stick | undefined => {
+    const r = choose.next();
+    if (r >= 0.05) return recorder.noteAgain(undefined);
+    return recorder.noteAgain({ x: Math.fround(choose.next() * 2 - 1), y: r < 0.02 ? -1 : -0 });
+  };
   for (let t = 0; t < TICKS; t++) {
     if (snapshotTicks.has(t)) snapshots.push({ at: records.length, json: JSON.stringify(snapshotWorld(world)) });
     const r = choose.next();
@@ -82,7 +88,7 @@ function play(makeWorld: () => ArenaWorld, seed: number): Run {
       const id = seated[Math.floor(choose.next() * seated.length)]!;
       apply(["c", id, world.state.players.get(id)!.connected ? 0 : 1]);
     }
-    world.step(DT, stickOf);
+    world.step(DT, stickOf, catchUpOf);
     records.push(recorder.take(DT));
   }
   return { final: bits(world), snapshots, records: JSON.parse(JSON.stringify(records)) as ArenaRecord[] };
@@ -114,8 +120,8 @@ class LeakyWorld extends ArenaWorld {
     return new LeakyWorld(leak, new ArenaState().restore(s.state), new Rng(s.rng), s.nextCoinId, s.order);
   }
 
-  override step(dt: number, stickOf: (sessionId: string) => Stick | undefined): void {
-    super.step(dt, stickOf);
+  override step(dt: number, stickOf: (sessionId: string) => Stick | undefined, catchUpOf?: (sessionId: string) => Stick | undefined): void {
+    super.step(dt, stickOf, catchUpOf);
     this.state.players.forEach((p) => (p.x += this.leak() * 1e-9));
   }
 }
@@ -131,6 +137,7 @@ describe("the arena's step is deterministic", () => {
       expect(run.records.filter((r) => r[0] === "j").length).toBeGreaterThan(5);
       expect(run.records.filter((r) => r[0] === "l").length).toBeGreaterThan(0);
       expect(run.records.filter((r) => r[0] === "c").length).toBeGreaterThan(0);
+      expect(run.records.filter((r) => r[0] === "t" && r.length === 4).length).toBeGreaterThan(0);
       expect(divergentReplays(run, (json) => restoreWorld(JSON.parse(json)))).toEqual([]);
     });
   }
@@ -181,6 +188,24 @@ describe("replaying a rebuilt room's journal", () => {
     return bytes.toString("base64");
   };
 
+  it("runs a catch-up's second step for its player only", () => {
+    const recorder = new StepRecorder();
+    recorder.note({ x: 1, y: 0 });
+    recorder.noteAgain({ x: 1, y: 0 });
+    recorder.note({ x: 0, y: 1 });
+    recorder.noteAgain(undefined);
+    const caughtUp = recorder.take(DT);
+    const twice = world();
+    replayArenaJournal(twice, [caughtUp]);
+    const stepped = world();
+    replayArenaJournal(stepped, [sticks({ x: 1, y: 0 }, { x: 0, y: 1 }), sticks({ x: 1, y: 0 }, undefined)]);
+    const a = twice.state.players.get("s-a")!;
+    const b = twice.state.players.get("s-b")!;
+    expect([a.x, a.vx]).toEqual([stepped.state.players.get("s-a")!.x, stepped.state.players.get("s-a")!.vx]);
+    expect([b.x, b.vx]).toEqual([stepped.state.players.get("s-b")!.x, stepped.state.players.get("s-b")!.vx]);
+    expect(twice.state.tick).toBe(1);
+  });
+
   it("stops before the first seat taken or freed", () => {
     const w = world();
     expect(replayArenaJournal(w, [step, ["c", "s-b", 0], step, ["j", "s-c", "c"], step])).toBe(3);
@@ -196,6 +221,9 @@ describe("replaying a rebuilt room's journal", () => {
       [step, ["t", DT, raw(1, Number.NaN, 0, 0)]],
       [step, ["t", DT, raw(1, 0, 0)]],
       [step, ["t", DT, "not base64!"]],
+      [step, ["t", DT, raw(1, 0, Number.NaN, Number.NaN), raw(1, 0)]],
+      [step, ["t", DT, raw(1, 0, Number.NaN, Number.NaN), raw(2, 0, Number.NaN, Number.NaN)]],
+      [step, ["t", DT, raw(1, 0, Number.NaN, Number.NaN), raw(1, 0, Number.NaN, Number.NaN), ""]],
       [step, "junk"],
     ];
     for (const bad of bads) {

@@ -74,6 +74,10 @@ export class ArenaRoom extends DurableRoom<{ state: ArenaState; input: MoveInput
   /** What each step consumed, for the journal: the step runs the sticks as the recorder notes them. */
   private readonly recorder = new StepRecorder();
   private readonly recordedStickOf = (sessionId: string): Stick | undefined => this.recorder.note(this.nextStick(sessionId));
+  /** The second input of the player nextStick fed last, when it catches up this tick; asked once, right after. */
+  private caughtUp: MoveInput | undefined;
+  private readonly catchUpOf = (): Stick | undefined => this.takeCatchUp();
+  private readonly recordedCatchUpOf = (): Stick | undefined => this.recorder.noteAgain(this.takeCatchUp());
   private readonly cadences = new Map<string, InputCadence>();
   private tickClock!: TickClock;
 
@@ -113,10 +117,10 @@ export class ArenaRoom extends DurableRoom<{ state: ArenaState; input: MoveInput
       if (!this.running()) return;
       const started = performance.now();
       if (this.journaling) {
-        this.world.step(ctx.dt, this.recordedStickOf);
+        this.world.step(ctx.dt, this.recordedStickOf, this.recordedCatchUpOf);
         this.record(this.recorder.take(ctx.dt));
       } else {
-        this.world.step(ctx.dt, this.stickOf);
+        this.world.step(ctx.dt, this.stickOf, this.catchUpOf);
       }
       broadcastPatchStampedAt(this, this.tickClock.next(this.clock.elapsedTime));
       const tookMs = performance.now() - started;
@@ -264,9 +268,21 @@ export class ArenaRoom extends DurableRoom<{ state: ArenaState; input: MoveInput
         return latest ?? IDLE_STICK;
       case "step": {
         const input = inputs.next()!;
-        return cadence.giveBack(inputs.size, still && centred(input)) ? inputs.next()! : input;
+        const rests = still && centred(input);
+        if (cadence.giveBack(inputs.size, rests)) return inputs.next()!;
+        if (!rests && cadence.catchUp(inputs.size)) {
+          metrics.lateInputTicks.inc({ handled: "caught_up" });
+          this.caughtUp = inputs.next()!;
+        }
+        return input;
       }
     }
+  }
+
+  private takeCatchUp(): Stick | undefined {
+    const input = this.caughtUp;
+    this.caughtUp = undefined;
+    return input;
   }
 
   private reviewGuards(): void {

@@ -89,6 +89,50 @@ describe("InputCadence", () => {
     expect(c.plan(0, false)).toBe("guess");
   });
 
+  it("catches a moving player up after waiting for it, one tick back for each tick waited, never below its depth", () => {
+    const c = new InputCadence(HZ);
+    // Depth two: three ticks guessed, then three waited while a held chunk keeps the inputs back.
+    const feeds = Array.from({ length: 6 }, () => c.plan(0, false));
+    expect(feeds).toEqual(["guess", "guess", "guess", "wait", "wait", "wait"]);
+    // The chunk comes with the six inputs sent meanwhile and two more: three settle the guesses.
+    expect(c.settle(8)).toBe(3);
+    const caughtUp: boolean[] = [];
+    let queued = 5;
+    for (let tick = 0; tick < 6; tick++) {
+      expect(c.plan(queued, false)).toBe("step");
+      const again = c.catchUp(queued - 1);
+      caughtUp.push(again);
+      // One input comes a tick; the tick takes one, or two when it catches up.
+      queued += 1 - 1 - (again ? 1 : 0);
+    }
+    // Two ticks find more than the depth left (4, then 3): caught up. The third waited tick is not,
+    // as the queue is down to its depth; it is given back at the next rest.
+    expect(caughtUp).toEqual([true, true, false, false, false, false]);
+    expect(queued).toBe(3);
+  });
+
+  it("catches up only for ticks waited through an outage: also one at rest whose burst the next leg starts with, never a deep queue alone", () => {
+    const deep = new InputCadence(HZ);
+    for (let tick = 0; tick < 10; tick++) {
+      expect(deep.plan(6, false)).toBe("step");
+      expect(deep.catchUp(5)).toBe(false);
+    }
+    const outageAtRest = () => {
+      const c = new InputCadence(HZ);
+      // A still player is waited for at once; the ticks past depth plus one (three) are the outage's.
+      for (let tick = 0; tick < 6; tick++) expect(c.plan(0, true)).toBe("wait");
+      return c;
+    };
+    const leg = outageAtRest();
+    expect(leg.plan(7, false)).toBe("step");
+    expect([leg.catchUp(6), leg.catchUp(5), leg.catchUp(4), leg.catchUp(3)]).toEqual([true, true, true, false]);
+    // A rest that finds the queue back at its depth owes the leg nothing.
+    const rested = outageAtRest();
+    expect(rested.plan(3, true)).toBe("step");
+    expect(rested.plan(7, false)).toBe("step");
+    expect(rested.catchUp(6)).toBe(false);
+  });
+
   it("waits within four ticks for a client whose inputs come a tick after their guesses, and is on time again", () => {
     const c = new InputCadence(HZ);
     const feeds: string[] = [];

@@ -27,10 +27,17 @@
  *   one tick, never past OUTAGE_MS): what is left is a lost packet's retransmission, a stall or a
  *   client that stopped, and every further guess would add one more step of error, and one more
  *   visible correction, if the stick changed meanwhile. The rest of the run waits: the player
- *   stands, nothing is acknowledged, and the inputs run one a tick when they come, later by the
- *   ticks waited until the player next rests.
+ *   stands, nothing is acknowledged, and its inputs, when they come, are later by the ticks waited.
  *   A client whose inputs run behind the ticks (it stalled and skipped steps) is late every tick,
  *   its inputs settling guesses one tick after them: the waits put it back on time.
+ * - The ticks waited through an outage (a late run that long, moving or still) are caught up: a
+ *   moving tick that finds more than the depth left after the input it takes runs the next one
+ *   too (two steps, two inputs acknowledged, so the ack still counts the steps), once for each
+ *   tick owed, never below the depth. A give-back at rest pays one back, and a still tick that
+ *   finds the queue at its depth owes nothing more. Left owed, the outage's delay stayed on every
+ *   input until the next rest (and a leg that started inside its burst carried it whole), with a
+ *   hold every few legs under 1 % loss. On a link without loss nothing waits that long, so nothing
+ *   a watcher sees changes there; under loss a watcher sees the mover stand, then catch up.
  */
 
 /** What a tick does for the player: run its next input, run a guess for the missing one, or run nothing. */
@@ -71,6 +78,8 @@ export class InputCadence {
   private cleanWindows = 0;
   /** Still ticks since the player last moved or waited: the ring's next slot, and whether the ring is full. */
   private stillTicks = 0;
+  /** Ticks waited through an outage whose delay the queue still carries: not yet caught up or given back. */
+  private waited = 0;
 
   constructor(tickHz: number) {
     const ticks = (ms: number) => Math.max(1, Math.round((ms * tickHz) / 1000));
@@ -101,12 +110,25 @@ export class InputCadence {
     this.review(queued === 0);
     const feed = this.feed(queued, still);
     if (feed !== "step") this.restartSurplusWindow();
+    if (feed === "wait" && this.lateRun > this.guessLimit()) this.waited++;
+    else if (still && queued <= this.depth + 1) this.waited = 0;
     return feed;
+  }
+
+  /**
+   * Asked after taking a moving player's step input, with how many are left: true when the tick
+   * should run the next one as well (taken, stepped and acknowledged), which gives back a tick the
+   * room waited through an outage, as long as the queue keeps its depth.
+   */
+  catchUp(left: number): boolean {
+    if (this.waited === 0 || left <= this.depth) return false;
+    this.waited--;
+    return true;
   }
 
   private feed(queued: number, still: boolean): TickFeed {
     if (queued === 0) {
-      if (still || this.lateRun > Math.min(this.depth + 1, this.outageTicks)) return "wait";
+      if (still || this.lateRun > this.guessLimit()) return "wait";
       this.debt++;
       return "guess";
     }
@@ -134,7 +156,13 @@ export class InputCadence {
       for (let i = 0; i < window; i++) if (this.surplus[i]! < 1) return false;
     }
     for (let i = 0; i < Math.min(this.stillTicks, window); i++) this.surplus[i]!--;
+    if (this.waited > 0) this.waited--;
     return true;
+  }
+
+  /** The late run the queue is sized for: guessed while moving, beyond it waited (an outage). */
+  private guessLimit(): number {
+    return Math.min(this.depth + 1, this.outageTicks);
   }
 
   private restartSurplusWindow(): void {
