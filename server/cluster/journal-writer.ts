@@ -7,6 +7,11 @@
  *
  * Calls are not awaited one after another: each goes out on its tick, and the connection keeps
  * them in order, so a room's batches are stored in the order they were made.
+ *
+ * A room whose progress moves on while its last tick's records still wait has them sent at once,
+ * before the new tick's: a loaded loop runs a room's late ticks back to back, ahead of the write's
+ * own timer, and each tick's patch has already gone to the players, so waiting for the timer would
+ * let them see ticks that a node killed then would not have journaled (at most one tick is lost).
  */
 import type { Logger } from "pino";
 import { encodeBatch } from "../durable/journal.ts";
@@ -62,6 +67,10 @@ export class JournalWriter {
 
   record(room: HostedRoom, journalId: string, seq: number, tick: number, record: unknown): void {
     let p = this.pending.get(room);
+    if (p && p.tick !== tick) {
+      this.flush();
+      p = undefined;
+    }
     if (!p) {
       p = { journalId, first: seq, last: seq, tick, records: [] };
       this.pending.set(room, p);
