@@ -183,14 +183,18 @@ async function play(mover: ArenaSession, watcher: ArenaSession, lane: Lane, seco
           record.legs.push({ at: now, stick, firstSeq: mover.input.sentCount + 1 });
         }
       }
-      mover.frame(now);
+      // The watcher draws first, as its own page would: its interpolation reads the real clock when
+      // it draws, so drawn after the mover's frame it carried the mover's work into its timeline (a
+      // frame drawn 14 ms late read as a jump and the next one as a freeze).
       watcher.frame(now);
+      const him = watcher.state.players.get(mover.sessionId)!;
+      if (measuring) watcher.positionOf(him, seen);
+      const drawnAt = watcher.othersDrawnAt;
+      mover.frame(now);
       for (let seq = sentAt.length; seq <= mover.input.sentCount; seq++) sentAt[seq] = now;
       if (!measuring) return;
       const me = mover.me!;
-      const him = watcher.state.players.get(mover.sessionId)!;
       mover.positionOf(me, own);
-      watcher.positionOf(him, seen);
       frames.t.push(now);
       frames.ownX.push(own.x);
       frames.ownY.push(own.y);
@@ -200,7 +204,7 @@ async function play(mover: ArenaSession, watcher: ArenaSession, lane: Lane, seco
       frames.seenY.push(seen.y);
       frames.seenAuthX.push(him.x);
       frames.seenAuthY.push(him.y);
-      frames.drawnAt.push(watcher.othersDrawnAt);
+      frames.drawnAt.push(drawnAt);
       frames.newestAt.push(watcher.room.clock.lastServerTime());
       frames.extraMs.push(watcher.othersExtraDelayMs);
     }, 1000 / FRAME_HZ);
