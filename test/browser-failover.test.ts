@@ -2,6 +2,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser } from "./helpers/browser.ts";
 import { startCluster, type TestCluster } from "./helpers/cluster.ts";
+import { ARENA_WIDTH } from "../shared/constants.ts";
 
 let cluster: TestCluster;
 let browser: Browser;
@@ -44,8 +45,11 @@ describe("browser game on a cluster", () => {
 
     // Still playable: a held key moves the player on the new node.
     const x = await page.evaluate(() => window.locus!.session!.me!.x);
-    await page.keyboard.down("ArrowRight");
-    await page.waitForFunction((from) => window.locus!.session!.me!.x > from + 30, x, { timeout: 5000 });
-    await page.keyboard.up("ArrowRight");
+    // Toward the middle, where there is room to move whatever the spawn.
+    const inward = x < ARENA_WIDTH / 2 ? 1 : -1;
+    const key = inward > 0 ? "ArrowRight" : "ArrowLeft";
+    await page.keyboard.down(key);
+    await page.waitForFunction(([from, sign]) => (window.locus!.session!.me!.x - from) * sign > 30, [x, inward] as const, { timeout: 5000 });
+    await page.keyboard.up(key);
   });
 });

@@ -3,6 +3,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser } from "./helpers/browser.ts";
 import { type NodeProcess, startNodeProcess } from "../loadtest/processes.ts";
+import { ARENA_WIDTH } from "../shared/constants.ts";
 
 let node: NodeProcess;
 let browser: Browser;
@@ -38,15 +39,18 @@ describe("browser game", () => {
     await bob.page.waitForFunction((id) => window.locus!.session!.state.players.has(id), alice.sessionId);
     const before = await xSeenBy(bob.page, alice.sessionId);
 
-    await alice.page.keyboard.down("KeyD");
+    // Toward the middle, where there is room to move whatever the spawn.
+    const inward = before < ARENA_WIDTH / 2 ? 1 : -1;
+    const key = inward > 0 ? "KeyD" : "KeyA";
+    await alice.page.keyboard.down(key);
     await bob.page.waitForFunction(
-      ([id, from]) => window.locus!.session!.state.players.get(id as string)!.x > (from as number) + 40,
-      [alice.sessionId, before] as const,
+      ([id, from, sign]) => (window.locus!.session!.state.players.get(id as string)!.x - (from as number)) * (sign as number) > 40,
+      [alice.sessionId, before, inward] as const,
       { timeout: 10_000 },
     );
-    await alice.page.keyboard.up("KeyD");
+    await alice.page.keyboard.up(key);
 
-    expect(await xSeenBy(bob.page, alice.sessionId)).toBeGreaterThan(before + 40);
+    expect(((await xSeenBy(bob.page, alice.sessionId)) - before) * inward).toBeGreaterThan(40);
     expect(await alice.page.textContent("#hud-tick")).toBe("30");
     expect(await alice.page.textContent("#hud-players")).toBe("2");
     mkdirSync("reports", { recursive: true });

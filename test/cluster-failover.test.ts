@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { ArenaSession } from "../client/lib/node.ts";
 import { waitFor } from "../loadtest/processes.ts";
 import { keys } from "../server/cluster/redis-keys.ts";
+import { ARENA_WIDTH } from "../shared/constants.ts";
 import { clusterForSuite, joinThroughGateway, type TestCluster } from "./helpers/cluster.ts";
 
 const sessions: ArenaSession[] = [];
@@ -35,9 +36,11 @@ describe("crash: SIGKILL a node under its players", () => {
     const owner = ada.state.nodeId;
     const seen = nodesSeenBy(bob);
 
-    ada.stick.x = 1;
+    // Toward the middle, where there is room to move whatever the spawn: a player at a wall stays still.
+    const inward = ada.me!.x < ARENA_WIDTH / 2 ? 1 : -1;
+    ada.stick.x = inward;
     ada.run();
-    await waitFor(() => ada.me!.x > 300 || ada.me!.vx > 100, 5000, () => "Ada moving");
+    await waitFor(() => ada.me!.vx * inward > 100, 5000, () => "Ada moving");
     ada.stick.x = 0;
     await waitFor(() => ada.me!.vx === 0, 5000, () => "Ada at rest");
     const before = { x: ada.me!.x, y: ada.me!.y, score: ada.me!.score, tick: ada.state.tick };
@@ -67,8 +70,8 @@ describe("crash: SIGKILL a node under its players", () => {
     expect(seen).toEqual([owner, ada.state.nodeId]);
 
     // The moved room takes input: Ada walks again and Bob sees it on the new node.
-    ada.stick.x = -1;
-    await waitFor(() => bob.state.players.get(ada.sessionId)!.x < before.x - 40, 5000, () => "Ada moving on the new node");
+    ada.stick.x = inward;
+    await waitFor(() => (bob.state.players.get(ada.sessionId)!.x - before.x) * inward > 40, 5000, () => "Ada moving on the new node");
   });
 
   it("comes back from the last checkpoint written, at most one interval and a slice behind", async () => {

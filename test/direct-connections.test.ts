@@ -11,6 +11,7 @@ import { type ArenaSession, joinArena } from "../client/lib/node.ts";
 import { LeanBot } from "../loadtest/lean-bot.ts";
 import { startGatewayProcess, waitFor } from "../loadtest/processes.ts";
 import { freePort } from "../loadtest/ports.ts";
+import { ARENA_WIDTH } from "../shared/constants.ts";
 import { JoinErrorCode } from "../shared/protocol.ts";
 import { admin, startCluster, type TestCluster } from "./helpers/cluster.ts";
 import { connectionsTo, haproxyOf, portOf } from "./helpers/proc-sockets.ts";
@@ -67,9 +68,11 @@ describe("clients that follow their room, beside a stock SDK client", () => {
       const first = follower.state.nodeId;
       await connectedTo(first);
 
-      follower.stick.x = 1;
+      // Toward the middle, where there is room to move whatever the spawn: a player at a wall stays still.
+      const inward = follower.me!.x < ARENA_WIDTH / 2 ? 1 : -1;
+      follower.stick.x = inward;
       follower.run();
-      await waitFor(() => follower.me!.vx > 100, 5000, () => "the follower moving");
+      await waitFor(() => follower.me!.vx * inward > 100, 5000, () => "the follower moving");
       follower.stick.x = 0;
       await waitFor(() => follower.me!.vx === 0, 5000, () => "the follower at rest");
       const room = follower.room;
@@ -101,8 +104,8 @@ describe("clients that follow their room, beside a stock SDK client", () => {
       same();
 
       // The moved room takes the follower's input.
-      follower.stick.x = -1;
-      await waitFor(() => stock.state.players.get(follower.sessionId)!.x < before.x - 40, 5000, () => "the follower moving on the new node");
+      follower.stick.x = inward;
+      await waitFor(() => (stock.state.players.get(follower.sessionId)!.x - before.x) * inward > 40, 5000, () => "the follower moving on the new node");
       expect(bot.reconnects).toBeGreaterThanOrEqual(2);
     } finally {
       bot.close();
