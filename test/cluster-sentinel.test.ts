@@ -169,6 +169,13 @@ describe("the master is SIGKILLed mid-game, then a node", () => {
   }, 90_000);
 
   it("recovers a node SIGKILLed after the failover from the new master", async () => {
+    // New rooms wait for a replica to confirm their claims: the one left resyncs to the new master first.
+    const master = direct(await cluster.group.master());
+    try {
+      await waitFor(async () => /^slave\d+:.*state=online/m.test(await master.info("replication")), 30_000, () => "a replica online behind the new master");
+    } finally {
+      master.disconnect();
+    }
     for (const name of ["Eve", "Fay", "Gus", "Hal"]) await join(cluster, name);
     const victim = players[0]!.session.state.nodeId;
     const survivor = [...cluster.nodes.keys()].find((id) => id !== victim)!;
