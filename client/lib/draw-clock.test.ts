@@ -88,6 +88,22 @@ describe("DrawClock", () => {
     expect(clock.extraMs).toBe(0);
   });
 
+  it("follows the room clock's round trip gradually, so that a sample never moves the drawn instant by more than a few percent of a frame", () => {
+    const { t, room } = fakeRoom();
+    const clock = new DrawClock(room, DELAY, TICKS);
+    clock.advance(0);
+    let before = clock.smoothedRtt();
+    expect(before).toBe(100);
+    // One sample moves the estimate by 20 ms at once (a tenth of a 200 ms difference).
+    t.rtt = 120;
+    for (let f = 1; f <= 20; f++) {
+      clock.advance(f * 16);
+      expect(Math.abs(clock.smoothedRtt() - before)).toBeLessThanOrEqual(1.6 + 1e-9);
+      before = clock.smoothedRtt();
+    }
+    expect(clock.smoothedRtt()).toBe(120);
+  });
+
   it("forgets what patches needed once the socket is back after a drop", () => {
     const { t, room } = fakeRoom();
     const clock = new DrawClock(room, DELAY, TICKS);

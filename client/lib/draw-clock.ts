@@ -35,6 +35,13 @@ const SAFETY_MS = 10;
 const MAX_EXTRA_MS = 150;
 /** How much faster (or slower) than real time the drawn instant may run while the delay changes. */
 const RAISE_RATE = 0.1;
+/**
+ * How much faster than real time the round trip the drawing takes half of may move. The room clock's
+ * estimate moves by a tenth of each sample's difference at once, 12 to 20 ms a sample at 200 ms ± 60,
+ * and drawn at `− smoothedRtt / 2` each such sample was a frame of others drawn at half or one and a
+ * half times their speed (traced: every frame counted as a freeze or jump without a late patch).
+ */
+const RTT_RATE = 0.1;
 const LOWER_RATE = 0.02;
 
 export class DrawClock implements RoomClockLike {
@@ -49,6 +56,8 @@ export class DrawClock implements RoomClockLike {
   private held = Number.NaN;
   private targetMs = 0;
   private lastFrame = -1;
+  /** The round trip the drawing subtracts half of: the room clock's estimate, followed at RTT_RATE; NaN until it has one. */
+  private rttMs = Number.NaN;
 
   /**
    * Reads `room.clock` afresh each time: the SDK replaces it when it reconnects. `ticks` is the
@@ -66,7 +75,7 @@ export class DrawClock implements RoomClockLike {
     const held = this.held;
     this.held = clock.lastServerTime();
     if (Number.isNaN(held)) return;
-    const drawn = (clock.renderNow?.() ?? clock.serverNow()) - this.delayMs - clock.smoothedRtt() / 2;
+    const drawn = (clock.renderNow?.() ?? clock.serverNow()) - this.delayMs - this.smoothedRtt() / 2;
     this.margins[this.seen++ % WINDOW] = held - drawn;
     // Reviewed on every patch at first, so that a jittery link is covered within a second of joining.
     if (this.seen % REVIEW_EVERY !== 0 && this.seen > REVIEW_EVERY) return;
@@ -85,12 +94,16 @@ export class DrawClock implements RoomClockLike {
     this.targetMs = 0;
   }
 
-  /** Call every frame before drawing: moves the extra delay toward what recent patches needed. */
+  /** Call every frame before drawing: moves the extra delay toward what recent patches needed, and the round trip toward the room clock's. */
   advance(now: number): void {
     const dt = this.lastFrame < 0 ? 0 : Math.min(100, now - this.lastFrame);
     this.lastFrame = now;
     if (this.extraMs < this.targetMs) this.extraMs = Math.min(this.targetMs, this.extraMs + dt * RAISE_RATE);
     else this.extraMs = Math.max(this.targetMs, this.extraMs - dt * LOWER_RATE);
+    const rtt = this.room.clock.smoothedRtt();
+    // Taken as it is until the clock has measured one: slewing up from nothing would draw others too close to the present.
+    if (Number.isNaN(this.rttMs) || !(rtt > 0)) this.rttMs = rtt;
+    else this.rttMs += Math.max(-dt * RTT_RATE, Math.min(dt * RTT_RATE, rtt - this.rttMs));
   }
 
   now(): number {
@@ -110,8 +123,9 @@ export class DrawClock implements RoomClockLike {
     return this.room.clock.rtt();
   }
 
+  /** The room clock's round-trip estimate, followed no faster than RTT_RATE so that a sample never jerks others drawn. */
   smoothedRtt(): number {
-    return this.room.clock.smoothedRtt();
+    return Number.isNaN(this.rttMs) ? this.room.clock.smoothedRtt() : this.rttMs;
   }
 
   jitter(): number {
