@@ -41,6 +41,8 @@ export class ArenaSession {
   private readonly interpolationDelayMs: number;
   private readonly drawClock: DrawClock;
   private reconciler: Reconciler | undefined;
+  /** The own player's state object, which positionOf predicts rather than interpolates. */
+  private own: Player | undefined;
   private readonly correctionListeners: ((px: number) => void)[] = [];
   /** The own predicted position before this frame's reconcile, to tell how far a correction moved it. */
   private readonly beforeReconcile = { x: 0, y: 0 };
@@ -117,10 +119,17 @@ export class ArenaSession {
     return due;
   }
 
-  /** A player's position to draw: predicted for the own player, interpolated for the others. */
+  /**
+   * A player's position to draw: predicted for the own player, interpolated for the others, and
+   * carried on at their last velocity for a moment when the newest patch is late (draw-clock.ts).
+   */
   positionOf(player: Player, out: { x: number; y: number }): { x: number; y: number } {
     out.x = this.predict.value(player, "x");
     out.y = this.predict.value(player, "y");
+    if (player === this.own) return out;
+    const aheadS = this.drawClock.aheadOfNewestMs() / 1000;
+    out.x += player.vx * aheadS;
+    out.y += player.vy * aheadS;
     return out;
   }
 
@@ -152,6 +161,7 @@ export class ArenaSession {
   }
 
   private bindReconciler(player: Player): void {
+    this.own = player;
     this.reconciler?.dispose();
     this.reconciler = this.predict.reconciler(player, {
       input: this.input,

@@ -104,6 +104,19 @@ describe("DrawClock", () => {
     expect(clock.smoothedRtt()).toBe(120);
   });
 
+  it("tells how far the drawn instant ran past the newest patch, up to 100 ms, and 0 before it or without a patch", () => {
+    const { t, room } = fakeRoom();
+    const clock = new DrawClock(room, DELAY, TICKS);
+    t.server = t.last + DELAY + t.rtt / 2 - 5;
+    expect(clock.aheadOfNewestMs()).toBe(0);
+    t.server += 35;
+    expect(clock.aheadOfNewestMs()).toBe(30);
+    t.server += 500;
+    expect(clock.aheadOfNewestMs()).toBe(100);
+    t.last = 0;
+    expect(clock.aheadOfNewestMs()).toBe(0);
+  });
+
   it("forgets what patches needed once the socket is back after a drop", () => {
     const { t, room } = fakeRoom();
     const clock = new DrawClock(room, DELAY, TICKS);

@@ -43,6 +43,13 @@ const RAISE_RATE = 0.1;
  */
 const RTT_RATE = 0.1;
 const LOWER_RATE = 0.02;
+/**
+ * How far past the newest patch others are carried on at their last velocity. A patch later than
+ * the extra delay covers (a new record of lateness, which no delay can know in advance) is a few
+ * frames; one later than this is a segment TCP is resending, and carrying the player on longer
+ * would only make the step back larger if it had stopped meanwhile.
+ */
+const MAX_AHEAD_MS = 100;
 
 export class DrawClock implements RoomClockLike {
   /** Milliseconds added to the interpolation delay now. */
@@ -104,6 +111,18 @@ export class DrawClock implements RoomClockLike {
     // Taken as it is until the clock has measured one: slewing up from nothing would draw others too close to the present.
     if (Number.isNaN(this.rttMs) || !(rtt > 0)) this.rttMs = rtt;
     else this.rttMs += Math.max(-dt * RTT_RATE, Math.min(dt * RTT_RATE, rtt - this.rttMs));
+  }
+
+  /**
+   * Milliseconds the instant others are drawn at has run past the newest patch, at most
+   * MAX_AHEAD_MS: Predict's interpolation holds them still there, so they are drawn on at their
+   * velocity as of that patch for as long (exact for a player at a steady stick).
+   */
+  aheadOfNewestMs(): number {
+    const newest = this.lastServerTime();
+    if (!(newest > 0)) return 0;
+    const ahead = this.serverNow() - this.delayMs - this.smoothedRtt() / 2 - newest;
+    return ahead > 0 ? Math.min(MAX_AHEAD_MS, ahead) : 0;
   }
 
   now(): number {
