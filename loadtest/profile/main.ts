@@ -89,6 +89,8 @@ interface Window {
   readonly bytesPerSecondPerBot: number;
   readonly ackP99Ms: number | null;
   readonly botLoopDelayP99Ms: number;
+  /** A cluster node's journal calls to Redis per second (one per tick when the loop keeps up), null for a server without one. */
+  readonly journalWritesPerSecond: number | null;
   readonly gc: ReturnType<typeof summarizeGcTrace> & { readonly perSecond: number; readonly fullPerSecond: number; readonly msPerSecond: number; readonly mbPerSecond: number };
 }
 
@@ -125,11 +127,12 @@ async function measure(kind: TargetKind, load: number, o: { main?: string; nodeF
       bytesPerSecondPerBot: bots.bytesPerSecondPerBot,
       ackP99Ms: bots.ackP99Ms,
       botLoopDelayP99Ms: bots.botLoopDelayP99Ms,
+      journalWritesPerSecond: s.journal && s.journal.writes > 0 ? s.journal.writes / bots.seconds : null,
       gc: { ...gc, perSecond: gc.scavenges / bots.seconds, fullPerSecond: gc.fullGcs / bots.seconds, msPerSecond: (gc.scavengeMs + gc.fullGcMs) / bots.seconds, mbPerSecond: gc.scavengedMb / bots.seconds },
     };
     progress(
       `${o.label} at ${load}: ticks served ${((playerTicks / (load * TICK_HZ * bots.seconds)) * 100).toFixed(0)} % of due, CPU ${window.cpuPercent.toFixed(0)} %, ${window.cpuPerPlayerTickUs.toFixed(1)} µs/player-tick, tick p99 ${window.tickDueP99Ms.toFixed(1)} ms (loop ${window.loopDelayP99Ms.toFixed(1)} + tick ${window.tickP99Ms.toFixed(2)}), ` +
-        `${window.gc.perSecond.toFixed(1)} scavenges/s (${window.gc.msPerSecond.toFixed(1)} ms/s, max ${gc.scavengeMaxMs.toFixed(1)} ms), ${gc.fullGcs} full GCs (max ${gc.fullGcMaxMs.toFixed(1)} ms), ${window.gc.mbPerSecond.toFixed(0)} MB/s scavenged, ${window.bytesPerSecondPerBot.toFixed(0)} B/s per bot`,
+        `${window.gc.perSecond.toFixed(1)} scavenges/s (${window.gc.msPerSecond.toFixed(1)} ms/s, max ${gc.scavengeMaxMs.toFixed(1)} ms), ${gc.fullGcs} full GCs (max ${gc.fullGcMaxMs.toFixed(1)} ms), ${window.gc.mbPerSecond.toFixed(0)} MB/s scavenged, ${window.bytesPerSecondPerBot.toFixed(0)} B/s per bot${window.journalWritesPerSecond === null ? "" : `, ${window.journalWritesPerSecond.toFixed(1)} journal calls/s`}`,
     );
     if (!inspectPort) return { window };
     const inspector = await InspectorSession.connect(inspectPort);
@@ -222,6 +225,7 @@ if (flags.values.compare) {
       ["MB scavenged per second", (w) => w.gc.mbPerSecond],
       ["bytes/s per client", (w) => w.bytesPerSecondPerBot],
       ["ack p99, ms", (w) => w.ackP99Ms ?? 0],
+      ["journal calls per second", (w) => w.journalWritesPerSecond ?? 0],
     ];
     report.push(
       `## ${load} players, ${rounds} rounds interleaved, ${seconds} s windows`,
