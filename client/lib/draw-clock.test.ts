@@ -126,6 +126,22 @@ describe("DrawClock", () => {
     for (let f = 0; f < 300; f++) clock.advance(f * 16);
     expect(clock.extraMs).toBe(0);
   });
+
+  it("resets the room clock when the socket is back, and takes its first round trip after that as it is", () => {
+    const { t, room } = fakeRoom();
+    let resets = 0;
+    const clock = new DrawClock({ clock: { ...room.clock, reset: () => void resets++ } }, DELAY, TICKS);
+    clock.advance(0);
+    expect(clock.smoothedRtt()).toBe(100);
+    clock.forget();
+    expect(resets).toBe(1);
+    // A reset clock has no round trip until it measures one; the first it measures is used at once.
+    t.rtt = 0;
+    clock.advance(16);
+    t.rtt = 180;
+    clock.advance(32);
+    expect(clock.smoothedRtt()).toBe(180);
+  });
 });
 
 describe("DrawClock under Predict's interpolation", () => {

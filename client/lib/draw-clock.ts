@@ -51,10 +51,13 @@ const LOWER_RATE = 0.02;
  */
 const MAX_AHEAD_MS = 100;
 
+/** The SDK's room clock has `reset()`; its interface does not promise it. */
+type ResettableClock = RoomClockLike & { reset?(): void };
+
 export class DrawClock implements RoomClockLike {
   /** Milliseconds added to the interpolation delay now. */
   extraMs = 0;
-  private readonly room: { readonly clock: RoomClockLike };
+  private readonly room: { readonly clock: ResettableClock };
   private readonly delayMs: number;
   private readonly ticks: { readonly tickRate?: number };
   private readonly margins = new Float64Array(WINDOW);
@@ -70,7 +73,7 @@ export class DrawClock implements RoomClockLike {
    * Reads `room.clock` afresh each time: the SDK replaces it when it reconnects. `ticks` is the
    * room's input handle, whose `tickRate` the server advertised at join: one patch per tick.
    */
-  constructor(room: { readonly clock: RoomClockLike }, delayMs: number, ticks: { readonly tickRate?: number }) {
+  constructor(room: { readonly clock: ResettableClock }, delayMs: number, ticks: { readonly tickRate?: number }) {
     this.room = room;
     this.delayMs = delayMs;
     this.ticks = ticks;
@@ -99,6 +102,10 @@ export class DrawClock implements RoomClockLike {
     this.seen = 0;
     this.held = Number.NaN;
     this.targetMs = 0;
+    this.rttMs = Number.NaN;
+    // A room rebuilt on another node stamps from its own start: kept, the old offset put the drawn
+    // instant seconds past every new patch, and others moved in 30 Hz steps for about 1.5 s.
+    this.room.clock.reset?.();
   }
 
   /** Call every frame before drawing: moves the extra delay toward what recent patches needed, and the round trip toward the room clock's. */
@@ -108,8 +115,10 @@ export class DrawClock implements RoomClockLike {
     if (this.extraMs < this.targetMs) this.extraMs = Math.min(this.targetMs, this.extraMs + dt * RAISE_RATE);
     else this.extraMs = Math.max(this.targetMs, this.extraMs - dt * LOWER_RATE);
     const rtt = this.room.clock.smoothedRtt();
-    // Taken as it is until the clock has measured one: slewing up from nothing would draw others too close to the present.
-    if (Number.isNaN(this.rttMs) || !(rtt > 0)) this.rttMs = rtt;
+    // The clock's own until it has measured one, and its first measurement as it is: slewing up from
+    // nothing would draw others too close to the present.
+    if (!(rtt > 0)) this.rttMs = Number.NaN;
+    else if (Number.isNaN(this.rttMs)) this.rttMs = rtt;
     else this.rttMs += Math.max(-dt * RTT_RATE, Math.min(dt * RTT_RATE, rtt - this.rttMs));
   }
 
