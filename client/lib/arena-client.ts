@@ -38,7 +38,6 @@ export class ArenaSession {
   /** Network round trip measured with Colyseus's ping frame, in milliseconds; -1 until measured. */
   pingMs = -1;
   private readonly predict: Predict<ArenaState>;
-  private readonly interpolationDelayMs: number;
   private readonly drawClock: DrawClock;
   private reconciler: Reconciler | undefined;
   /** The own player's state object, which positionOf predicts rather than interpolates. */
@@ -53,7 +52,6 @@ export class ArenaSession {
     this.room = room;
     reconnectPromptly(room);
     this.input = room.input<MoveInput>();
-    this.interpolationDelayMs = interpolationDelayMs;
     this.drawClock = new DrawClock(room, interpolationDelayMs, this.input);
     room.onStateChange(() => this.drawClock.patched());
     room.onReconnect(() => this.drawClock.forget());
@@ -85,8 +83,7 @@ export class ArenaSession {
    * the server's present less the interpolation delay and the way down, as Predict's lerp sets it.
    */
   get othersDrawnAt(): number {
-    const clock = this.drawClock;
-    return clock.serverNow() - this.interpolationDelayMs - clock.smoothedRtt() / 2;
+    return this.drawClock.drawnAt();
   }
 
   /** Milliseconds the draw clock holds other players back beyond the interpolation delay now, for the jitter it has seen. */

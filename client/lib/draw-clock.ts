@@ -70,8 +70,9 @@ export class DrawClock implements RoomClockLike {
   private rttMs = Number.NaN;
 
   /**
-   * Reads `room.clock` afresh each time: the SDK replaces it when it reconnects. `ticks` is the
-   * room's input handle, whose `tickRate` the server advertised at join: one patch per tick.
+   * Reads `room.clock` afresh each time rather than keeping the object: the room swaps its real clock in
+   * after the handshake, and across a reconnect keeps that one, offset and all (hence `forget`). `ticks`
+   * is the room's input handle, whose `tickRate` the server advertised at join: one patch per tick.
    */
   constructor(room: { readonly clock: ResettableClock }, delayMs: number, ticks: { readonly tickRate?: number }) {
     this.room = room;
@@ -104,7 +105,7 @@ export class DrawClock implements RoomClockLike {
     this.targetMs = 0;
     this.rttMs = Number.NaN;
     // A room rebuilt on another node stamps from its own start: kept, the old offset put the drawn
-    // instant seconds past every new patch, and others moved in 30 Hz steps for about 1.5 s.
+    // instant seconds past every new patch, and others moved in 30 Hz steps for 1.5 to 2.5 s.
     this.room.clock.reset?.();
   }
 
@@ -130,8 +131,13 @@ export class DrawClock implements RoomClockLike {
   aheadOfNewestMs(): number {
     const newest = this.lastServerTime();
     if (!(newest > 0)) return 0;
-    const ahead = this.serverNow() - this.delayMs - this.smoothedRtt() / 2 - newest;
+    const ahead = this.drawnAt() - newest;
     return ahead > 0 ? Math.min(MAX_AHEAD_MS, ahead) : 0;
+  }
+
+  /** The server instant others are drawn at now: Predict's lerp target on this clock. */
+  drawnAt(): number {
+    return this.serverNow() - this.delayMs - this.smoothedRtt() / 2;
   }
 
   now(): number {
