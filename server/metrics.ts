@@ -53,13 +53,13 @@ export function createNodeMetrics(labels: { node: string }): NodeMetrics {
     clients: new Gauge({ name: "locus_clients", help: "Clients connected to this node's rooms.", registers: [registry] }),
     tickDuration: new TallyHistogram({
       name: "locus_tick_duration_seconds",
-      help: "Time one room spends in one fixed step, simulation and patch encoding included.",
+      help: "Time one room spends on one patch: the fixed steps it carries (one, but when a late loop catches up) and the patch's encoding and sending.",
       buckets: TICK_BUCKETS,
       registers: [registry],
     }),
     tickOverruns: new Counter({
       name: "locus_tick_overruns_total",
-      help: "Steps that took longer than the tick budget (1 / TICK_HZ).",
+      help: "Patches whose steps and sending took longer than their budget (1 / TICK_HZ a step).",
       registers: [registry],
     }),
     bytesSent: new TallyCounter({

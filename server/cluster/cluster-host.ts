@@ -94,6 +94,10 @@ export class ClusterRoomHost implements RoomHost, DrainableRooms, OrphanTaker {
     this.journal?.record(room, journalId, seq, tick, record);
   }
 
+  patching(room: HostedRoom, tick: number): void {
+    this.journal?.patching(room, tick);
+  }
+
   journalFor(roomId: string): JournalTail | undefined {
     return this.claims.get(roomId)?.journal;
   }

@@ -8,10 +8,12 @@
  * Calls are not awaited one after another: each goes out on its tick, and the connection keeps
  * them in order, so a room's batches are stored in the order they were made.
  *
- * A room whose progress moves on while its last tick's records still wait has them sent at once,
- * before the new tick's: a loaded loop runs a room's late ticks back to back, ahead of the write's
- * own timer, and each tick's patch has already gone to the players, so waiting for the timer would
- * let them see ticks that a node killed then would not have journaled (at most one tick is lost).
+ * A room about to send a patch while records of an earlier tick still wait has them all sent at
+ * once, before the patch: a loaded loop runs a room ahead of the write's own timer (two callbacks
+ * in one timer period, or a callback that catches up several steps under one patch), and the
+ * players, having seen that earlier tick's patch or now this one, must never see two ticks that a
+ * node killed then would not have journaled (at most one tick is lost). Waiting until the patch,
+ * rather than sending as soon as a new tick is recorded, lets one call carry a whole catch-up.
  */
 import type { Logger } from "pino";
 import { encodeBatch } from "../durable/journal.ts";
@@ -38,6 +40,8 @@ interface Pending {
   journalId: string;
   first: number;
   last: number;
+  /** The tick of the first record and of the last. */
+  firstTick: number;
   tick: number;
   records: unknown[];
 }
@@ -67,17 +71,18 @@ export class JournalWriter {
 
   record(room: HostedRoom, journalId: string, seq: number, tick: number, record: unknown): void {
     let p = this.pending.get(room);
-    if (p && p.tick !== tick) {
-      this.flush();
-      p = undefined;
-    }
     if (!p) {
-      p = { journalId, first: seq, last: seq, tick, records: [] };
+      p = { journalId, first: seq, last: seq, firstTick: tick, tick, records: [] };
       this.pending.set(room, p);
     }
     p.last = seq;
     p.tick = tick;
     p.records.push(record);
+  }
+
+  patching(room: HostedRoom, tick: number): void {
+    const p = this.pending.get(room);
+    if (p && p.firstTick < tick) this.flush();
   }
 
   /** Sends what the rooms recorded since the last write, in one call. */

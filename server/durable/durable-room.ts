@@ -264,6 +264,7 @@ export abstract class DurableRoom<T extends RoomOptions = RoomOptions, Snapshot 
 
   override broadcastPatch(): boolean {
     if (this.committedChanges < this.changes) return false;
+    if (this.journaling) this.durable.host.patching(this, this.progress());
     return super.broadcastPatch();
   }
 

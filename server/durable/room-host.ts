@@ -52,6 +52,12 @@ export interface RoomHost {
    * call per tick, beside the loop. Never waits.
    */
   record(room: HostedRoom, journalId: string, seq: number, tick: number, record: unknown): void;
+  /**
+   * Called before each patch of the room's state at `tick` goes out: the room's records of earlier
+   * ticks are handed to Redis first, so players never see two ticks that a node killed then would
+   * not have journaled. Never waits.
+   */
+  patching(room: HostedRoom, tick: number): void;
   /** For a room being rebuilt (between `admit` and `started`): its journal after the checkpoint, read with it. */
   journalFor(roomId: string): JournalTail | undefined;
   /** Why the node cannot take a join right now, or undefined when it can. */
@@ -104,6 +110,8 @@ export class LocalRoomHost implements RoomHost {
   readonly journals = false;
 
   record(): void {}
+
+  patching(): void {}
 
   journalFor(): undefined {
     return undefined;

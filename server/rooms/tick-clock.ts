@@ -1,9 +1,11 @@
 /**
  * The server time each tick's patch is stamped with. Colyseus stamps a patch with its room clock
- * as the tick runs, and its fixed-step loop runs late ticks two at a time: stamps then come 34,
- * 34, …, 0 ms apart, and a client interpolating on them draws other players in jerks. A tick's
- * stamp here is instead one step after the last one, put back onto the room clock only when the
- * loop has dropped time it will not catch up.
+ * when the loop's callback runs, and Node runs a 33.3 ms interval every 34 ms, now and then
+ * catching up two steps in one callback (whose one patch then carries both): stamped so, patches
+ * would come 34, 34, …, 34 ms apart for state 33.3, 33.3, …, 66.7 ms apart, and a client
+ * interpolating on them draws other players in jerks. A tick's stamp here is instead one step
+ * after the last one, put back onto the room clock only when the loop has dropped time it will
+ * not catch up.
  *
  * A tick may run earlier on the room clock than one step after the last stamp: the first stamp is
  * the room clock of the first tick, which may be a step or more late (a room busy with its
