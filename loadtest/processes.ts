@@ -120,10 +120,11 @@ async function startScript(script: string, readyPath: string, env: Record<string
  * Dockerfile, docs/deploy/node.yaml, and here; test/deploy-manifests.test.ts holds them together).
  * A loaded node allocates some tens of megabytes a second, nearly all of it dead within a tick; a
  * young generation of 64 MB semi-spaces collects it several times less often than V8's default
- * (16 MB at most, grown from 1 MB), for the same work each time: docs/performance.md has the
- * measurement.
+ * (16 MB at most, grown from 1 MB), for the same work each time; set as the minimum too, because
+ * V8 grows it under load in one scavenge that touches 64 MB of fresh pages (about 30 ms, with
+ * players waiting): docs/performance.md has the measurements.
  */
-export const NODE_FLAGS: readonly string[] = ["--max-semi-space-size=64"];
+export const NODE_FLAGS: readonly string[] = ["--min-semi-space-size=64", "--max-semi-space-size=64"];
 
 /**
  * A Locus node (`server/main.ts`, or `main`: a script that starts one with room types of its own),
