@@ -5,7 +5,7 @@
  * its process (checkpoints, carried-over seats, freeze and fencing) is the durable-room layer's.
  */
 import type { AuthContext, Client } from "@colyseus/core";
-import { ServerError } from "@colyseus/core";
+import { ServerError, TimestepException } from "@colyseus/core";
 import { clampAxis, type Stick } from "../../shared/physics.ts";
 import { JoinErrorCode, parseJoinOptions, parseRoomIdOption } from "../../shared/protocol.ts";
 import { ArenaState, MoveInput } from "../../shared/schema.ts";
@@ -88,7 +88,6 @@ export class ArenaRoom extends DurableRoom<{ state: ArenaState; input: MoveInput
    */
   private readonly unpatched = { steps: 0, ms: 0 };
   private patchStamp = 0;
-  private sendPatch!: () => void;
 
   protected get durable(): DurableDeps {
     return this.deps;
@@ -122,6 +121,25 @@ export class ArenaRoom extends DurableRoom<{ state: ArenaState; input: MoveInput
     const budgetMs = 1000 / deps.tickHz;
     this.tickClock = new TickClock(budgetMs);
     const { tickDuration, tickOverruns } = deps.metrics;
+    const sendPatch = () => {
+      const { steps, ms } = this.unpatched;
+      this.unpatched.steps = 0;
+      this.unpatched.ms = 0;
+      if (!this.running()) return;
+      const started = performance.now();
+      try {
+        broadcastPatchStampedAt(this, this.patchStamp);
+      } catch (err) {
+        // Outside the step's callback, so not under Colyseus's guard: reported as a throw inside the
+        // step would be, and the room keeps running rather than the process dying on a microtask.
+        const error = err instanceof Error ? err : new Error(String(err));
+        this.onUncaughtException(new TimestepException(error, error.message), "setFixedTimestep");
+        return;
+      }
+      const tookMs = ms + performance.now() - started;
+      tickDuration.observe(tookMs / 1000);
+      if (tookMs > budgetMs * steps) tickOverruns.inc();
+    };
     this.setFixedTimestep((ctx) => {
       if (!this.running()) return;
       const started = performance.now();
@@ -134,19 +152,8 @@ export class ArenaRoom extends DurableRoom<{ state: ArenaState; input: MoveInput
       this.patchStamp = this.tickClock.next(this.clock.elapsedTime);
       this.unpatched.steps++;
       this.unpatched.ms += performance.now() - started;
-      if (this.unpatched.steps === 1) queueMicrotask(this.sendPatch);
+      if (this.unpatched.steps === 1) queueMicrotask(sendPatch);
     }, deps.tickHz);
-    this.sendPatch = () => {
-      const { steps, ms } = this.unpatched;
-      this.unpatched.steps = 0;
-      this.unpatched.ms = 0;
-      if (!this.running()) return;
-      const started = performance.now();
-      broadcastPatchStampedAt(this, this.patchStamp);
-      const tookMs = ms + performance.now() - started;
-      tickDuration.observe(tookMs / 1000);
-      if (tookMs > budgetMs * steps) tickOverruns.inc();
-    };
     // Only after setFixedTimestep: set earlier, Colyseus starts a clock timer that starves the step.
     this.patchRate = null;
 
