@@ -67,6 +67,11 @@ function closeCodes(v: unknown): Record<string, number> {
   return Object.fromEntries(entries.map(([code, n]) => [text(code, "a close code", /^\d{1,4}$/), whole(n, `sample.droppedCodes.${code}`, 0, Number.MAX_SAFE_INTEGER)]));
 }
 
+function flag(v: unknown, what: string): boolean {
+  if (typeof v !== "boolean") throw new Bad(`${what} is not true or false`);
+  return v;
+}
+
 function parse<T>(json: string, what: string, check: (v: unknown) => T): T {
   try {
     return check(JSON.parse(json));
@@ -93,6 +98,7 @@ export function parsePlan(v: unknown): SwarmPlan {
     fullBots: whole(p.fullBots, "plan.fullBots", 0, MAX_BOTS),
     churnPerSecond: real(p.churnPerSecond, "plan.churnPerSecond", 0, 1000),
     tickHz: whole(p.tickHz, "plan.tickHz", 1, 120),
+    followRoom: flag(p.followRoom, "plan.followRoom"),
     ...(p.net === undefined ? {} : { net: parseNet(p.net) }),
   };
 }

@@ -41,17 +41,17 @@ export interface ObserverBot {
 }
 
 export interface BotKinds {
-  joinLoadBot(url: string, name: string, tickHz: number): Promise<LoadBot>;
-  joinObserver(url: string, name: string): Promise<ObserverBot>;
+  joinLoadBot(url: string, name: string, tickHz: number, followRoom: boolean): Promise<LoadBot>;
+  joinObserver(url: string, name: string, followRoom: boolean): Promise<ObserverBot>;
 }
 
 export const BOT_KINDS: Record<Game, BotKinds> = {
   arena: {
-    async joinLoadBot(url, name, tickHz) {
-      const bot = await LeanBot.join({ url, name, tickHz });
+    async joinLoadBot(url, name, tickHz, followRoom) {
+      const bot = await LeanBot.join({ url, name, tickHz, followRoom });
       bot.wander();
       return bot;
     },
-    joinObserver: (url, name) => FullBot.join(url, name),
+    joinObserver: (url, name, followRoom) => FullBot.join(url, name, followRoom),
   },
 };

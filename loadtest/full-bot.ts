@@ -58,13 +58,13 @@ export class FullBot {
    * instead. A 429 is waited out: the SDK drops the Retry-After header, so for a second, the least
    * any Retry-After asks.
    */
-  static async join(url: string, name: string): Promise<FullBot> {
-    return honouringRetryAfter(() => FullBot.joinOnce(url, name));
+  static async join(url: string, name: string, followRoom = false): Promise<FullBot> {
+    return honouringRetryAfter(() => FullBot.joinOnce(url, name, followRoom));
   }
 
-  private static async joinOnce(url: string, name: string): Promise<FullBot> {
+  private static async joinOnce(url: string, name: string, followRoom: boolean): Promise<FullBot> {
     let timer: NodeJS.Timeout | undefined;
-    const joining = joinArena({ url, name }).catch((err: unknown) => {
+    const joining = joinArena({ url, name, followRoom }).catch((err: unknown) => {
       if ((err as { code?: unknown }).code === 429) throw new TooManyJoins((err as Error).message, 1);
       throw err;
     });

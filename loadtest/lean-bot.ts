@@ -21,6 +21,9 @@ const DROP_CODES: ReadonlySet<number> = new Set([CloseCode.GOING_AWAY, CloseCode
 const JOIN_TIMEOUT_MS = 10_000;
 /** Inputs a late timer may send at once to catch up with the clock. */
 const MAX_CATCH_UP = 3;
+const PING_FRAME = Uint8Array.of(Protocol.PING);
+/** A ping unanswered for this long is given up (the node may have dropped it over the socket's frame budget). */
+const PING_GIVE_UP_MS = 5000;
 
 export interface LeanBotOptions {
   /** The gateway or node, http://host:port. */
@@ -38,6 +41,12 @@ export class LeanBot {
   stateFrames = 0;
   /** Milliseconds from sending each input to the first patch that acknowledged it, since the last `clearWindow()`. */
   readonly ackLatencies: number[] = [];
+  /**
+   * Round trips of Colyseus's PING, which the node echoes as soon as its loop reads it, since the
+   * last `clearWindow()`: the path's latency and the node's loop delay, without an ack's wait for
+   * the next tick (0 to a whole tick, by the bot's phase against its room's).
+   */
+  readonly pingLatencies: number[] = [];
   reconnects = 0;
   /** Set when the bot gave up: the close code that ended it. */
   leftWith: number | undefined;
@@ -72,6 +81,9 @@ export class LeanBot {
   private maxGap = 0;
   /** When its socket last dropped, while it waits for state again; 0 otherwise. */
   private downSince = 0;
+  private pingTimer: NodeJS.Timeout | undefined;
+  /** When the ping in flight was sent; 0 when none is. */
+  private pingSentAt = 0;
 
   private constructor(socketUrl: string, roomId: string, tickHz: number, follow: string | undefined) {
     this.socketUrl = socketUrl;
@@ -124,7 +136,23 @@ export class LeanBot {
   clearWindow(): void {
     this.stateFrames = 0;
     this.ackLatencies.length = 0;
+    this.pingLatencies.length = 0;
     this.maxGap = 0;
+  }
+
+  /** Sends a PING every `ms` (one in flight at most) until `stopPinging()`, starting at a random moment of the first interval. */
+  pingEvery(ms: number): void {
+    this.stopPinging();
+    this.pingTimer = setTimeout(() => {
+      this.sendPing();
+      this.pingTimer = setInterval(() => this.sendPing(), ms);
+    }, Math.random() * ms);
+  }
+
+  stopPinging(): void {
+    clearTimeout(this.pingTimer);
+    clearInterval(this.pingTimer);
+    this.pingTimer = undefined;
   }
 
   /**
@@ -151,6 +179,7 @@ export class LeanBot {
 
   close(): void {
     this.stopped = true;
+    this.stopPinging();
     clearInterval(this.inputTimer);
     clearInterval(this.wanderTimer);
     this.ws?.close(4000);
@@ -181,7 +210,11 @@ export class LeanBot {
           }
           // A TIMED frame carries the server clock, then this client's input ack, before the state bytes.
           if (data[0]! & ProtocolModifier.TIMED && data.byteLength >= 9) this.acknowledge(data.readUInt32LE(5), now);
+        } else if (code === Protocol.PING) {
+          if (this.pingSentAt > 0) this.pingLatencies.push(performance.now() - this.pingSentAt);
+          this.pingSentAt = 0;
         } else if (code === Protocol.JOIN_ROOM) {
+          this.pingSentAt = 0;
           this.token = data.toString("utf8", 2, 2 + data[1]!);
           this.sent = 0;
           this.acked = 0;
@@ -237,6 +270,14 @@ export class LeanBot {
     // After a stall, catch up by at most a few steps rather than flood the server's input queue.
     if (due - this.paced > MAX_CATCH_UP) this.paced = due - MAX_CATCH_UP;
     for (; this.paced < due; this.paced++) this.sendInput();
+  }
+
+  private sendPing(): void {
+    if (this.ws?.readyState !== WebSocket.OPEN || !this.token) return;
+    const now = performance.now();
+    if (this.pingSentAt > 0 && now - this.pingSentAt < PING_GIVE_UP_MS) return;
+    this.pingSentAt = now;
+    this.ws.send(PING_FRAME);
   }
 
   private sendInput(): void {

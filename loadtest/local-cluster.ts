@@ -7,6 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { formatTable, parseFlags } from "../server/cli.ts";
+import { freePort } from "./ports.ts";
 import { answersPing, LOAD_GENERATOR_ADDRESSES, type RunningProcess, startGatewayProcess, startNodeProcess, startRedis } from "./processes.ts";
 import { type SentinelGroup, startSentinelGroup } from "./sentinel-group.ts";
 
@@ -58,7 +59,10 @@ try {
   const rows: string[][] = [];
   for (let i = 1; i <= nodes; i++) {
     const nodeId = `node-${i}`;
-    const node = await startNodeProcess({ ...redisEnv, NODE_ID: nodeId, HOST: "127.0.0.1", ADMIN_TOKEN: adminToken });
+    // The game page follows its room: its socket goes straight to the node on this machine (a page
+    // opened from another machine cannot reach 127.0.0.1 and falls back to the gateway).
+    const nodePort = await freePort();
+    const node = await startNodeProcess({ ...redisEnv, NODE_ID: nodeId, HOST: "127.0.0.1", ADMIN_TOKEN: adminToken, PUBLIC_URL: `ws://127.0.0.1:${nodePort}` }, { port: nodePort });
     started.push(node);
     rows.push([nodeId, String(node.child.pid), node.url, node.adminUrl, `kill -9 ${node.child.pid}`]);
   }
@@ -76,6 +80,8 @@ try {
   process.stdout.write(
     `\nPlay at http://localhost:${port} (open it in two windows). The HUD shows the node that runs your room;\n` +
       `crash that node with its kill command above and your game carries on on another node within about a second.\n` +
+      `The page's socket goes straight to its room's node (each node advertises PUBLIC_URL on 127.0.0.1, and the page asks\n` +
+      `the gateway where its room is); a stock Colyseus SDK client's goes through the gateway's HAProxy.\n` +
       `Drain a node as an operator would, and put it back in service (the ops CLI finds each node's admin address in Redis):\n` +
       `  export ${exports}\n` +
       `  npm run ops -- nodes\n` +

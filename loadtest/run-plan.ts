@@ -24,6 +24,7 @@ const spec = {
   churn: { type: "string", help: "bots per second that leave and are replaced by new ones while the target holds steady (0 to 1000, default 0)" },
   workers: { type: "string", help: "bot processes (1 to 32, default: one per core)" },
   net: { type: "string", help: "play through a distant network: rtt=MS,jitter=MS,loss=PERCENT% (any of the three), a netem proxy in each bot process (http:// and ws:// targets)" },
+  "follow-room": { type: "boolean", help: "each bot opens its socket straight to its room's node when the gateway names one (nodes with PUBLIC_URL), as the game's pages do, and asks again on each reconnect; not with --net" },
   "tick-hz": { type: "string", help: "inputs each bot sends a second: the server's TICK_HZ (1 to 120, default 30)" },
   scenario: { type: "string", help: "steady (default), kill-node, drain-node, reconnect-storm or soak" },
   cut: { type: "string", help: "reconnect-storm: bots (default: every bot cuts its own socket at once) or gateway (restart the gateway at --url, on this machine)" },
@@ -155,8 +156,10 @@ export function readRunPlan(program: string, argv: readonly string[]): RunPlan {
   } else {
     for (const f of ["coordinator", "agent-wait"] as const) if (v[f] !== undefined) flags.fail(`--${f} applies with --agents only`);
   }
+  const followRoom = flags.values["follow-room"] === true;
   let net: NetConditions | undefined;
   if (v.net !== undefined) {
+    if (followRoom) flags.fail("--follow-room sends the bots' sockets around --net's proxy, straight to the nodes: drop one of them");
     if (new URL(url!).protocol === "https:") flags.fail("--net proxies plain TCP to the target, so a TLS target's certificate would not match the proxy's address: load an http:// or ws:// address with --net");
     try {
       net = parseNetConditions(v.net);
@@ -181,7 +184,7 @@ export function readRunPlan(program: string, argv: readonly string[]): RunPlan {
 
   return {
     url: url!,
-    swarm: { url: url!, game: "arena", stages: stages!, fullBots, churnPerSecond, tickHz: flags.int("tick-hz", 30, 1, 120), ...(net === undefined ? {} : { net }) },
+    swarm: { url: url!, game: "arena", stages: stages!, fullBots, churnPerSecond, tickHz: flags.int("tick-hz", 30, 1, 120), followRoom, ...(net === undefined ? {} : { net }) },
     workers,
     scenario,
     cut,

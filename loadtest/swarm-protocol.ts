@@ -21,6 +21,8 @@ export interface SwarmPlan {
   /** Bots per second replaced (one leaves, a new one joins) while the target holds steady. */
   readonly churnPerSecond: number;
   readonly tickHz: number;
+  /** The bots' sockets go straight to their rooms' nodes when the gateway names them (docs/architecture.md, "Direct connections"). */
+  readonly followRoom: boolean;
   /** A distant network to play through: each bot process runs its own netem proxy to the target. */
   readonly net?: NetConditions;
 }

@@ -143,7 +143,7 @@ async function joinBot(observer: boolean): Promise<void> {
   if (observer) joiningObservers++;
   else joiningLoads++;
   try {
-    const bot = observer ? await kinds.joinObserver(joinUrl, `full${orders!.worker}-${n}`) : await kinds.joinLoadBot(joinUrl, `bot${orders!.worker}-${n}`, orders!.tickHz);
+    const bot = observer ? await kinds.joinObserver(joinUrl, `full${orders!.worker}-${n}`, orders!.followRoom) : await kinds.joinLoadBot(joinUrl, `bot${orders!.worker}-${n}`, orders!.tickHz, orders!.followRoom);
     counts.joined++;
     if (stopping) bot.close();
     else if (observer) observers.add(bot as ObserverBot);

@@ -32,3 +32,26 @@ describe("arena over real sockets", () => {
     await bob.leave();
   });
 });
+
+describe("a late loop", () => {
+  it("sends a catch-up's steps in one patch, the last step's state", async () => {
+    const ada = await joinArena({ url: node.url, name: "Ada" });
+    try {
+      await waitFor(() => ada.state?.tick > 0, 5000, () => "Ada's first patch");
+      const ticks: number[] = [];
+      ada.room.onStateChange((state) => ticks.push(state.tick));
+      await waitFor(() => ticks.length >= 5, 5000, () => "patches before the stall");
+      // Frozen for ten ticks, the node's loop wakes late and Colyseus runs several steps in one callback.
+      node.child.kill("SIGSTOP");
+      await new Promise((r) => setTimeout(r, 330));
+      node.child.kill("SIGCONT");
+      await waitFor(() => ticks.length >= 15, 5000, () => "patches after the stall");
+      const advances = ticks.slice(1).map((tick, i) => tick - ticks[i]!);
+      // Each patch carries ticks no patch carried before; a catch-up's come in one, not one patch per step.
+      expect(advances.every((d) => d >= 1)).toBe(true);
+      expect(Math.max(...advances), `ticks per patch: ${advances.join(" ")}`).toBeGreaterThanOrEqual(2);
+    } finally {
+      await ada.leave();
+    }
+  });
+});

@@ -72,6 +72,8 @@ describe("a short real bench run", () => {
     expect(again.status, again.stderr).toBe(0);
     const rerun = readFileSync(out, "utf8");
     for (const title of titles) expect(rerun).toContain(title);
+    // Every data plane, and the followers that skip it, side by side with the direct path.
+    for (const path of ["direct to the node", "HAProxy, own core", "Node relay, own core", "followers via HAProxy gateway, own core"]) expect(rerun).toContain(`| ${path} |`);
     expect(rerun.slice(rerun.indexOf("## Feel under real networks"))).toBe(md.slice(md.indexOf("## Feel under real networks")));
   }, 360_000);
 });

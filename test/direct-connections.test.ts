@@ -5,9 +5,11 @@
  * through a drain and a SIGKILL; the stock player's goes through the gateway's HAProxy throughout. Who holds which connection is
  * read from /proc.
  */
-import { Client, type Room } from "@colyseus/sdk";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// First: it gives the SDK the ws package's WebSocket, on which its reconnects do not stall.
 import { type ArenaSession, joinArena } from "../client/lib/node.ts";
+import { Client, type Room } from "@colyseus/sdk";
+import { type AddressInfo, createServer } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LeanBot } from "../loadtest/lean-bot.ts";
 import { startGatewayProcess, waitFor } from "../loadtest/processes.ts";
 import { freePort } from "../loadtest/ports.ts";
@@ -111,6 +113,51 @@ describe("clients that follow their room, beside a stock SDK client", () => {
       bot.close();
       await follower.leave().catch(() => undefined);
       await stock.leave().catch(() => undefined);
+    }
+  });
+});
+
+describe("a follower whose room's owner names an address it cannot reach", () => {
+  let cluster: TestCluster;
+  // Takes connections and never answers their upgrade, as a dial a firewall drops hangs.
+  const silent = createServer(() => undefined);
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    cluster = await startCluster(0);
+    // One node names a port nothing listens on (tcpmux's): refused at once. The other names the silent one.
+    await cluster.addNode("m1", { PUBLIC_URL: "ws://127.0.0.1:1" });
+    await cluster.addNode("m2", { PUBLIC_URL: `ws://127.0.0.1:${(silent.address() as AddressInfo).port}` });
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+    silent.close();
+  });
+
+  it("joins through the gateway, and after a SIGKILL follows its room back through the gateway, whether the dial is refused or hangs", async () => {
+    const haproxy = haproxyOf(cluster.gateway.child.pid!)!;
+    const follower: ArenaSession = await joinArena({ url: cluster.gateway.url, name: "follower", followRoom: true });
+    let left = false;
+    follower.room.onLeave(() => (left = true));
+    try {
+      const throughGateway = async (nodeId: string) => {
+        const port = portOf(cluster.node(nodeId).url);
+        // The test's own keep-alive from probing the node's readiness lingers a few seconds.
+        await waitFor(() => connectionsTo(haproxy, port) === 1 && connectionsTo(process.pid, port) === 0, 10_000, () => `the follower through HAProxy to ${nodeId}, none straight to it\n${cluster.output()}`);
+      };
+      await waitFor(() => follower.me !== undefined, 5000, () => "the follower's own player in its state");
+      const first = follower.state.nodeId;
+      await throughGateway(first);
+      const room = follower.room;
+      const score = follower.me!.score;
+
+      cluster.node(first).child.kill("SIGKILL");
+      await waitFor(() => follower.state.nodeId !== first && follower.state.nodeId !== "", 20_000, () => `the room rebuilt\n${cluster.output()}`);
+      await throughGateway(follower.state.nodeId);
+      expect(follower.room).toBe(room);
+      expect(follower.me!.score).toBe(score);
+      expect(left).toBe(false);
+    } finally {
+      await follower.leave().catch(() => undefined);
     }
   });
 });

@@ -30,6 +30,13 @@ describe("lean bot", () => {
       const sorted = [...bot.ackLatencies].sort((a, b) => a - b);
       expect(sorted[0]).toBeGreaterThan(0);
       expect(sorted[Math.floor(sorted.length / 2)]).toBeLessThan(500);
+      // The node echoes each PING as soon as it reads it, within the socket's frame budget (no warning).
+      bot.pingEvery(20);
+      await waitFor(() => bot.pingLatencies.length >= 5, 5000, () => "five PING round trips");
+      bot.stopPinging();
+      expect(Math.min(...bot.pingLatencies)).toBeGreaterThan(0);
+      expect(Math.max(...bot.pingLatencies)).toBeLessThan(500);
+      expect(bot.warnings).toEqual([]);
       expect(bot.leftWith).toBeUndefined();
     } finally {
       bot.close();

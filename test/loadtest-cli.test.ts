@@ -43,6 +43,7 @@ describe("loadtest CLI arguments", () => {
     ["an agent without a coordinator", ["agent"], "--coordinator is required"],
     ["network conditions that do not parse", ["--url", "http://127.0.0.1:2567", "--net", "rtt=fast"], "--net: network conditions are rtt=MS,jitter=MS,loss=PERCENT%"],
     ["network conditions in front of TLS", ["--url", "https://127.0.0.1:2567", "--net", "rtt=100"], "--net proxies plain TCP to the target"],
+    ["following rooms around the network proxy", ["--url", "http://127.0.0.1:2567", "--net", "rtt=100", "--follow-room"], "--follow-room sends the bots' sockets around --net's proxy"],
     ["an HTML report nowhere writable", ["--url", "http://127.0.0.1:2567", "--html", "/dev/null/report.html"], "cannot write /dev/null/report.html"],
   ];
   for (const [what, args, message] of cases) {

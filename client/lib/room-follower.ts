@@ -4,9 +4,13 @@
  * gateway names the owner's public address (a node started with PUBLIC_URL), so no relay carries
  * its frames. On a drop it asks the gateway again before each of the SDK's retries, which carry
  * the SDK's reconnection token as always; with no address named, the socket goes through the
- * gateway, as a stock SDK's does.
+ * gateway, as a stock SDK's does. An address named but not reachable from where the player is (a
+ * firewall, a PUBLIC_URL only the operator's network reaches, a ws:// one on an https page) costs
+ * one failed dial, or DIRECT_DIAL_TIMEOUT_MS of one that hangs: the join is made again through
+ * the gateway, a retry after a failed direct one goes through the gateway, and that address is
+ * not dialled again by this client.
  */
-import { Client, type Room, type SeatReservation } from "@colyseus/sdk";
+import { Client, CloseCode, type Room, type SeatReservation, ServerError } from "@colyseus/sdk";
 import { ownerAddress, withOrigin } from "./owner-address.ts";
 
 export interface FollowOption {
@@ -22,17 +26,61 @@ export function clientFor(url: string, options: FollowOption): Client {
   return options.followRoom ? new RoomFollowingClient(url) : new Client(url);
 }
 
+/**
+ * A socket to a named owner that has not opened by then is given up for the gateway. A node opens
+ * one in milliseconds; a dial that hangs (a firewall dropping it) would otherwise wait out the
+ * browser's or the operating system's connect timeout, minutes on Linux.
+ */
+export const DIRECT_DIAL_TIMEOUT_MS = 3000;
+
 export class RoomFollowingClient extends Client {
   /** The owner's address each seat reservation was given, looked up before it is consumed. */
   private readonly owners = new WeakMap<SeatReservation, string>();
+  /** The room the SDK created last: consumeSeatReservation makes it before its first await. */
+  private created: Room | undefined;
+  /** Owners' addresses a dial to failed: from where this client is, they are reached through the gateway. */
+  private readonly unreachable = new Set<string>();
 
   // The schema is passed on as it came; the SDK's own type for it is not exported.
   override async consumeSeatReservation<T>(reservation: SeatReservation, rootSchema?: any): Promise<Room<any, T>> {
     const owner = await this.ownerOf(reservation.roomId);
-    if (owner) this.owners.set(reservation, owner);
-    const room = await super.consumeSeatReservation<T>(reservation, rootSchema);
+    let room: Room<any, T>;
+    if (owner && !this.unreachable.has(owner)) {
+      this.owners.set(reservation, owner);
+      try {
+        room = await this.consumeDirect<T>(reservation, rootSchema);
+      } catch (err) {
+        // A refusal is the room's (a 4xxx close) and would be the same through the gateway. Anything
+        // else here is a socket that never opened (an error event carries no code, then 1006): the
+        // seat is still reserved on the owner, which the gateway reaches.
+        if (!(err instanceof ServerError) || (typeof err.code === "number" && err.code !== CloseCode.ABNORMAL_CLOSURE)) throw err;
+        this.unreachable.add(owner);
+        this.owners.delete(reservation);
+        room = await super.consumeSeatReservation<T>(reservation, rootSchema);
+      }
+    } else {
+      room = await super.consumeSeatReservation<T>(reservation, rootSchema);
+    }
     this.follow(room, super.buildEndpoint(reservation));
     return room;
+  }
+
+  override createRoom<T>(roomName: string, rootSchema?: any): Room<any, T> {
+    const room = super.createRoom<T>(roomName, rootSchema);
+    this.created = room;
+    return room;
+  }
+
+  private async consumeDirect<T>(reservation: SeatReservation, rootSchema?: any): Promise<Room<any, T>> {
+    const joining = super.consumeSeatReservation<T>(reservation, rootSchema);
+    const room = this.created!;
+    // Closing a socket that never opened fails it as a refused one does (no code, then 1006).
+    const timer = setTimeout(() => room.connection.isOpen || room.connection.close(), DIRECT_DIAL_TIMEOUT_MS);
+    try {
+      return await joining;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   protected override buildEndpoint(reservation: SeatReservation, options: any = {}): string {
@@ -51,10 +99,21 @@ export class RoomFollowingClient extends Client {
   private follow(room: Room, viaGateway: string): void {
     const connection = room.connection;
     const reconnect = connection.reconnect.bind(connection);
+    // The SDK retries only after an attempt failed, so an attempt made straight to an owner that is
+    // followed by another one failed.
+    let dialled: string | undefined;
+    let attempts = 0;
+    room.onReconnect(() => (dialled = undefined));
     connection.reconnect = (params) => {
+      const attempt = ++attempts;
+      if (dialled !== undefined) this.unreachable.add(dialled);
       void this.ownerOf(room.roomId).then((owner) => {
-        connection.url = withOrigin(connection.url ?? viaGateway, owner ?? new URL(viaGateway).origin);
+        const direct = owner !== undefined && !this.unreachable.has(owner);
+        dialled = direct ? owner : undefined;
+        connection.url = withOrigin(connection.url ?? viaGateway, direct ? owner : new URL(viaGateway).origin);
         reconnect(params);
+        // Only this attempt's socket: a later one has replaced it once the SDK retried.
+        if (direct) setTimeout(() => attempt !== attempts || connection.isOpen || connection.close(), DIRECT_DIAL_TIMEOUT_MS);
       });
     };
   }

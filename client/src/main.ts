@@ -56,7 +56,8 @@ form.addEventListener("submit", async (e) => {
   joinButton.disabled = true;
   lobbyError.textContent = "";
   try {
-    const session = await joinArena({ url: location.origin, name: parsed.value.name });
+    // Straight to the room's node when the nodes advertise an address (PUBLIC_URL), else through this page's gateway.
+    const session = await joinArena({ url: location.origin, name: parsed.value.name, followRoom: true });
     saveName(parsed.value.name);
     play(session);
   } catch (err) {

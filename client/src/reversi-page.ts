@@ -33,7 +33,7 @@ async function start(): Promise<void> {
     return;
   }
   try {
-    session = await joinReversi({ url: location.origin, name: parsed.value.name });
+    session = await joinReversi({ url: location.origin, name: parsed.value.name, followRoom: true });
   } catch (err) {
     status.textContent = err instanceof MatchMakeError ? `Could not join: ${err.message}` : `Could not reach the server: ${String(err)}`;
     back.hidden = false;

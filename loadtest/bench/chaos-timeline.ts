@@ -35,7 +35,7 @@ export async function measureChaosTimeline(o: { bots: number; seconds: number; c
     everything.push(gateway);
     const fullBots = Math.max(1, Math.round(o.bots * 0.05));
     const stages = rampThenHold(o.bots, RAMP_S * 1000, o.seconds * 1000);
-    const swarm = Swarm.local([{ worker: 0, startedAt: Date.now(), url: gateway.url, game: "arena", stages, fullBots, churnPerSecond: 0, tickHz: 30 }]);
+    const swarm = Swarm.local([{ worker: 0, startedAt: Date.now(), url: gateway.url, game: "arena", stages, fullBots, churnPerSecond: 0, tickHz: 30, followRoom: false }]);
     const startedAt = performance.now();
     const tick = () => swarm.tick(Math.round(targetAt(stages, performance.now() - startedAt)));
     let ticking: Promise<unknown> = Promise.resolve();

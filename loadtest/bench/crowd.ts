@@ -1,7 +1,8 @@
 /**
  * A crowd of lean bots inside the benchmark's own process (which sits on its own core), grown in
- * steps and measured in windows: input-to-ack latency as an HDR histogram, bytes per bot, and how
- * late the crowd's own event loop ran, which says whether a figure is the server's or the bots'.
+ * steps and measured in windows: input-to-ack latency and a PING's round trip as HDR histograms,
+ * bytes per bot, and how late the crowd's own event loop ran, which says whether a figure is the
+ * server's or the bots'.
  */
 import { latencyHistogram, maxMs, quantileMs, recordMs } from "../latency-histogram.ts";
 import { LeanBot } from "../lean-bot.ts";
@@ -10,6 +11,8 @@ import { LoopDelay } from "../loop-delay.ts";
 /** Between the last join and a measurement: new rooms start, and the bots' first inputs drain. */
 export const SETTLE_MS = 2000;
 const MAX_RAMP_FAILURES = 50;
+/** Each bot's PINGs while measured: a sixtieth of the frames it sends, enough for a p99 over a few windows. */
+const PING_EVERY_MS = 500;
 
 export interface CrowdWindow {
   readonly bots: number;
@@ -17,6 +20,9 @@ export interface CrowdWindow {
   readonly ackP50Ms: number | null;
   readonly ackP99Ms: number | null;
   readonly ackMaxMs: number | null;
+  /** A PING's round trip (the path and the node's loop delay, no wait for a tick). */
+  readonly pingP50Ms: number | null;
+  readonly pingP99Ms: number | null;
   readonly bytesPerSecondPerBot: number;
   /** The crowd's own event-loop delay p99: above a few milliseconds, its latencies are partly its own. */
   readonly botLoopDelayP99Ms: number;
@@ -24,13 +30,22 @@ export interface CrowdWindow {
   readonly dropped: number;
 }
 
+export interface CrowdOptions {
+  /** The bots open their sockets to the room's owner when the gateway at the crowd's url names its address. */
+  readonly followRoom?: boolean;
+  /** The bots PING while measured (more frames for the server: only where a path's latency is the question). */
+  readonly ping?: boolean;
+}
+
 export class Crowd {
   readonly bots: LeanBot[] = [];
   private readonly url: string;
+  private readonly options: CrowdOptions;
   private joining = 0;
 
-  constructor(url: string) {
+  constructor(url: string, options: CrowdOptions = {}) {
     this.url = url;
+    this.options = options;
   }
 
   /** Joins bots until there are `total`, one after another as players arrive, or sends the last ones away. */
@@ -50,7 +65,7 @@ export class Crowd {
       while (this.bots.length + this.joining < total) {
         this.joining++;
         try {
-          const bot = await LeanBot.join({ url: this.url, name: `bench${this.bots.length}`, tickHz: 30 });
+          const bot = await LeanBot.join({ url: this.url, name: `bench${this.bots.length}`, tickHz: 30, followRoom: this.options.followRoom === true });
           bot.wander();
           this.bots.push(bot);
         } catch (err) {
@@ -69,6 +84,7 @@ export class Crowd {
     for (const b of this.bots) {
       b.clearWindow();
       b.bytesReceived = 0;
+      if (this.options.ping) b.pingEvery(PING_EVERY_MS);
     }
     const loop = new LoopDelay(5);
     const started = performance.now();
@@ -76,9 +92,12 @@ export class Crowd {
     const elapsed = (performance.now() - started) / 1000;
     loop.stop();
     const acks = latencyHistogram();
+    const pings = latencyHistogram();
     let bytes = 0;
     for (const b of this.bots) {
+      b.stopPinging();
       for (const l of b.ackLatencies) recordMs(acks, l);
+      for (const l of b.pingLatencies) recordMs(pings, l);
       bytes += b.bytesReceived;
     }
     const window: CrowdWindow = {
@@ -87,11 +106,14 @@ export class Crowd {
       ackP50Ms: quantileMs(acks, 0.5),
       ackP99Ms: quantileMs(acks, 0.99),
       ackMaxMs: maxMs(acks),
+      pingP50Ms: quantileMs(pings, 0.5),
+      pingP99Ms: quantileMs(pings, 0.99),
       bytesPerSecondPerBot: bytes / elapsed / Math.max(1, this.bots.length),
       botLoopDelayP99Ms: loop.p99Ms(),
       dropped: this.droppedCount() - droppedBefore,
     };
     acks.destroy();
+    pings.destroy();
     return window;
   }
 

@@ -3,7 +3,7 @@
  * measured from both sides for a window, then leaves. The A/B comparisons (checkpoints off and on,
  * direct and through the gateway) are made of these.
  */
-import { Crowd, type CrowdWindow, SETTLE_MS } from "./crowd.ts";
+import { Crowd, type CrowdOptions, type CrowdWindow, SETTLE_MS } from "./crowd.ts";
 import type { ServerProbe, ServerWindow } from "./server-probe.ts";
 
 export interface LoadWindow {
@@ -19,8 +19,9 @@ export async function loadWindow(
   seconds: number,
   probe: ServerProbe,
   extraCpu: Record<string, () => number> = {},
+  bots: CrowdOptions = {},
 ): Promise<LoadWindow> {
-  const crowd = new Crowd(url);
+  const crowd = new Crowd(url, bots);
   try {
     await crowd.growTo(players);
     await new Promise((r) => setTimeout(r, SETTLE_MS));
@@ -33,6 +34,37 @@ export async function loadWindow(
   } finally {
     crowd.close();
     // Let the rooms the crowd leaves close before the next window begins.
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** Two crowds measured in the same window: each sees the other's load and the server's same moments. */
+export interface PairedWindow {
+  readonly direct: CrowdWindow;
+  readonly relayed: CrowdWindow;
+}
+
+/**
+ * Half the players join at `directUrl`, half at `relayedUrl` (following their rooms when asked),
+ * and both halves are measured over the same seconds: what the server's moment adds to a window's
+ * latency, both halves share, so their difference is the path's own. They join in turns, so they
+ * share rooms, and the order in which the node reads its sockets in a busy turn of its loop
+ * (the later, the longer a frame waits) favours neither half.
+ */
+export async function pairedWindow(directUrl: string, relayedUrl: string, players: number, seconds: number, followRoom: boolean): Promise<PairedWindow> {
+  const direct = new Crowd(directUrl, { ping: true });
+  const relayed = new Crowd(relayedUrl, { followRoom, ping: true });
+  try {
+    for (let n = 1; n <= Math.ceil(players / 2); n++) {
+      await relayed.growTo(n);
+      if (n <= Math.floor(players / 2)) await direct.growTo(n);
+    }
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    const [d, r] = await Promise.all([direct.measure(seconds), relayed.measure(seconds)]);
+    return { direct: d, relayed: r };
+  } finally {
+    direct.close();
+    relayed.close();
     await new Promise((r) => setTimeout(r, 1000));
   }
 }

@@ -10,7 +10,7 @@ import { CHECKPOINT_SETTINGS, type CheckpointCostRun } from "./checkpoint-cost.t
 import { SETTLE_MS } from "./crowd.ts";
 import type { DrainRun } from "./drain.ts";
 import { type KillResult, RECOVERY_LIMIT_MS } from "./failover.ts";
-import { GATEWAY_PATHS, type GatewayCostRun } from "./gateway-cost.ts";
+import { GATEWAY_PATHS, type GatewayCostRun, PAIRED_PATHS } from "./gateway-cost.ts";
 import type { LoadWindow } from "./load-window.ts";
 
 export interface SectionContext {
@@ -194,6 +194,8 @@ export function gatewaySection(run: GatewayCostRun, ctx: SectionContext, command
       path,
       p50: mean(ws.map((w) => w.bots.ackP50Ms ?? 0)),
       p99: mean(ws.map((w) => w.bots.ackP99Ms ?? 0)),
+      pingP50: mean(ws.map((w) => w.bots.pingP50Ms ?? 0)),
+      pingP99: mean(ws.map((w) => w.bots.pingP99Ms ?? 0)),
       node,
       relay,
       relayUsPerPlayerSecond: ((relay / 100) * 1e6) / run.players,
@@ -203,33 +205,53 @@ export function gatewaySection(run: GatewayCostRun, ctx: SectionContext, command
   const direct = agg[0]!;
   const row = (a: (typeof agg)[number]) => [
     a.path.name,
-    `${a.p50.toFixed(1)} ms`,
-    `${a.p99.toFixed(1)} ms`,
-    a.path.relay ? `${(a.p50 - direct.p50).toFixed(1)} ms` : "",
-    a.path.relay ? `${(a.p99 - direct.p99).toFixed(1)} ms` : "",
+    `${a.p50.toFixed(1)} / ${a.p99.toFixed(1)} ms`,
+    a.path.relay ? `${signed(a.p50 - direct.p50)} / ${signed(a.p99 - direct.p99)}` : "",
+    `${a.pingP50.toFixed(2)} / ${a.pingP99.toFixed(2)} ms`,
+    a.path.relay ? `${signed(a.pingP50 - direct.pingP50)} / ${signed(a.pingP99 - direct.pingP99)}` : "",
     a.node.toFixed(1),
     a.path.relay ? a.relay.toFixed(1) : "",
     a.path.relay ? `${a.relayUsPerPlayerSecond.toFixed(0)} µs` : "",
     a.path.relay ? `${((a.relay / a.node) * 100).toFixed(0)} %` : "",
     a.redis.toFixed(1),
   ];
-  const own = (relay: string) => agg.find((a) => a.path.relay === relay && a.path.core === "own")!;
-  const verdict = (relay: string) => {
-    const a = own(relay);
-    return `${a.path.name}: **${a.relayUsPerPlayerSecond.toFixed(0)} µs of CPU per player per second, ${((a.relay / a.node) * 100).toFixed(0)} % of the node's CPU per player, ${(a.p99 - direct.p99).toFixed(1)} ms added at p99**`;
+  const own = (relay: string, follow = false) => agg.find((a) => a.path.relay === relay && a.path.core === "own" && (a.path.follow === true) === follow)!;
+  const pairedAdded = PAIRED_PATHS.map((path, i) => {
+    const ws = run.paired[i]!;
+    const added = (at: "ackP50Ms" | "ackP99Ms" | "pingP50Ms" | "pingP99Ms") => ws.map((w) => (w.relayed[at] ?? 0) - (w.direct[at] ?? 0));
+    return { path, ack99: added("ackP99Ms"), ping50: added("pingP50Ms"), ping99: added("pingP99Ms"), directPing99: ws.map((w) => w.direct.pingP99Ms ?? 0) };
+  });
+  const verdict = (relay: string, follow = false) => {
+    const a = own(relay, follow);
+    const paired = pairedAdded.find((p) => p.path === a.path);
+    const added = paired ? `${signed(mean(paired.ping99))} at p99 (a PING's round trip, paired)` : `${signed(a.pingP99 - direct.pingP99)} at p99 (a PING's round trip)`;
+    return `${a.path.name}: **${a.relayUsPerPlayerSecond.toFixed(0)} µs of CPU per player per second, ${((a.relay / a.node) * 100).toFixed(0)} % of the node's CPU per player, ${added}**`;
   };
   return {
     markdown: [
       header("Gateway cost", ctx, command),
-      `One cluster node on the server core, ${run.players} players in rooms of ${ROOM_SIZE}, joined directly to the node and through a gateway with each data plane: HAProxy (\`GATEWAY_RELAY=haproxy\`, the default: the gateway routes each upgrade, HAProxy carries the socket's bytes) and the gateway's own Node process (\`GATEWAY_RELAY=node\`, which pipes every socket through Node streams). Each gateway runs once on the node's core and once on a core of its own (CPU ${run.ownCore ?? "n/a"}, which the bots share on a machine of fewer than three cores). The paths alternate, the order reversed every other round, ${run.windows[0]!.length} rounds; the figures are means over the rounds. Relay CPU is the gateway's process and its HAProxy together, from /proc; "added" is against the direct path of the same run.`,
+      `One cluster node on the server core, ${run.players} players in rooms of ${ROOM_SIZE}, joined directly to the node and through a gateway with each data plane: HAProxy (\`GATEWAY_RELAY=haproxy\`, the default: the gateway routes each upgrade, HAProxy carries the socket's bytes) and the gateway's own Node process (\`GATEWAY_RELAY=node\`, which pipes every socket through Node streams). Each gateway runs once on the node's core and once on a core of its own (CPU ${run.ownCore ?? "n/a"}, which the bots share on a machine of fewer than three cores). The followers (the lean bots' \`followRoom\`, as the game's client library does it) matchmake and ask for their room's address through the HAProxy gateway on its own core, and open their sockets to the node's \`PUBLIC_URL\` (docs/architecture.md, "Direct connections"): the gateway's whole cost for players whose clients follow their room. The paths alternate, the order reversed every other round, ${run.windows[0]!.length} rounds; the figures are means over the rounds. Relay CPU is the gateway's process and its HAProxy together, from /proc; "added" is against the direct path of the same run.`,
       "",
-      table(["path", "input-to-ack p50", "input-to-ack p99", "added p50", "added p99", "node CPU %", "relay CPU %", "relay CPU per player per second", "relay / node CPU", "Redis CPU %"], agg.map(row)),
+      `Latency two ways. Input-to-ack is what a player feels, but it includes the wait for the room's next tick (0 to ${TICK_MS.toFixed(1)} ms, set by each bot's phase against its room's), so a few bots' phases move its p99 by more than a millisecond. Every bot also sends Colyseus's PING twice a second, which the node echoes as soon as its loop reads it: the same path both ways and the same loop delay, with no tick to wait for, so what a path adds to it is what it adds to an input and its ack.`,
       "",
-      `Targets: the relay at most 25 % of the node's CPU per player and at most 1 ms added at p99 on a core of its own. ${verdict("haproxy")}; ${verdict("node")}.`,
+      table(["path", "input-to-ack p50 / p99", "added", "PING round trip p50 / p99", "added", "node CPU %", "relay CPU %", "relay CPU per player per second", "relay / node CPU", "Redis CPU %"], agg.map(row)),
+      "",
+      `Between windows the node's moment moves both latencies by more than the target's millisecond, so each round ends with paired windows: ${run.players / 2} players straight to the node and ${run.players / 2} on the path, joined in turns (so they share rooms, and neither half is read first when the node's loop is busy) and measured over the same seconds; the difference between the halves is what the path adds, the rest of the window being common to both.`,
+      "",
+      table(
+        ["path", "PING p50 added, per round", "PING p99 added, per round", "PING p99 added, mean", "direct half's PING p99, per round", "input-to-ack p99 added, per round"],
+        pairedAdded.map((p) => [p.path.name, p.ping50.map(signed).join(", "), p.ping99.map(signed).join(", "), signed(mean(p.ping99)), p.directPing99.map((x) => `${x.toFixed(2)} ms`).join(", "), p.ack99.map(signed).join(", ")]),
+      ),
+      "",
+      `Targets: the relay at most 25 % of the node's CPU per player and at most 1 ms added at p99 on a core of its own. ${verdict("haproxy")}; ${verdict("node")}; ${verdict("haproxy", true)}.`,
       "",
     ].join("\n"),
     plots: [],
   };
+}
+
+function signed(x: number): string {
+  return `${x >= 0 ? "+" : ""}${x.toFixed(Math.abs(x) < 10 ? 2 : 1)} ms`;
 }
 
 /** The same kills, run once with each setting of the journal, side by side. */
