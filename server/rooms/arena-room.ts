@@ -21,6 +21,7 @@ import type { FramePolicy } from "../edge/frame-policy.ts";
 import type { NodeMetrics } from "../metrics.ts";
 import { InputCadence } from "./input-cadence.ts";
 import { InputGuard } from "./input-guard.ts";
+import { StepPatcher } from "./step-patcher.ts";
 import { TickClock } from "./tick-clock.ts";
 
 export interface ArenaRoomDeps extends DurableDeps {
@@ -80,13 +81,7 @@ export class ArenaRoom extends DurableRoom<{ state: ArenaState; input: MoveInput
   private readonly recordedCatchUpOf = (): Stick | undefined => this.recorder.noteAgain(this.takeCatchUp());
   private readonly cadences = new Map<string, InputCadence>();
   private tickClock!: TickClock;
-  /**
-   * The steps run since the last patch and their time. A late loop runs a room's steps back to back
-   * in one callback; their patch goes out once, after the last of them (a microtask, which Node runs
-   * as the callback returns), as Colyseus's own patch timer does: a patch each would write every
-   * socket again for state no client draws, where the loop can least afford it.
-   */
-  private readonly unpatched = { steps: 0, ms: 0 };
+  /** The stamp of the last step run: its callback's one patch carries it. */
   private patchStamp = 0;
 
   protected get durable(): DurableDeps {
@@ -121,25 +116,17 @@ export class ArenaRoom extends DurableRoom<{ state: ArenaState; input: MoveInput
     const budgetMs = 1000 / deps.tickHz;
     this.tickClock = new TickClock(budgetMs);
     const { tickDuration, tickOverruns } = deps.metrics;
-    const sendPatch = () => {
-      const { steps, ms } = this.unpatched;
-      this.unpatched.steps = 0;
-      this.unpatched.ms = 0;
-      if (!this.running()) return;
-      const started = performance.now();
-      try {
-        broadcastPatchStampedAt(this, this.patchStamp);
-      } catch (err) {
-        // Outside the step's callback, so not under Colyseus's guard: reported as a throw inside the
-        // step would be, and the room keeps running rather than the process dying on a microtask.
-        const error = err instanceof Error ? err : new Error(String(err));
-        this.onUncaughtException(new TimestepException(error, error.message), "setFixedTimestep");
-        return;
-      }
-      const tookMs = ms + performance.now() - started;
-      tickDuration.observe(tookMs / 1000);
-      if (tookMs > budgetMs * steps) tickOverruns.inc();
-    };
+    const patcher = new StepPatcher({
+      budgetMs,
+      running: () => this.running(),
+      send: () => broadcastPatchStampedAt(this, this.patchStamp),
+      sent: (tookMs, overBudget) => {
+        tickDuration.observe(tookMs / 1000);
+        if (overBudget) tickOverruns.inc();
+      },
+      // Reported as a throw inside the step would be; the room keeps running.
+      failed: (error) => this.onUncaughtException(new TimestepException(error, error.message), "setFixedTimestep"),
+    });
     this.setFixedTimestep((ctx) => {
       if (!this.running()) return;
       const started = performance.now();
@@ -150,9 +137,7 @@ export class ArenaRoom extends DurableRoom<{ state: ArenaState; input: MoveInput
         this.world.step(ctx.dt, this.stickOf, this.catchUpOf);
       }
       this.patchStamp = this.tickClock.next(this.clock.elapsedTime);
-      this.unpatched.steps++;
-      this.unpatched.ms += performance.now() - started;
-      if (this.unpatched.steps === 1) queueMicrotask(sendPatch);
+      patcher.stepped(performance.now() - started);
     }, deps.tickHz);
     // Only after setFixedTimestep: set earlier, Colyseus starts a clock timer that starves the step.
     this.patchRate = null;
