@@ -98,7 +98,8 @@ export function parsePlan(v: unknown): SwarmPlan {
     fullBots: whole(p.fullBots, "plan.fullBots", 0, MAX_BOTS),
     churnPerSecond: real(p.churnPerSecond, "plan.churnPerSecond", 0, 1000),
     tickHz: whole(p.tickHz, "plan.tickHz", 1, 120),
-    followRoom: flag(p.followRoom, "plan.followRoom"),
+    // A coordinator from before --follow-room sends none.
+    followRoom: p.followRoom === undefined ? false : flag(p.followRoom, "plan.followRoom"),
     ...(p.net === undefined ? {} : { net: parseNet(p.net) }),
   };
 }

@@ -40,6 +40,8 @@ export interface LoadReport {
   readonly stages: readonly Stage[];
   /** Bots per second replaced while a stage held steady. */
   readonly churnPerSecond: number;
+  /** The bots' sockets went straight to their rooms' nodes where the gateway named them (`--follow-room`). */
+  readonly followRoom: boolean;
   /** The distant network the bots played through (`--net`), as the feel benchmark describes it; absent for a direct run. */
   readonly network?: string;
   readonly connected: number;
@@ -85,6 +87,7 @@ export function reportRows(r: LoadReport): Row[] {
     ["bots connected / failed / dropped / reconnected", `${r.connected} / ${r.failed} / ${r.dropped} / ${r.reconnected}`],
   ];
   if (r.network !== undefined) rows.push(["network the bots played through", r.network]);
+  if (r.followRoom) rows.push(["bots' sockets", "straight to their rooms' nodes where the gateway named them (--follow-room)"]);
   if (r.churnPerSecond > 0) rows.push(["bots churned (left and replaced)", `${r.churned} (${r.churnPerSecond}/s while holding)`]);
   if (r.dropped > 0) rows.push(["dropped bots by close code", Object.entries(r.droppedCodes).map(([code, n]) => `${code} × ${n}`).join(", ")]);
   rows.push(

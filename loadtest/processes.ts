@@ -167,14 +167,27 @@ export interface RedisOptions extends StartOptions {
   readonly tls?: { readonly cert: string; readonly key: string; readonly ca: string };
 }
 
-/** A private redis-server that keeps nothing on disk, ready once it accepts connections. */
+/**
+ * A private redis-server that keeps nothing, ready once it accepts connections. Its directory is
+ * its own and goes with it: `--save ""` stops snapshots, but a replica's full sync still writes an
+ * RDB file on both sides, and a redis-server started where one lies loads it, so one started in
+ * the project's directory after a Sentinel test would begin with that test's rooms.
+ */
 export async function startRedis(options: RedisOptions = {}): Promise<RedisProcess> {
   const port = options.port ?? (await freePort());
-  const args = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+  const dir = mkdtempSync(join(tmpdir(), "locus-redis-"));
+  const args = ["--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no"];
   args.push(...(options.tls ? ["--port", "0", "--tls-port", String(port), "--tls-cert-file", options.tls.cert, "--tls-key-file", options.tls.key, "--tls-ca-cert-file", options.tls.ca, "--tls-auth-clients", "no", "--tls-replication", "yes"] : ["--port", String(port)]));
   if (options.password !== undefined) args.push("--requirepass", options.password, "--masterauth", options.password);
   if (options.replicaOf !== undefined) args.push("--replicaof", "127.0.0.1", String(options.replicaOf));
-  const proc = spawnProcess(...pinned(options, "redis-server", args), {}, port);
+  const spawned = spawnProcess(...pinned(options, "redis-server", args), {}, port);
+  const proc = {
+    ...spawned,
+    async stop() {
+      await spawned.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
   try {
     // Over TLS nothing here speaks to it; its log says when it listens.
     const ready = options.tls ? async () => proc.output().includes("Ready to accept connections") : () => answersPing(port);

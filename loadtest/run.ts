@@ -183,6 +183,7 @@ const measured: LoadReport = {
   durationS: runMs / 1000,
   stages,
   churnPerSecond: swarmPlan.churnPerSecond,
+  followRoom: swarmPlan.followRoom,
   ...(swarmPlan.net === undefined ? {} : { network: describeNetConditions(swarmPlan.net) }),
   connected: swarm.total("connected"),
   joined: swarm.total("joined"),

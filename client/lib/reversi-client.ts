@@ -82,7 +82,8 @@ export class ReversiSession {
 
   /** Called with each refusal the server sends this player: a ReversiErrorCode and a message. */
   onError(callback: (code: ReversiErrorCode, message: string) => void): void {
-    this.room.onError((code, message) => callback(code as ReversiErrorCode, message ?? ""));
+    // A socket that failed to open (a reconnect attempt) reports an error with no code: not a refusal.
+    this.room.onError((code, message) => code !== undefined && callback(code as ReversiErrorCode, message ?? ""));
   }
 
   stop(): void {

@@ -6,9 +6,10 @@
  * the SDK's reconnection token as always; with no address named, the socket goes through the
  * gateway, as a stock SDK's does. An address named but not reachable from where the player is (a
  * firewall, a PUBLIC_URL only the operator's network reaches, a ws:// one on an https page) costs
- * one failed dial, or DIRECT_DIAL_TIMEOUT_MS of one that hangs: the join is made again through
- * the gateway, a retry after a failed direct one goes through the gateway, and that address is
- * not dialled again by this client.
+ * a failed dial, or DIRECT_DIAL_TIMEOUT_MS of one that hangs: the join is made again through the
+ * gateway, and a retry after a failed direct one goes through the gateway while the gateway still
+ * names that owner. Once the gateway has got through where the direct dial did not, this client
+ * goes through the gateway to that address from then on.
  */
 import { Client, CloseCode, type Room, type SeatReservation, ServerError } from "@colyseus/sdk";
 import { ownerAddress, withOrigin } from "./owner-address.ts";
@@ -38,7 +39,7 @@ export class RoomFollowingClient extends Client {
   private readonly owners = new WeakMap<SeatReservation, string>();
   /** The room the SDK created last: consumeSeatReservation makes it before its first await. */
   private created: Room | undefined;
-  /** Owners' addresses a dial to failed: from where this client is, they are reached through the gateway. */
+  /** Owners' addresses a direct dial to failed where the gateway then got through: reached through the gateway. */
   private readonly unreachable = new Set<string>();
 
   // The schema is passed on as it came; the SDK's own type for it is not exported.
@@ -50,13 +51,14 @@ export class RoomFollowingClient extends Client {
       try {
         room = await this.consumeDirect<T>(reservation, rootSchema);
       } catch (err) {
-        // A refusal is the room's (a 4xxx close) and would be the same through the gateway. Anything
-        // else here is a socket that never opened (an error event carries no code, then 1006): the
-        // seat is still reserved on the owner, which the gateway reaches.
-        if (!(err instanceof ServerError) || (typeof err.code === "number" && err.code !== CloseCode.ABNORMAL_CLOSURE)) throw err;
-        this.unreachable.add(owner);
+        // A room's refusal (a 4xxx close) would be the same through the gateway. Anything else is a
+        // socket that never opened: refused or hung (an error event carries no code, then 1006), or
+        // never tried (a ws:// address on an https page throws). The seat is still reserved on the
+        // owner, which the gateway reaches.
+        if (err instanceof ServerError && typeof err.code === "number" && err.code !== CloseCode.ABNORMAL_CLOSURE) throw err;
         this.owners.delete(reservation);
         room = await super.consumeSeatReservation<T>(reservation, rootSchema);
+        this.unreachable.add(owner);
       }
     } else {
       room = await super.consumeSeatReservation<T>(reservation, rootSchema);
@@ -72,10 +74,12 @@ export class RoomFollowingClient extends Client {
   }
 
   private async consumeDirect<T>(reservation: SeatReservation, rootSchema?: any): Promise<Room<any, T>> {
+    this.created = undefined;
     const joining = super.consumeSeatReservation<T>(reservation, rootSchema);
-    const room = this.created!;
-    // Closing a socket that never opened fails it as a refused one does (no code, then 1006).
-    const timer = setTimeout(() => room.connection.isOpen || room.connection.close(), DIRECT_DIAL_TIMEOUT_MS);
+    const room = this.created as Room | undefined;
+    // Closing a socket that never opened fails it as a refused one does (no code, then 1006). An SDK
+    // that made its room otherwise leaves the dial to the SDK's own course.
+    const timer = room && setTimeout(() => room.connection.isOpen || room.connection.close(), DIRECT_DIAL_TIMEOUT_MS);
     try {
       return await joining;
     } finally {
@@ -99,21 +103,37 @@ export class RoomFollowingClient extends Client {
   private follow(room: Room, viaGateway: string): void {
     const connection = room.connection;
     const reconnect = connection.reconnect.bind(connection);
-    // The SDK retries only after an attempt failed, so an attempt made straight to an owner that is
-    // followed by another one failed.
+    const gateway = new URL(viaGateway).origin;
+    // The owner the last attempt dialled straight; the SDK retries only after an attempt failed.
     let dialled: string | undefined;
+    // An owner whose direct attempt failed while the gateway still names it: this attempt goes through the gateway.
+    let suspect: string | undefined;
     let attempts = 0;
-    room.onReconnect(() => (dialled = undefined));
+    room.onReconnect(() => {
+      if (suspect !== undefined && dialled === undefined) this.unreachable.add(suspect);
+      dialled = suspect = undefined;
+    });
     connection.reconnect = (params) => {
       const attempt = ++attempts;
-      if (dialled !== undefined) this.unreachable.add(dialled);
+      const failed = dialled;
       void this.ownerOf(room.roomId).then((owner) => {
-        const direct = owner !== undefined && !this.unreachable.has(owner);
-        dialled = direct ? owner : undefined;
-        connection.url = withOrigin(connection.url ?? viaGateway, direct ? owner : new URL(viaGateway).origin);
-        reconnect(params);
+        suspect = owner !== undefined && owner === failed ? owner : undefined;
+        dialled = owner !== undefined && owner !== failed && !this.unreachable.has(owner) ? owner : undefined;
+        const dial = (origin: string) => {
+          connection.url = withOrigin(connection.url ?? viaGateway, origin);
+          reconnect(params);
+        };
+        if (dialled === undefined) return dial(gateway);
+        try {
+          dial(dialled);
+        } catch {
+          // Never tried (a ws:// address on an https page throws): through the gateway at once.
+          this.unreachable.add(dialled);
+          dialled = undefined;
+          return dial(gateway);
+        }
         // Only this attempt's socket: a later one has replaced it once the SDK retried.
-        if (direct) setTimeout(() => attempt !== attempts || connection.isOpen || connection.close(), DIRECT_DIAL_TIMEOUT_MS);
+        setTimeout(() => attempt !== attempts || connection.isOpen || connection.close(), DIRECT_DIAL_TIMEOUT_MS);
       });
     };
   }

@@ -11,7 +11,7 @@ import { LoopDelay } from "../loop-delay.ts";
 /** Between the last join and a measurement: new rooms start, and the bots' first inputs drain. */
 export const SETTLE_MS = 2000;
 const MAX_RAMP_FAILURES = 50;
-/** Each bot's PINGs while measured: a sixtieth of the frames it sends, enough for a p99 over a few windows. */
+/** Each bot's PINGs while measured: a fifteenth as many as its inputs, enough for a p99 over a few windows. */
 const PING_EVERY_MS = 500;
 
 export interface CrowdWindow {

@@ -47,17 +47,20 @@ export interface PairedWindow {
 /**
  * Half the players join at `directUrl`, half at `relayedUrl` (following their rooms when asked),
  * and both halves are measured over the same seconds: what the server's moment adds to a window's
- * latency, both halves share, so their difference is the path's own. They join in turns, so they
- * share rooms, and the order in which the node reads its sockets in a busy turn of its loop
- * (the later, the longer a frame waits) favours neither half.
+ * latency, both halves share, so their difference is the path's own. They join in turns, each
+ * half first in every other turn, so they share rooms, and the orders in which the node reads its
+ * sockets in a busy turn of its loop and writes a room's patch to its clients (the later, the
+ * longer a frame waits) favour neither half.
  */
 export async function pairedWindow(directUrl: string, relayedUrl: string, players: number, seconds: number, followRoom: boolean): Promise<PairedWindow> {
   const direct = new Crowd(directUrl, { ping: true });
   const relayed = new Crowd(relayedUrl, { followRoom, ping: true });
   try {
-    for (let n = 1; n <= Math.ceil(players / 2); n++) {
-      await relayed.growTo(n);
-      if (n <= Math.floor(players / 2)) await direct.growTo(n);
+    const halves = [relayed, direct];
+    const sizes = [Math.ceil(players / 2), Math.floor(players / 2)];
+    for (let n = 1; n <= sizes[0]!; n++) {
+      const first = n % 2;
+      for (const i of [first, 1 - first]) if (n <= sizes[i]!) await halves[i]!.growTo(n);
     }
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     const [d, r] = await Promise.all([direct.measure(seconds), relayed.measure(seconds)]);

@@ -192,10 +192,10 @@ export function gatewaySection(run: GatewayCostRun, ctx: SectionContext, command
     const relay = mean(ws.map((w) => w.extraCpuPercent.gateway ?? 0));
     return {
       path,
-      p50: mean(ws.map((w) => w.bots.ackP50Ms ?? 0)),
-      p99: mean(ws.map((w) => w.bots.ackP99Ms ?? 0)),
-      pingP50: mean(ws.map((w) => w.bots.pingP50Ms ?? 0)),
-      pingP99: mean(ws.map((w) => w.bots.pingP99Ms ?? 0)),
+      p50: meanOf(ws.map((w) => w.bots.ackP50Ms)),
+      p99: meanOf(ws.map((w) => w.bots.ackP99Ms)),
+      pingP50: meanOf(ws.map((w) => w.bots.pingP50Ms)),
+      pingP99: meanOf(ws.map((w) => w.bots.pingP99Ms)),
       node,
       relay,
       relayUsPerPlayerSecond: ((relay / 100) * 1e6) / run.players,
@@ -218,13 +218,14 @@ export function gatewaySection(run: GatewayCostRun, ctx: SectionContext, command
   const own = (relay: string, follow = false) => agg.find((a) => a.path.relay === relay && a.path.core === "own" && (a.path.follow === true) === follow)!;
   const pairedAdded = PAIRED_PATHS.map((path, i) => {
     const ws = run.paired[i]!;
-    const added = (at: "ackP50Ms" | "ackP99Ms" | "pingP50Ms" | "pingP99Ms") => ws.map((w) => (w.relayed[at] ?? 0) - (w.direct[at] ?? 0));
-    return { path, ack99: added("ackP99Ms"), ping50: added("pingP50Ms"), ping99: added("pingP99Ms"), directPing99: ws.map((w) => w.direct.pingP99Ms ?? 0) };
+    // A half with no sample in a window (none acknowledged, none echoed) leaves that round out.
+    const added = (at: "ackP50Ms" | "ackP99Ms" | "pingP50Ms" | "pingP99Ms") => ws.flatMap((w) => (w.relayed[at] === null || w.direct[at] === null ? [] : [w.relayed[at] - w.direct[at]]));
+    return { path, ack99: added("ackP99Ms"), ping50: added("pingP50Ms"), ping99: added("pingP99Ms"), directPing99: ws.flatMap((w) => (w.direct.pingP99Ms === null ? [] : [w.direct.pingP99Ms])) };
   });
   const verdict = (relay: string, follow = false) => {
     const a = own(relay, follow);
     const paired = pairedAdded.find((p) => p.path === a.path);
-    const added = paired ? `${signed(mean(paired.ping99))} at p99 (a PING's round trip, paired)` : `${signed(a.pingP99 - direct.pingP99)} at p99 (a PING's round trip)`;
+    const added = paired ? `${signed(meanOf(paired.ping99))} at p99 (a PING's round trip, paired)` : `${signed(a.pingP99 - direct.pingP99)} at p99 (a PING's round trip)`;
     return `${a.path.name}: **${a.relayUsPerPlayerSecond.toFixed(0)} µs of CPU per player per second, ${((a.relay / a.node) * 100).toFixed(0)} % of the node's CPU per player, ${added}**`;
   };
   return {
@@ -236,11 +237,11 @@ export function gatewaySection(run: GatewayCostRun, ctx: SectionContext, command
       "",
       table(["path", "input-to-ack p50 / p99", "added", "PING round trip p50 / p99", "added", "node CPU %", "relay CPU %", "relay CPU per player per second", "relay / node CPU", "Redis CPU %"], agg.map(row)),
       "",
-      `Between windows the node's moment moves both latencies by more than the target's millisecond, so each round ends with paired windows: ${run.players / 2} players straight to the node and ${run.players / 2} on the path, joined in turns (so they share rooms, and neither half is read first when the node's loop is busy) and measured over the same seconds; the difference between the halves is what the path adds, the rest of the window being common to both.`,
+      `Between windows the node's moment moves both latencies by more than the target's millisecond, so each round ends with paired windows: ${Math.floor(run.players / 2)} players straight to the node and ${Math.ceil(run.players / 2)} on the path, joined in turns, each half first in every other turn (so they share rooms, and neither half is read or written to first when the node's loop is busy), and measured over the same seconds; the difference between the halves is what the path adds, the rest of the window being common to both.`,
       "",
       table(
         ["path", "PING p50 added, per round", "PING p99 added, per round", "PING p99 added, mean", "direct half's PING p99, per round", "input-to-ack p99 added, per round"],
-        pairedAdded.map((p) => [p.path.name, p.ping50.map(signed).join(", "), p.ping99.map(signed).join(", "), signed(mean(p.ping99)), p.directPing99.map((x) => `${x.toFixed(2)} ms`).join(", "), p.ack99.map(signed).join(", ")]),
+        pairedAdded.map((p) => [p.path.name, p.ping50.map(signed).join(", "), p.ping99.map(signed).join(", "), signed(meanOf(p.ping99)), p.directPing99.map((x) => `${x.toFixed(2)} ms`).join(", "), p.ack99.map(signed).join(", ")]),
       ),
       "",
       `Targets: the relay at most 25 % of the node's CPU per player and at most 1 ms added at p99 on a core of its own. ${verdict("haproxy")}; ${verdict("node")}; ${verdict("haproxy", true)}.`,
@@ -251,7 +252,14 @@ export function gatewaySection(run: GatewayCostRun, ctx: SectionContext, command
 }
 
 function signed(x: number): string {
+  if (Number.isNaN(x)) return "n/a";
   return `${x >= 0 ? "+" : ""}${x.toFixed(Math.abs(x) < 10 ? 2 : 1)} ms`;
+}
+
+/** The mean of the windows that had a figure; NaN when none had. */
+function meanOf(xs: readonly (number | null)[]): number {
+  const known = xs.filter((x): x is number => x !== null);
+  return known.length === 0 ? Number.NaN : known.reduce((a, b) => a + b, 0) / known.length;
 }
 
 /** The same kills, run once with each setting of the journal, side by side. */
