@@ -225,7 +225,9 @@ export function gatewaySection(run: GatewayCostRun, ctx: SectionContext, command
   const verdict = (relay: string, follow = false) => {
     const a = own(relay, follow);
     const paired = pairedAdded.find((p) => p.path === a.path);
-    const added = paired ? `${signed(meanOf(paired.ping99))} at p99 (a PING's round trip, paired)` : `${signed(a.pingP99 - direct.pingP99)} at p99 (a PING's round trip)`;
+    // A mean of a few noisy rounds reads as settled; their spread says how far it is from that.
+    const spread = (xs: readonly number[]) => (xs.length > 1 ? `, rounds ${signed(Math.min(...xs))} to ${signed(Math.max(...xs))}` : "");
+    const added = paired ? `${signed(meanOf(paired.ping99))} at p99 (a PING's round trip, paired${spread(paired.ping99)})` : `${signed(a.pingP99 - direct.pingP99)} at p99 (a PING's round trip)`;
     return `${a.path.name}: **${a.relayUsPerPlayerSecond.toFixed(0)} µs of CPU per player per second, ${((a.relay / a.node) * 100).toFixed(0)} % of the node's CPU per player, ${added}**`;
   };
   return {
