@@ -8,7 +8,7 @@ import { decode } from "@colyseus/schema";
 import { InputEncoder } from "@colyseus/schema/input";
 import { CloseCode, PROTOCOL_CODE_MASK, Protocol, ProtocolModifier } from "@colyseus/shared-types";
 import { WebSocket } from "ws";
-import { ownerAddress, withOrigin } from "../client/lib/owner-address.ts";
+import { DIRECT_DIAL_TIMEOUT_MS, ownerAddress, withOrigin } from "../client/lib/owner-address.ts";
 import { jitteredRetryMs, MAX_RETRIES } from "../client/lib/reconnection.ts";
 import { MoveInput } from "../shared/schema.ts";
 import { honouringRetryAfter, retryAfterSeconds, TooManyJoins } from "./retry-after.ts";
@@ -60,6 +60,8 @@ export class LeanBot {
   private readonly socketUrl: string;
   /** The gateway to ask where the room is before each connect, when following the room. */
   private readonly follow: string | undefined;
+  /** An owner (its origin) the last dial straight to failed: the next one goes through the gateway, as the client library's does. */
+  private failedOwner: string | undefined;
   private readonly input = new MoveInput();
   private readonly encoder = new InputEncoder(this.input, { mode: "reliable" });
   private readonly frame = new Uint8Array(64);
@@ -103,7 +105,9 @@ export class LeanBot {
     const base = options.url.replace(/^http/, "ws");
     const bot = new LeanBot(`${base}/${seat.processId}/${seat.roomId}?sessionId=${seat.sessionId}`, seat.roomId, options.tickHz, options.followRoom ? options.url : undefined);
     try {
-      await bot.connect(await bot.whereNow(), JOIN_TIMEOUT_MS);
+      const url = await bot.whereNow();
+      // A first dial straight to the owner that failed leaves the seat reserved there, which the gateway reaches.
+      await bot.connect(url, JOIN_TIMEOUT_MS).catch((err: unknown) => (bot.isDirect(url) ? bot.connect(bot.socketUrl, JOIN_TIMEOUT_MS) : Promise.reject(err)));
     } catch (err) {
       bot.close();
       throw err;
@@ -191,7 +195,9 @@ export class LeanBot {
    */
   private connect(url: string, giveUpMs?: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, giveUpMs === undefined ? {} : { handshakeTimeout: giveUpMs });
+      const direct = this.isDirect(url);
+      const handshakeMs = direct ? Math.min(giveUpMs ?? DIRECT_DIAL_TIMEOUT_MS, DIRECT_DIAL_TIMEOUT_MS) : giveUpMs;
+      const ws = new WebSocket(url, handshakeMs === undefined ? {} : { handshakeTimeout: handshakeMs });
       ws.binaryType = "nodebuffer";
       this.ws = ws;
       let joined = false;
@@ -230,6 +236,7 @@ export class LeanBot {
       ws.on("error", () => undefined);
       ws.on("close", (closeCode: number) => {
         clearTimeout(giveUp);
+        if (!joined && direct) this.failedOwner = new URL(url).origin;
         if (!joined) reject(new Error(`socket closed (${closeCode}) before joining`));
         if (this.stopped) return;
         if (joined && this.downSince === 0) this.downSince = performance.now();
@@ -258,10 +265,20 @@ export class LeanBot {
     }, jitteredRetryMs(++this.retries));
   }
 
-  /** The socket's address now: the owner's own when following the room and the gateway names one. */
+  /**
+   * The socket's address now: the owner's own when following the room and the gateway names one,
+   * but through the gateway once after a dial straight to that owner failed.
+   */
   private async whereNow(): Promise<string> {
     const owner = this.follow === undefined ? undefined : await ownerAddress(this.follow, this.roomId);
-    return owner ? withOrigin(this.socketUrl, owner) : this.socketUrl;
+    if (owner === undefined) return this.socketUrl;
+    const failed = this.failedOwner;
+    this.failedOwner = undefined;
+    return new URL(owner).origin === failed ? this.socketUrl : withOrigin(this.socketUrl, owner);
+  }
+
+  private isDirect(url: string): boolean {
+    return new URL(url).origin !== new URL(this.socketUrl).origin;
   }
 
   /** Sends the inputs that fell due since the last call: one per fixed step of the real clock, as a player does. */

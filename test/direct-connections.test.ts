@@ -136,13 +136,14 @@ describe("a follower whose room's owner names an address it cannot reach", () =>
   it("joins through the gateway, and after a SIGKILL follows its room back through the gateway, whether the dial is refused or hangs", async () => {
     const haproxy = haproxyOf(cluster.gateway.child.pid!)!;
     const follower: ArenaSession = await joinArena({ url: cluster.gateway.url, name: "follower", followRoom: true });
+    const bot = await LeanBot.join({ url: cluster.gateway.url, name: "bot", tickHz: 30, roomId: follower.room.roomId, followRoom: true });
     let left = false;
     follower.room.onLeave(() => (left = true));
     try {
       const throughGateway = async (nodeId: string) => {
         const port = portOf(cluster.node(nodeId).url);
         // The test's own keep-alive from probing the node's readiness lingers a few seconds.
-        await waitFor(() => connectionsTo(haproxy, port) === 1 && connectionsTo(process.pid, port) === 0, 10_000, () => `the follower through HAProxy to ${nodeId}, none straight to it\n${cluster.output()}`);
+        await waitFor(() => connectionsTo(haproxy, port) === 2 && connectionsTo(process.pid, port) === 0, 10_000, () => `the follower and the bot through HAProxy to ${nodeId}, none straight to it\n${cluster.output()}`);
       };
       await waitFor(() => follower.me !== undefined, 5000, () => "the follower's own player in its state");
       const first = follower.state.nodeId;
@@ -156,7 +157,10 @@ describe("a follower whose room's owner names an address it cannot reach", () =>
       expect(follower.room).toBe(room);
       expect(follower.me!.score).toBe(score);
       expect(left).toBe(false);
+      expect(bot.reconnects).toBeGreaterThanOrEqual(1);
+      expect(bot.leftWith).toBeUndefined();
     } finally {
+      bot.close();
       await follower.leave().catch(() => undefined);
     }
   });

@@ -12,6 +12,13 @@ import { PUBLIC_URL_PATTERN } from "../../shared/protocol.ts";
 const LOOKUP_TIMEOUT_MS = 10_000;
 
 /**
+ * A socket to a named owner that has not opened by then is given up for the gateway. A node opens
+ * one in milliseconds; a dial that hangs (a firewall dropping it) would otherwise wait out the
+ * browser's or the operating system's connect timeout, minutes on Linux.
+ */
+export const DIRECT_DIAL_TIMEOUT_MS = 3000;
+
+/**
  * The owner's public websocket address (ws(s)://host[:port]) as the gateway at `gatewayHttp`
  * names it, holding while the room has no live owner; undefined when the socket is to go through
  * the gateway (the owner advertises none, the room is unknown, or the gateway did not say).

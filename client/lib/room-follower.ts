@@ -12,7 +12,7 @@
  * goes through the gateway to that address from then on.
  */
 import { Client, CloseCode, type Room, type SeatReservation, ServerError } from "@colyseus/sdk";
-import { ownerAddress, withOrigin } from "./owner-address.ts";
+import { DIRECT_DIAL_TIMEOUT_MS, ownerAddress, withOrigin } from "./owner-address.ts";
 
 export interface FollowOption {
   /**
@@ -26,13 +26,6 @@ export interface FollowOption {
 export function clientFor(url: string, options: FollowOption): Client {
   return options.followRoom ? new RoomFollowingClient(url) : new Client(url);
 }
-
-/**
- * A socket to a named owner that has not opened by then is given up for the gateway. A node opens
- * one in milliseconds; a dial that hangs (a firewall dropping it) would otherwise wait out the
- * browser's or the operating system's connect timeout, minutes on Linux.
- */
-export const DIRECT_DIAL_TIMEOUT_MS = 3000;
 
 export class RoomFollowingClient extends Client {
   /** The owner's address each seat reservation was given, looked up before it is consumed. */
