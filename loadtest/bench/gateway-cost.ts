@@ -68,18 +68,21 @@ export async function measureGatewayCost(
     const publicUrl = `ws://127.0.0.1:${port}`;
     const node = await startNodeProcess({ REDIS_URL: redis.redisUrl, NODE_ID: "gw-bench", ADMIN_TOKEN: BENCH_TOKEN, MAX_PLAYERS: String(ROOM_SIZE), LOG_LEVEL: "warn", PUBLIC_URL: publicUrl }, { cpus: cpus.server, port });
     running.push(node);
-    const gateways = new Map<GatewayPath, LocusProcess>();
+    // One gateway per data plane and core: the followers share the one their path names.
+    const gateways = new Map<string, LocusProcess>();
+    const keyOf = (path: GatewayPath) => `${path.relay} ${path.core}`;
+    const gatewayOf = (path: GatewayPath) => (path.relay ? gateways.get(keyOf(path)) : undefined);
     for (const path of GATEWAY_PATHS) {
-      if (!path.relay || path.follow) continue;
+      if (!path.relay || gatewayOf(path)) continue;
       const gateway = await startGatewayProcess({ REDIS_URL: redis.redisUrl, LOG_LEVEL: "warn", GATEWAY_RELAY: path.relay }, { cpus: path.core === "own" ? cpus.own : cpus.server });
       running.push(gateway);
-      gateways.set(path, gateway);
+      gateways.set(keyOf(path), gateway);
     }
     for (let round = 0; round < rounds; round++) {
       const order = GATEWAY_PATHS.map((path, i) => ({ path, i }));
       if (round % 2 === 1) order.reverse();
       for (const { path, i } of order) {
-        const gateway = path.follow ? gatewayOf(gateways, path.relay!, path.core!) : gateways.get(path);
+        const gateway = gatewayOf(path);
         const extraCpu = {
           // Each window reads the gateway of its own path (HAProxy is a child of its gateway); the direct path reads none.
           gateway: () => (gateway ? treeCpuSeconds(gateway.child.pid!) : 0),
@@ -92,8 +95,7 @@ export async function measureGatewayCost(
       const pairs = PAIRED_PATHS.map((path, i) => ({ path, i }));
       if (round % 2 === 1) pairs.reverse();
       for (const { path, i } of pairs) {
-        const gateway = path.follow ? gatewayOf(gateways, path.relay!, path.core!) : gateways.get(path)!;
-        const w = await pairedWindow(node.url, gateway.url, players, seconds, path.follow === true);
+        const w = await pairedWindow(node.url, gatewayOf(path)!.url, players, seconds, path.follow === true);
         paired[i]!.push(w);
         progress(`paired, ${path.name}, round ${round + 1}: ack p99 ${w.relayed.ackP99Ms?.toFixed(1)} ms against ${w.direct.ackP99Ms?.toFixed(1)} ms direct in the same window`);
       }
@@ -102,9 +104,4 @@ export async function measureGatewayCost(
     await Promise.all(running.map((p) => p.stop()));
   }
   return { players, ownCore: cpus.own, windows, paired };
-}
-
-function gatewayOf(gateways: ReadonlyMap<GatewayPath, LocusProcess>, relay: GatewayRelay, core: GatewayPath["core"]): LocusProcess {
-  for (const [path, gateway] of gateways) if (path.relay === relay && path.core === core) return gateway;
-  throw new Error(`no ${relay} gateway on the ${core} core`);
 }

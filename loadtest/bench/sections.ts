@@ -261,7 +261,7 @@ function signed(x: number): string {
 /** The mean of the windows that had a figure; NaN when none had. */
 function meanOf(xs: readonly (number | null)[]): number {
   const known = xs.filter((x): x is number => x !== null);
-  return known.length === 0 ? Number.NaN : known.reduce((a, b) => a + b, 0) / known.length;
+  return known.length === 0 ? Number.NaN : mean(known);
 }
 
 /** The same kills, run once with each setting of the journal, side by side. */
